@@ -1,0 +1,396 @@
+package io.rabbitkit;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.ConfirmListener;
+import com.rabbitmq.client.ReturnListener;
+import com.rabbitmq.client.ShutdownSignalException;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes raw messages on one channel in confirm mode and turns each outcome into a future.
+ *
+ * <p>Confirms are tracked per channel <em>incarnation</em>: sequence numbers restart with every new
+ * channel, so each incarnation has its own map from sequence number to pending message, and its own
+ * listeners. When an incarnation is lost before its confirms arrive, its pending messages are parked
+ * and re-sent on the next incarnation (or failed, when re-sending is off). Messages published while
+ * there is no channel are parked too. Every pending message keeps the deadline of its first
+ * publish, so none waits forever.
+ *
+ * <p>Confirm and return listeners run on the connection's reader thread: they only move entries
+ * between maps; futures are completed on the callback executor.
+ */
+final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ConfirmingSender.class);
+
+  /** A message ready for the wire. */
+  record Outbound(String exchange, String routingKey, boolean mandatory, AMQP.BasicProperties props, byte[] body) {
+    String messageId() {
+      return props.getMessageId();
+    }
+  }
+
+  /** Settings of one sender. */
+  record Options(int maxInFlight, Duration windowTimeout, Duration confirmTimeout, boolean resend, int maxBodySize) {}
+
+  static final class Pending {
+    final Outbound message;
+    final long order;
+    final long deadline;
+    final CompletableFuture<Confirmation> future = new CompletableFuture<>();
+    final AtomicBoolean settled = new AtomicBoolean();
+    volatile int returnCode;
+    volatile String returnText;
+
+    Pending(Outbound message, long order, long deadline) {
+      this.message = message;
+      this.order = order;
+      this.deadline = deadline;
+    }
+  }
+
+  private final class Incarnation implements ConfirmListener, ReturnListener {
+    final Channel channel;
+    final ConcurrentSkipListMap<Long, Pending> unconfirmed = new ConcurrentSkipListMap<>();
+
+    Incarnation(Channel channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    public void handleAck(long tag, boolean multiple) {
+      settle(take(tag, multiple), p -> p.returnCode == 0 ? null
+          : new MessageReturnedException(p.message.messageId(), p.message.exchange(), p.message.routingKey(),
+              p.returnCode, p.returnText));
+    }
+
+    @Override
+    public void handleNack(long tag, boolean multiple) {
+      settle(take(tag, multiple),
+          p -> new MessageNackedException(p.message.messageId(), p.message.exchange(), p.message.routingKey()));
+    }
+
+    private List<Pending> take(long tag, boolean multiple) {
+      if (!multiple) {
+        Pending p = unconfirmed.remove(tag);
+        return p == null ? List.of() : List.of(p);
+      }
+      NavigableMap<Long, Pending> head = unconfirmed.headMap(tag, true);
+      List<Pending> taken = new ArrayList<>(head.values());
+      head.clear();
+      return taken;
+    }
+
+    @Override
+    public void handleReturn(int replyCode, String replyText, String exchange, String routingKey,
+        AMQP.BasicProperties properties, byte[] body) {
+      // A return always precedes the ack of the same message on the same channel.
+      String id = properties.getMessageId();
+      for (Pending p : unconfirmed.values()) {
+        if (p.returnCode == 0 && id != null && id.equals(p.message.messageId())) {
+          p.returnText = replyText;
+          p.returnCode = replyCode;
+          return;
+        }
+      }
+    }
+  }
+
+  private final String name;
+  private final Options options;
+  private final Executor callbacks;
+  private final ManagedChannel channel;
+  private final Semaphore window;
+  private final ReentrantLock sendLock = new ReentrantLock();
+  private final List<Pending> parked = new ArrayList<>(); // guarded by sendLock
+  private final AtomicLong order = new AtomicLong();
+  private final ScheduledFuture<?> sweeper;
+  private volatile Incarnation current;
+  private volatile boolean closed;
+
+  ConfirmingSender(RoleConnection connection, String name, Options options) throws IOException {
+    this.name = name;
+    this.options = options;
+    this.callbacks = connection.context().executor;
+    this.window = new Semaphore(options.maxInFlight());
+    this.channel = new ManagedChannel(connection, name, this);
+    long period = Math.max(10, Math.min(100, options.confirmTimeout().toMillis() / 4));
+    this.sweeper = connection.context().timer.scheduleAtFixedRate(this::sweep, period, period, TimeUnit.MILLISECONDS);
+    try {
+      channel.start();
+    } catch (IOException | RuntimeException e) {
+      sweeper.cancel(false);
+      throw e;
+    }
+  }
+
+  /** Sends a message; the future completes on the callback executor. Blocks while the window is full. */
+  CompletableFuture<Confirmation> send(Outbound message) {
+    if (closed) {
+      return CompletableFuture.failedFuture(new ResourceClosedException(name + " is closed"));
+    }
+    if (message.body().length > options.maxBodySize()) {
+      return CompletableFuture.failedFuture(failure(message, "body of " + message.body().length
+          + " bytes exceeds the limit of " + options.maxBodySize() + " bytes", null));
+    }
+    long start = System.nanoTime();
+    long waitNanos = options.windowTimeout().toNanos();
+    try {
+      if (!window.tryAcquire(waitNanos, TimeUnit.NANOSECONDS)) {
+        return CompletableFuture.failedFuture(failure(message, "the in-flight window of " + options.maxInFlight()
+            + " unconfirmed messages stayed full for " + options.windowTimeout().toMillis() + " ms", null));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return CompletableFuture.failedFuture(failure(message, "interrupted while waiting for the in-flight window", e));
+    }
+    Pending p = new Pending(message, order.incrementAndGet(), start + options.confirmTimeout().toNanos());
+    try {
+      if (!sendLock.tryLock(Math.max(0, waitNanos - (System.nanoTime() - start)), TimeUnit.NANOSECONDS)) {
+        fail(p, failure(message, "the channel stayed busy for " + options.windowTimeout().toMillis()
+            + " ms (is the connection blocked by a resource alarm?)", null));
+        return p.future;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      fail(p, failure(message, "interrupted while waiting for the channel", e));
+      return p.future;
+    }
+    try {
+      if (closed) {
+        fail(p, new ResourceClosedException(name + " is closed"));
+      } else {
+        sendLocked(p);
+      }
+    } finally {
+      sendLock.unlock();
+    }
+    return p.future;
+  }
+
+  private void sendLocked(Pending p) {
+    Incarnation inc = current;
+    if (inc == null || !inc.channel.isOpen()) {
+      parked.add(p);
+      return;
+    }
+    Outbound m = p.message;
+    long seq = inc.channel.getNextPublishSeqNo();
+    inc.unconfirmed.put(seq, p);
+    try {
+      inc.channel.basicPublish(m.exchange(), m.routingKey(), m.mandatory(), m.props(), m.body());
+    } catch (IOException | ShutdownSignalException e) {
+      // The channel is going away; lost() re-sends everything parked on the next channel.
+      inc.unconfirmed.remove(seq);
+      parked.add(p);
+      if (inc.channel.isOpen()) {
+        ManagedChannel.abortQuietly(inc.channel); // its sequence numbers can no longer be trusted
+      }
+    } catch (RuntimeException e) {
+      inc.unconfirmed.remove(seq);
+      fail(p, failure(m, "amqp-client refused the message: " + e.getMessage(), e));
+      ManagedChannel.abortQuietly(inc.channel); // the sequence number was consumed without a publish
+    }
+  }
+
+  @Override
+  public void opened(Channel ch) throws IOException {
+    ch.confirmSelect();
+    Incarnation inc = new Incarnation(ch);
+    ch.addConfirmListener(inc);
+    ch.addReturnListener(inc);
+    sendLock.lock();
+    try {
+      current = inc;
+      if (!parked.isEmpty()) {
+        List<Pending> resend = new ArrayList<>(parked);
+        parked.clear();
+        LOG.info("{}: re-sending {} unconfirmed message(s) on a new channel", name, resend.size());
+        for (Pending p : resend) {
+          if (!p.settled.get()) {
+            sendLocked(p);
+          }
+        }
+      }
+    } finally {
+      sendLock.unlock();
+    }
+  }
+
+  @Override
+  public void lost(Channel ch, ShutdownSignalException cause) {
+    sendLock.lock();
+    try {
+      Incarnation inc = current;
+      if (inc == null || inc.channel != ch) {
+        return;
+      }
+      current = null;
+      List<Pending> orphans = new ArrayList<>(inc.unconfirmed.values());
+      inc.unconfirmed.clear();
+      orphans.addAll(parked);
+      parked.clear();
+      orphans.sort(Comparator.comparingLong(p -> p.order));
+      String badExchange = Errors.exchangeNamedIn(cause);
+      for (Pending p : orphans) {
+        if (p.settled.get()) {
+          continue;
+        }
+        Outbound m = p.message;
+        if (badExchange != null && badExchange.equals(m.exchange())) {
+          fail(p, failure(m, "the broker refused the exchange: " + Errors.replyText(cause), cause));
+        } else if (!options.resend()) {
+          fail(p, failure(m, "the channel was lost before the broker confirmed; the outcome is unknown", cause));
+        } else {
+          parked.add(p);
+        }
+      }
+    } finally {
+      sendLock.unlock();
+    }
+  }
+
+  private void sweep() {
+    long now = System.nanoTime();
+    Incarnation inc = current;
+    if (inc != null) {
+      for (Map.Entry<Long, Pending> e : inc.unconfirmed.entrySet()) {
+        Pending p = e.getValue();
+        if (p.deadline - now > 0) {
+          break;
+        }
+        if (inc.unconfirmed.remove(e.getKey(), p)) {
+          timedOut(p);
+        }
+      }
+    }
+    if (sendLock.tryLock()) {
+      try {
+        parked.removeIf(p -> {
+          if (p.deadline - now <= 0) {
+            timedOut(p);
+            return true;
+          }
+          return p.settled.get();
+        });
+      } finally {
+        sendLock.unlock();
+      }
+    }
+  }
+
+  private void timedOut(Pending p) {
+    Outbound m = p.message;
+    fail(p, new ConfirmTimeoutException(m.messageId(), m.exchange(), m.routingKey(), options.confirmTimeout()));
+  }
+
+  private void settle(List<Pending> confirmed, Function<Pending, Throwable> outcome) {
+    List<Pending> mine = new ArrayList<>(confirmed.size());
+    for (Pending p : confirmed) {
+      if (p.settled.compareAndSet(false, true)) {
+        window.release();
+        mine.add(p);
+      }
+    }
+    if (!mine.isEmpty()) {
+      callbacks.execute(() -> {
+        for (Pending p : mine) {
+          Throwable failure = outcome.apply(p);
+          if (failure == null) {
+            Outbound m = p.message;
+            p.future.complete(new Confirmation(m.messageId(), m.exchange(), m.routingKey()));
+          } else {
+            p.future.completeExceptionally(failure);
+          }
+        }
+      });
+    }
+  }
+
+  private void fail(Pending p, Throwable failure) {
+    settle(List.of(p), ignored -> failure);
+  }
+
+  private static PublishException failure(Outbound m, String reason, Throwable cause) {
+    return new PublishException("cannot publish message " + m.messageId() + " to "
+        + Names.describeTarget(m.exchange(), m.routingKey()) + ": " + reason,
+        m.messageId(), m.exchange(), m.routingKey(), cause);
+  }
+
+  /** Number of messages sent or parked but not yet settled. */
+  int inFlight() {
+    return options.maxInFlight() - window.availablePermits();
+  }
+
+  boolean isOpen() {
+    return channel.isOpen();
+  }
+
+  /**
+   * Stops accepting messages, waits up to {@code grace} for outstanding confirms, fails the rest with
+   * {@link ResourceClosedException} and closes the channel. Idempotent.
+   */
+  void close(Duration grace) {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      if (window.tryAcquire(options.maxInFlight(), grace.toMillis(), TimeUnit.MILLISECONDS)) {
+        window.release(options.maxInFlight());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    sendLock.lock();
+    try {
+      List<Pending> rest = new ArrayList<>(parked);
+      parked.clear();
+      Incarnation inc = current;
+      if (inc != null) {
+        rest.addAll(inc.unconfirmed.values());
+        inc.unconfirmed.clear();
+      }
+      if (!rest.isEmpty()) {
+        LOG.warn("{}: closed with {} unconfirmed message(s); their futures fail", name, rest.size());
+      }
+      for (Pending p : rest) {
+        fail(p, new ResourceClosedException(name + " was closed before message " + p.message.messageId()
+            + " was confirmed; the outcome is unknown"));
+      }
+    } finally {
+      sendLock.unlock();
+    }
+    sweeper.cancel(false);
+    channel.close();
+  }
+
+  @Override
+  public void close() {
+    close(options.confirmTimeout());
+  }
+
+  @Override
+  public String toString() {
+    return name;
+  }
+}

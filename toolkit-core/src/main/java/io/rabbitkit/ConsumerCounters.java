@@ -1,0 +1,19 @@
+package io.rabbitkit;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/** The live counters behind {@link ConsumerStats}. */
+final class ConsumerCounters {
+  final LongAdder received = new LongAdder();
+  final LongAdder processed = new LongAdder();
+  final LongAdder retriedInProcess = new LongAdder();
+  final LongAdder redelivered = new LongAdder();
+  final LongAdder deadLettered = new LongAdder();
+  final LongAdder requeued = new LongAdder();
+  final LongAdder duplicates = new LongAdder();
+
+  ConsumerStats snapshot() {
+    return new ConsumerStats(received.sum(), processed.sum(), retriedInProcess.sum(), redelivered.sum(),
+        deadLettered.sum(), requeued.sum(), duplicates.sum());
+  }
+}

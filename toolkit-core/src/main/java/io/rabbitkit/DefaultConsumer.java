@@ -1,0 +1,374 @@
+package io.rabbitkit;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Envelope;
+import com.rabbitmq.client.ShutdownSignalException;
+import io.github.resilience4j.retry.Retry;
+import io.rabbitkit.codec.MessageCodec;
+import io.rabbitkit.deadletter.FailureHeaders;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A consumer: {@code concurrency} channels, each with its own prefetch, subscription and serial
+ * executor (so a channel is used by one thread at a time), sharing a pool of worker threads.
+ */
+final class DefaultConsumer<T> implements Consumer {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DefaultConsumer.class);
+
+  record Settings<T>(String queue, MessageCodec<T> codec, MessageHandler<T> handler, AsyncMessageHandler<T> asyncHandler,
+      int prefetch, int concurrency, Retry retry, Duration requeueDelay, int maxBodySize, Duration drainTimeout,
+      ConsumerListener listener, int deduplicate) {}
+
+  private final Settings<T> settings;
+  private final RoleConnection connection;
+  private final Context context;
+  private final ExecutorService pool;
+  private final List<Worker> workers = new ArrayList<>();
+  private final ConsumerCounters counters;
+  private final ProcessedIds processedIds;
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final Object drained = new Object();
+  private final AtomicBoolean closing = new AtomicBoolean();
+  private FailurePolicy failures;
+  private volatile boolean stopping;
+
+  DefaultConsumer(Settings<T> settings, RoleConnection connection, ConsumerCounters counters) {
+    this.settings = settings;
+    this.connection = connection;
+    this.context = connection.context();
+    this.counters = counters;
+    this.pool = Executors.newFixedThreadPool(settings.concurrency(), Context.threads("rabbitkit-consumer-" + settings.queue()));
+    this.processedIds = settings.deduplicate() > 0 ? new ProcessedIds(settings.deduplicate()) : null;
+    if (settings.retry() != null) {
+      settings.retry().getEventPublisher().onRetry(event -> counters.retriedInProcess.increment());
+    }
+  }
+
+  /** Subscribes every channel; on failure releases what was opened and throws. */
+  void start(FailurePolicy failures) {
+    this.failures = failures;
+    try {
+      for (int i = 0; i < settings.concurrency(); i++) {
+        Worker worker = new Worker(i);
+        workers.add(worker);
+        worker.channel.start();
+      }
+    } catch (IOException | RuntimeException e) {
+      stopping = true;
+      workers.forEach(w -> w.channel.close());
+      pool.shutdownNow();
+      failures.close();
+      throw Errors.topology("queue '" + settings.queue() + "'", e);
+    }
+    LOG.info("consuming from queue '{}' (prefetch {}, concurrency {})", settings.queue(), settings.prefetch(),
+        settings.concurrency());
+  }
+
+  @Override
+  public String queue() {
+    return settings.queue();
+  }
+
+  @Override
+  public boolean isRunning() {
+    return !stopping && workers.stream().allMatch(Worker::subscribed);
+  }
+
+  @Override
+  public ConsumerStats stats() {
+    return counters.snapshot();
+  }
+
+  private void process(Inbound in) {
+    counters.received.increment();
+    T body;
+    try {
+      body = decode(in);
+    } catch (MessageDecodingException e) {
+      LOG.warn("{} cannot be decoded: {}", in.describe(), e.getMessage());
+      failures.poison(in, e, FailureHeaders.REASON_UNDECODABLE);
+      return;
+    }
+    Delivery<T> delivery = delivery(in, body);
+    String id = in.messageId();
+    if (processedIds != null && id != null && processedIds.contains(id)) {
+      LOG.debug("{} was already processed; acknowledging the duplicate", in.describe());
+      counters.duplicates.increment();
+      in.worker().ack(in);
+      return;
+    }
+    if (settings.handler() != null) {
+      outcome(in, runSync(delivery));
+      return;
+    }
+    CompletionStage<Object> stage = settings.retry() == null ? attemptAsync(delivery)
+        : Retry.decorateCompletionStage(settings.retry(), context.timer,
+            () -> CompletableFuture.supplyAsync(() -> attemptAsync(delivery), pool).thenCompose(Function.identity()))
+            .get();
+    stage.whenComplete((rejected, error) ->
+        in.worker().serial.execute(() -> outcome(in, error != null ? unwrap(error) : (Throwable) rejected)));
+  }
+
+  private T decode(Inbound in) {
+    if (in.body().length > settings.maxBodySize()) {
+      throw new MessageDecodingException("body of " + in.body().length + " bytes exceeds the consumer's limit of "
+          + settings.maxBodySize() + " bytes");
+    }
+    try {
+      return settings.codec().decode(in.body(), in.props().getContentType());
+    } catch (MessageDecodingException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new MessageDecodingException("codec " + settings.codec() + " failed: " + e, e);
+    }
+  }
+
+  private Delivery<T> delivery(Inbound in, T body) {
+    AMQP.BasicProperties p = in.props();
+    Envelope env = in.envelope();
+    return new Delivery<>(body, settings.queue(), env.getExchange(), env.getRoutingKey(), env.isRedeliver(),
+        in.failedRounds() + 1, Optional.ofNullable(p.getMessageId()), Optional.ofNullable(p.getCorrelationId()),
+        Optional.ofNullable(p.getReplyTo()), Optional.ofNullable(p.getContentType()),
+        Optional.ofNullable(p.getTimestamp()).map(java.util.Date::toInstant), Headers.toJava(p.getHeaders()));
+  }
+
+  /** Runs the handler (with in-process retry); returns null on success, else the failure. */
+  private Throwable runSync(Delivery<T> delivery) {
+    try {
+      if (settings.retry() == null) {
+        settings.handler().handle(delivery);
+        return null;
+      }
+      return settings.retry().executeCheckedSupplier(() -> {
+        try {
+          settings.handler().handle(delivery);
+          return null;
+        } catch (RejectMessageException rejected) {
+          return rejected; // a value, not an exception: the retry must not repeat it
+        }
+      });
+    } catch (Throwable t) {
+      return t;
+    }
+  }
+
+  /** One async attempt; completes with null on success, with the rejection as a value, or exceptionally. */
+  private CompletionStage<Object> attemptAsync(Delivery<T> delivery) {
+    CompletionStage<?> stage;
+    try {
+      stage = settings.asyncHandler().handle(delivery);
+      if (stage == null) {
+        throw new NullPointerException("async handler returned null instead of a CompletionStage");
+      }
+    } catch (RejectMessageException rejected) {
+      return CompletableFuture.completedFuture(rejected);
+    } catch (Throwable t) {
+      return CompletableFuture.failedFuture(t);
+    }
+    return stage.handle((result, error) -> {
+      Throwable cause = unwrap(error);
+      if (cause instanceof RejectMessageException) {
+        return cause;
+      }
+      if (cause != null) {
+        throw new CompletionException(cause);
+      }
+      return null;
+    });
+  }
+
+  private void outcome(Inbound in, Throwable failure) {
+    if (failure == null) {
+      if (processedIds != null && in.messageId() != null) {
+        processedIds.add(in.messageId());
+      }
+      counters.processed.increment();
+      in.worker().ack(in);
+    } else if (failure instanceof RejectMessageException) {
+      LOG.warn("{} rejected by its handler: {}", in.describe(), failure.getMessage());
+      failures.poison(in, failure, FailureHeaders.REASON_REJECTED);
+    } else {
+      LOG.warn("{} failed: {}", in.describe(), Errors.brief(failure));
+      LOG.debug("handler failure", failure);
+      failures.failed(in, failure);
+    }
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+  private void settled() {
+    if (inFlight.decrementAndGet() == 0 && stopping) {
+      synchronized (drained) {
+        drained.notifyAll();
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    if (!closing.compareAndSet(false, true)) {
+      return;
+    }
+    stopping = true;
+    workers.forEach(Worker::cancel);
+    long deadline = System.nanoTime() + settings.drainTimeout().toNanos();
+    synchronized (drained) {
+      while (inFlight.get() > 0) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        try {
+          drained.wait(TimeUnit.NANOSECONDS.toMillis(left) + 1);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+    }
+    int left = inFlight.get();
+    if (left > 0) {
+      LOG.warn("queue '{}': {} message(s) still in progress after the drain timeout; the broker will redeliver them",
+          settings.queue(), left);
+    }
+    workers.forEach(w -> w.channel.close());
+    failures.close();
+    pool.shutdown();
+    LOG.info("stopped consuming from queue '{}' ({})", settings.queue(), counters.snapshot());
+  }
+
+  /** One channel of this consumer. */
+  final class Worker implements ManagedChannel.Handler {
+    final SerialExecutor serial = new SerialExecutor(pool);
+    final ManagedChannel channel;
+    private volatile String consumerTag;
+    private volatile boolean cancelledByBroker;
+
+    Worker(int index) {
+      this.channel = new ManagedChannel(connection, "consumer of queue '" + settings.queue() + "' #" + index, this);
+    }
+
+    String queue() {
+      return settings.queue();
+    }
+
+    boolean subscribed() {
+      return consumerTag != null && channel.isOpen() && !cancelledByBroker;
+    }
+
+    @Override
+    public void opened(Channel ch) throws IOException {
+      ch.basicQos(settings.prefetch());
+      if (stopping || cancelledByBroker) {
+        return;
+      }
+      consumerTag = ch.basicConsume(settings.queue(), false, new com.rabbitmq.client.DefaultConsumer(ch) {
+        @Override
+        public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+          inFlight.incrementAndGet();
+          Inbound in = new Inbound(Worker.this, ch, envelope, properties, body);
+          serial.execute(() -> process(in));
+        }
+
+        @Override
+        public void handleCancel(String tag) {
+          cancelledByBroker = true;
+          consumerTag = null;
+          LOG.warn("the broker cancelled the consumer of queue '{}' (queue deleted?); it receives no more messages",
+              settings.queue());
+          context.executor.execute(() -> settings.listener().cancelledByBroker(settings.queue()));
+        }
+      });
+    }
+
+    @Override
+    public void lost(Channel ch, ShutdownSignalException cause) {
+      consumerTag = null;
+    }
+
+    void cancel() {
+      Channel ch = channel.current();
+      String tag = consumerTag;
+      consumerTag = null;
+      if (ch != null && tag != null) {
+        try {
+          ch.basicCancel(tag);
+        } catch (IOException | RuntimeException e) {
+          LOG.debug("cancelling consumer {} failed: {}", tag, e.getMessage());
+        }
+      }
+    }
+
+    void ack(Inbound in) {
+      settle(in, ch -> ch.basicAck(in.tag(), false));
+    }
+
+    /** Rejects without requeue: the queue's dead-letter exchange takes the message. */
+    void reject(Inbound in, Throwable cause, String reason) {
+      counters.deadLettered.increment();
+      LOG.warn("{} rejected to the queue's dead-letter exchange ({}: {})", in.describe(), reason, Errors.brief(cause));
+      settle(in, ch -> ch.basicReject(in.tag(), false));
+      context.executor.execute(() -> settings.listener().deadLettered(settings.queue(), Names.orNone(in.messageId()),
+          reason, cause));
+    }
+
+    /** Puts the message back after the requeue delay (it keeps its prefetch slot meanwhile). */
+    void requeueLater(Inbound in, Throwable cause) {
+      counters.requeued.increment();
+      context.executor.execute(() -> settings.listener().requeued(settings.queue(), Names.orNone(in.messageId()), cause));
+      // basic.reject, not nack: RabbitMQ 4.3+ counts only rejects towards a quorum queue's delivery limit.
+      Runnable requeue = () -> settle(in, ch -> ch.basicReject(in.tag(), true));
+      if (stopping) {
+        requeue.run();
+      } else {
+        context.timer.schedule(() -> serial.execute(requeue), settings.requeueDelay().toMillis(), TimeUnit.MILLISECONDS);
+      }
+    }
+
+    private void settle(Inbound in, ChannelOp op) {
+      Runnable r = () -> {
+        try {
+          op.run(in.channel());
+        } catch (IOException | ShutdownSignalException e) {
+          LOG.debug("{}: channel lost before it was settled; the broker redelivers it", in.describe());
+        } catch (RuntimeException e) {
+          LOG.warn("{}: settling failed", in.describe(), e);
+        } finally {
+          settled();
+        }
+      };
+      if (serial.isCurrentThread()) {
+        r.run(); // already on this channel's thread: settle now, not behind queued deliveries
+      } else {
+        serial.execute(r);
+      }
+    }
+  }
+
+  interface ChannelOp {
+    void run(Channel channel) throws IOException;
+  }
+}

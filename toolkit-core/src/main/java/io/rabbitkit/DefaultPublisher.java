@@ -1,0 +1,86 @@
+package io.rabbitkit;
+
+import com.rabbitmq.client.AMQP;
+import io.rabbitkit.codec.MessageCodec;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/** Encodes typed messages and hands them to a {@link ConfirmingSender}. */
+final class DefaultPublisher<T> implements Publisher<T> {
+
+  private final ConfirmingSender sender;
+  private final MessageCodec<T> codec;
+  private final String exchange;
+  private final Function<? super T, String> routingKey;
+  private final Function<? super T, String> messageId;
+  private final Map<String, Object> headers;
+  private final boolean mandatory;
+  private final int deliveryMode;
+
+  DefaultPublisher(ConfirmingSender sender, MessageCodec<T> codec, String exchange, Function<? super T, String> routingKey,
+      Function<? super T, String> messageId, Map<String, Object> headers, boolean mandatory, boolean persistent) {
+    this.sender = sender;
+    this.codec = codec;
+    this.exchange = exchange;
+    this.routingKey = routingKey;
+    this.messageId = messageId;
+    this.headers = headers;
+    this.mandatory = mandatory;
+    this.deliveryMode = persistent ? 2 : 1;
+  }
+
+  @Override
+  public CompletableFuture<Confirmation> publish(T message) {
+    return publish(Message.of(message));
+  }
+
+  @Override
+  public CompletableFuture<Confirmation> publish(Message<T> message) {
+    T body = message.body();
+    String id = null;
+    String key = null;
+    try {
+      id = message.messageId().orElseGet(() -> messageId.apply(body));
+      key = message.routingKey().orElseGet(() -> routingKey.apply(body));
+      byte[] bytes = codec.encode(body);
+      Map<String, Object> allHeaders = headers;
+      if (!message.headers().isEmpty()) {
+        allHeaders = new LinkedHashMap<>(headers);
+        allHeaders.putAll(message.headers());
+      }
+      AMQP.BasicProperties props = new AMQP.BasicProperties.Builder()
+          .contentType(codec.contentType())
+          .deliveryMode(deliveryMode)
+          .messageId(id)
+          .timestamp(new Date())
+          .headers(allHeaders.isEmpty() ? null : allHeaders)
+          .correlationId(message.correlationId().orElse(null))
+          .replyTo(message.replyTo().orElse(null))
+          .expiration(message.expiration().map(d -> Long.toString(d.toMillis())).orElse(null))
+          .priority(message.priority().orElse(null))
+          .build();
+      return sender.send(new ConfirmingSender.Outbound(exchange, key, mandatory, props, bytes));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(new PublishException("cannot publish message " + id + " to "
+          + Names.describeTarget(exchange, key) + ": " + e.getMessage(), id, exchange, key, e));
+    }
+  }
+
+  @Override
+  public int inFlight() {
+    return sender.inFlight();
+  }
+
+  @Override
+  public void close() {
+    sender.close();
+  }
+
+  @Override
+  public String toString() {
+    return sender.toString();
+  }
+}

@@ -1,0 +1,178 @@
+package io.rabbitkit;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Envelope;
+import com.rabbitmq.client.ShutdownSignalException;
+import io.rabbitkit.codec.MessageCodec;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Request/reply over direct reply-to: requests and the reply subscription share one channel. */
+final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Handler {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DefaultRpcClient.class);
+  static final String DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
+
+  private record Call<R>(CompletableFuture<R> future, Channel channel, ScheduledFuture<?> timeout) {}
+
+  private final Context context;
+  private final String exchange;
+  private final String routingKey;
+  private final MessageCodec<Q> requestCodec;
+  private final MessageCodec<R> responseCodec;
+  private final Duration defaultTimeout;
+  private final Map<String, Call<R>> calls = new ConcurrentHashMap<>();
+  private final Object publishLock = new Object();
+  private final ManagedChannel channel;
+  private volatile boolean closed;
+
+  DefaultRpcClient(RoleConnection connection, String exchange, String routingKey, MessageCodec<Q> requestCodec,
+      MessageCodec<R> responseCodec, Duration defaultTimeout) {
+    this.context = connection.context();
+    this.exchange = exchange;
+    this.routingKey = routingKey;
+    this.requestCodec = requestCodec;
+    this.responseCodec = responseCodec;
+    this.defaultTimeout = defaultTimeout;
+    this.channel = new ManagedChannel(connection, "rpc client of '" + routingKey + "'", this);
+    try {
+      channel.start();
+    } catch (IOException | RuntimeException e) {
+      throw Errors.io("subscribing to direct reply-to", e);
+    }
+  }
+
+  @Override
+  public void opened(Channel ch) throws IOException {
+    ch.addReturnListener((code, text, ex, key, props, body) -> fail(props.getCorrelationId(),
+        new MessageReturnedException(props.getMessageId(), ex, key, code, text)));
+    ch.basicConsume(DIRECT_REPLY_TO, true, new com.rabbitmq.client.DefaultConsumer(ch) {
+      @Override
+      public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
+        replied(props, body);
+      }
+    });
+  }
+
+  @Override
+  public void lost(Channel ch, ShutdownSignalException cause) {
+    // Direct reply-to is bound to the channel: replies to requests sent on it can no longer arrive.
+    calls.forEach((id, call) -> {
+      if (call.channel() == ch) {
+        fail(id, new ConnectionException(ConnectionException.Reason.CLOSED, "the channel was lost before the reply to "
+            + "request " + id + " arrived; the server may still process it", cause));
+      }
+    });
+  }
+
+  @Override
+  public CompletableFuture<R> call(Q request) {
+    return call(request, defaultTimeout);
+  }
+
+  @Override
+  public CompletableFuture<R> call(Q request, Duration timeout) {
+    java.util.Objects.requireNonNull(request, "request");
+    java.util.Objects.requireNonNull(timeout, "timeout");
+    if (closed) {
+      return CompletableFuture.failedFuture(new ResourceClosedException("rpc client of '" + routingKey + "' is closed"));
+    }
+    String id = UUID.randomUUID().toString();
+    byte[] body;
+    try {
+      body = requestCodec.encode(request);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(new PublishException("cannot encode request " + id + ": " + e.getMessage(),
+          id, exchange, routingKey, e));
+    }
+    AMQP.BasicProperties props = new AMQP.BasicProperties.Builder()
+        .replyTo(DIRECT_REPLY_TO)
+        .correlationId(id)
+        .messageId(id)
+        .contentType(requestCodec.contentType())
+        .deliveryMode(1)
+        .expiration(Long.toString(Math.max(1, timeout.toMillis())))
+        .build();
+    CompletableFuture<R> future = new CompletableFuture<>();
+    synchronized (publishLock) {
+      Channel ch = channel.current();
+      if (ch == null || !ch.isOpen()) {
+        return CompletableFuture.failedFuture(new ConnectionException(ConnectionException.Reason.CLOSED,
+            "cannot send request " + id + ": the connection is down (recovering)", null));
+      }
+      ScheduledFuture<?> timer = context.timer.schedule(
+          () -> fail(id, new RpcTimeoutException(id, routingKey, timeout)), timeout.toMillis(), TimeUnit.MILLISECONDS);
+      calls.put(id, new Call<>(future, ch, timer));
+      try {
+        ch.basicPublish(exchange, routingKey, true, props, body);
+      } catch (IOException | RuntimeException e) {
+        fail(id, Errors.io("sending request " + id, e));
+      }
+    }
+    return future;
+  }
+
+  private void replied(AMQP.BasicProperties props, byte[] body) {
+    String id = props.getCorrelationId();
+    Call<R> call = id == null ? null : calls.remove(id);
+    if (call == null) {
+      LOG.debug("reply {} arrived after its call ended", id);
+      return;
+    }
+    call.timeout().cancel(false);
+    Map<String, Object> headers = props.getHeaders();
+    String remoteType = Headers.string(headers, DefaultRpcServer.ERROR_TYPE);
+    context.executor.execute(() -> {
+      if (remoteType != null) {
+        call.future().completeExceptionally(
+            new RpcRemoteException(remoteType, Headers.string(headers, DefaultRpcServer.ERROR_MESSAGE)));
+        return;
+      }
+      try {
+        call.future().complete(responseCodec.decode(body, props.getContentType()));
+      } catch (RuntimeException e) {
+        call.future().completeExceptionally(e instanceof MessageDecodingException ? e
+            : new MessageDecodingException("cannot decode the reply to " + id + ": " + e.getMessage(), e));
+      }
+    });
+  }
+
+  private void fail(String id, Throwable failure) {
+    Call<R> call = id == null ? null : calls.remove(id);
+    if (call != null) {
+      call.timeout().cancel(false);
+      context.executor.execute(() -> call.future().completeExceptionally(failure));
+    }
+  }
+
+  @Override
+  public int outstanding() {
+    return calls.size();
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    for (String id : calls.keySet()) {
+      fail(id, new ResourceClosedException("rpc client of '" + routingKey + "' was closed before the reply to " + id));
+    }
+    channel.close();
+  }
+
+  @Override
+  public String toString() {
+    return "rpc client of '" + routingKey + "'";
+  }
+}

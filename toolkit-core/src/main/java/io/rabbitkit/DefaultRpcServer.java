@@ -1,0 +1,107 @@
+package io.rabbitkit;
+
+import com.rabbitmq.client.AMQP;
+import io.rabbitkit.codec.MessageCodec;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An RPC server is a consumer whose async handler completes when the reply is confirmed, so the
+ * request is acknowledged only after its reply is published.
+ */
+final class DefaultRpcServer<Q, R> implements RpcServer {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DefaultRpcServer.class);
+  /** Header of an error reply: class name of the server-side exception. */
+  static final String ERROR_TYPE = "toolkit-rpc-error";
+  /** Header of an error reply: the exception's message, truncated. */
+  static final String ERROR_MESSAGE = "toolkit-rpc-error-message";
+
+  private final String queue;
+  private final MessageCodec<Q> requestCodec;
+  private final MessageCodec<R> responseCodec;
+  private final RpcHandler<Q, R> handler;
+  private final ConfirmingSender replies;
+  private volatile Consumer consumer;
+
+  DefaultRpcServer(String queue, MessageCodec<Q> requestCodec, MessageCodec<R> responseCodec, RpcHandler<Q, R> handler,
+      ConfirmingSender replies) {
+    this.queue = queue;
+    this.requestCodec = requestCodec;
+    this.responseCodec = responseCodec;
+    this.handler = handler;
+    this.replies = replies;
+  }
+
+  void attach(Consumer consumer) {
+    this.consumer = consumer;
+  }
+
+  CompletionStage<?> serve(Delivery<byte[]> request) {
+    String id = request.correlationId().or(request::messageId).orElse(null);
+    byte[] body;
+    String contentType;
+    Map<String, Object> headers = null;
+    try {
+      Q value = requestCodec.decode(request.body(), request.contentType().orElse(null));
+      R response = handler.handle(value);
+      body = responseCodec.encode(response);
+      contentType = responseCodec.contentType();
+    } catch (Exception e) {
+      LOG.warn("rpc request {} on queue '{}' failed: {}", id, queue, Errors.brief(e));
+      headers = Map.of(ERROR_TYPE, e.getClass().getName(),
+          ERROR_MESSAGE, DeadLetterPipeline.truncate(String.valueOf(e.getMessage()), 1024));
+      body = new byte[0];
+      contentType = "text/plain";
+    }
+    if (request.replyTo().isEmpty()) {
+      LOG.warn("rpc request {} on queue '{}' has no reply-to; nobody to answer", id, queue);
+      return CompletableFuture.completedFuture(null);
+    }
+    AMQP.BasicProperties props = new AMQP.BasicProperties.Builder()
+        .correlationId(id)
+        .messageId(UUID.randomUUID().toString())
+        .contentType(contentType)
+        .headers(headers)
+        .deliveryMode(1)
+        .build();
+    // Not mandatory: a reply to a caller that has gone away is dropped by the broker, which is right.
+    return replies.send(new ConfirmingSender.Outbound("", request.replyTo().get(), false, props, body));
+  }
+
+  @Override
+  public String queue() {
+    return queue;
+  }
+
+  @Override
+  public boolean isRunning() {
+    Consumer c = consumer;
+    return c != null && c.isRunning();
+  }
+
+  @Override
+  public ConsumerStats stats() {
+    Consumer c = consumer;
+    return c == null ? new ConsumerStats(0, 0, 0, 0, 0, 0, 0) : c.stats();
+  }
+
+  @Override
+  public void close() {
+    Consumer c = consumer;
+    if (c != null) {
+      c.close();
+    }
+    replies.close(Duration.ofSeconds(5));
+  }
+
+  @Override
+  public String toString() {
+    return "rpc server of '" + queue + "'";
+  }
+}

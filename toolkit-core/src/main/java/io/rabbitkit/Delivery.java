@@ -1,0 +1,49 @@
+package io.rabbitkit;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A decoded message and where it came from.
+ *
+ * @param body the decoded body
+ * @param queue the queue it was consumed from
+ * @param exchange the exchange it was last published to ({@code ""}: the default exchange, which is
+ *     also how messages come back from the toolkit's delay queues)
+ * @param routingKey the routing key it was last published with
+ * @param redelivered whether the broker delivered it before (to this or another consumer)
+ * @param attempt which processing round this is: 1 at first, then one more after each failed round
+ *     that sent it back through a delay queue (in-process retries do not count)
+ * @param messageId the message id, when the publisher set one
+ * @param correlationId the correlation id, when set
+ * @param replyTo the reply-to address, when set
+ * @param contentType the content type, when set
+ * @param timestamp the publisher's timestamp, when set
+ * @param headers the headers, with text values as {@code String}
+ * @param <T> the body type
+ */
+public record Delivery<T>(T body, String queue, String exchange, String routingKey, boolean redelivered, int attempt,
+    Optional<String> messageId, Optional<String> correlationId, Optional<String> replyTo,
+    Optional<String> contentType, Optional<Instant> timestamp, Map<String, Object> headers) {
+
+  public Delivery {
+    requireNonNull(body, "body");
+    requireNonNull(queue, "queue");
+    requireNonNull(exchange, "exchange");
+    requireNonNull(routingKey, "routingKey");
+    requireNonNull(messageId, "messageId");
+    requireNonNull(correlationId, "correlationId");
+    requireNonNull(replyTo, "replyTo");
+    requireNonNull(contentType, "contentType");
+    requireNonNull(timestamp, "timestamp");
+    headers = Map.copyOf(requireNonNull(headers, "headers"));
+  }
+
+  /** Returns one header's value, if present. */
+  public Optional<Object> header(String name) {
+    return Optional.ofNullable(headers.get(name));
+  }
+}

@@ -1,0 +1,195 @@
+package io.rabbitkit;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.AlreadyClosedException;
+import com.rabbitmq.client.AuthenticationFailureException;
+import com.rabbitmq.client.Method;
+import com.rabbitmq.client.PossibleAuthenticationFailureException;
+import com.rabbitmq.client.ShutdownSignalException;
+import io.rabbitkit.ConnectionException.Reason;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.net.ssl.SSLException;
+
+/**
+ * The one place where amqp-client's exceptions become the toolkit's. Everything else calls these
+ * methods instead of wrapping {@code IOException}s itself.
+ */
+final class Errors {
+
+  private static final Pattern INEQUIVALENT_ARG = Pattern.compile("inequivalent arg '([^']+)'");
+  private static final Pattern EXCHANGE_IN_TEXT = Pattern.compile("exchange '([^']*)' in vhost");
+
+  private Errors() {}
+
+  /** Converts a failure of {@code ConnectionFactory.newConnection}. */
+  static ConnectionException connectFailed(Throwable e, String endpoint) {
+    Reason reason = connectReason(e);
+    String detail = switch (reason) {
+      case UNKNOWN_HOST -> "unknown host";
+      case CONNECTION_REFUSED -> "connection refused (is the broker running and is the port right?)";
+      case TIMEOUT -> "timed out (host unreachable or wrong port?)";
+      case AUTHENTICATION_FAILED -> "authentication failed: the broker refused the user name or password";
+      case VIRTUAL_HOST -> "virtual host refused: " + replyText(e);
+      case TLS -> "TLS handshake failed: " + rootMessage(e);
+      default -> rootMessage(e);
+    };
+    return new ConnectionException(reason, "cannot connect to " + endpoint + ": " + detail, e);
+  }
+
+  private static Reason connectReason(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof AuthenticationFailureException || t instanceof PossibleAuthenticationFailureException) {
+        return Reason.AUTHENTICATION_FAILED;
+      }
+      if (t instanceof UnknownHostException) {
+        return Reason.UNKNOWN_HOST;
+      }
+      if (t instanceof ConnectException || t instanceof NoRouteToHostException) {
+        return Reason.CONNECTION_REFUSED;
+      }
+      if (t instanceof SocketTimeoutException || t instanceof TimeoutException) {
+        return Reason.TIMEOUT;
+      }
+      if (t instanceof SSLException) {
+        return Reason.TLS;
+      }
+      if (t instanceof ShutdownSignalException sse) {
+        int code = replyCode(sse);
+        if (code == AMQP.NOT_ALLOWED || (code == AMQP.ACCESS_REFUSED && replyText(sse).contains("vhost"))) {
+          return Reason.VIRTUAL_HOST;
+        }
+        if (code == AMQP.ACCESS_REFUSED) {
+          return Reason.AUTHENTICATION_FAILED;
+        }
+      }
+    }
+    return Reason.IO;
+  }
+
+  /**
+   * Converts a failed topology operation on {@code entity} (for example {@code queue 'orders'}).
+   */
+  static ToolkitException topology(String entity, Throwable e) {
+    ShutdownSignalException sse = shutdownSignal(e);
+    if (sse == null || sse.isHardError()) {
+      return io("declaring " + entity, e);
+    }
+    int code = replyCode(sse);
+    String text = replyText(sse);
+    Matcher m = INEQUIVALENT_ARG.matcher(text);
+    String argument = m.find() ? m.group(1) : null;
+    String what = switch (code) {
+      case AMQP.PRECONDITION_FAILED -> argument == null
+          ? entity + " conflicts with what the broker has"
+          : entity + " exists with a different '" + argument + "'";
+      case AMQP.NOT_FOUND -> entity + " refers to something that does not exist";
+      case AMQP.ACCESS_REFUSED -> "access to " + entity + " refused";
+      case AMQP.RESOURCE_LOCKED -> entity + " is exclusive to another connection";
+      default -> "the broker refused " + entity;
+    };
+    return new TopologyException(entity, argument, code, what + " (" + text + ")", e);
+  }
+
+  /** Converts an I/O failure during {@code action} (for example {@code purging queue 'q'}). */
+  static ToolkitException io(String action, Throwable e) {
+    if (e instanceof ToolkitException te) {
+      return te;
+    }
+    ShutdownSignalException sse = shutdownSignal(e);
+    if (sse != null && sse.isHardError() || e instanceof AlreadyClosedException) {
+      return new ConnectionException(Reason.CLOSED, action + " failed: connection closed (" + rootMessage(e) + ")", e);
+    }
+    return new ToolkitException(action + " failed: " + rootMessage(e), e);
+  }
+
+  /** Converts an interrupt: re-sets the interrupt flag and returns the exception to throw. */
+  static ToolkitException interrupted(String action, InterruptedException e) {
+    Thread.currentThread().interrupt();
+    return new ToolkitException(action + " was interrupted", e);
+  }
+
+  /** Finds the {@link ShutdownSignalException} in a cause chain, or {@code null}. */
+  static ShutdownSignalException shutdownSignal(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ShutdownSignalException sse) {
+        return sse;
+      }
+    }
+    return null;
+  }
+
+  /** Returns the AMQP reply code of a close, or 0. */
+  static int replyCode(ShutdownSignalException sse) {
+    Method reason = sse.getReason();
+    if (reason instanceof AMQP.Channel.Close close) {
+      return close.getReplyCode();
+    }
+    if (reason instanceof AMQP.Connection.Close close) {
+      return close.getReplyCode();
+    }
+    return 0;
+  }
+
+  /** Returns the broker's reply text of a close, or the exception's message. */
+  static String replyText(Throwable e) {
+    ShutdownSignalException sse = shutdownSignal(e);
+    if (sse != null) {
+      Method reason = sse.getReason();
+      if (reason instanceof AMQP.Channel.Close close) {
+        return close.getReplyText();
+      }
+      if (reason instanceof AMQP.Connection.Close close) {
+        return close.getReplyText();
+      }
+    }
+    return rootMessage(e);
+  }
+
+  /** Returns the exchange a channel close names ({@code no exchange 'x' in vhost}), or {@code null}. */
+  static String exchangeNamedIn(ShutdownSignalException sse) {
+    if (sse == null || sse.isHardError()) {
+      return null;
+    }
+    Matcher m = EXCHANGE_IN_TEXT.matcher(replyText(sse));
+    return m.find() ? m.group(1) : null;
+  }
+
+  /** Returns "code text" for a close, for log lines. */
+  static String describe(ShutdownSignalException sse) {
+    int code = replyCode(sse);
+    return (sse.isHardError() ? "connection" : "channel") + " closed"
+        + (code == 0 ? "" : ": " + code + " " + replyText(sse))
+        + (sse.isInitiatedByApplication() ? " by the application" : "");
+  }
+
+  static String rootMessage(Throwable e) {
+    Throwable t = e;
+    String message = null;
+    while (t != null) {
+      if (t.getMessage() != null) {
+        message = t.getMessage();
+      }
+      if (t instanceof ShutdownSignalException) {
+        break;
+      }
+      t = t.getCause();
+    }
+    return message == null ? e.getClass().getSimpleName() : message;
+  }
+
+  /** Describes a throwable for a log line without a stack trace. */
+  static String brief(Throwable e) {
+    return e.getClass().getSimpleName() + ": " + e.getMessage();
+  }
+
+  static boolean isChannelClosed(Throwable e) {
+    return e instanceof IOException || e instanceof AlreadyClosedException || e instanceof ShutdownSignalException;
+  }
+}

@@ -1,0 +1,41 @@
+package io.rabbitkit;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Envelope;
+import io.rabbitkit.deadletter.FailureHeaders;
+import java.util.Map;
+
+/**
+ * One raw delivery and the channel incarnation it came on. Acks must go to that very channel: after
+ * the channel is lost, the broker has already put the message back, so a late ack is dropped.
+ */
+record Inbound(DefaultConsumer<?>.Worker worker, Channel channel, Envelope envelope, AMQP.BasicProperties props,
+    byte[] body) {
+
+  long tag() {
+    return envelope.getDeliveryTag();
+  }
+
+  String queue() {
+    return worker.queue();
+  }
+
+  String messageId() {
+    return props.getMessageId();
+  }
+
+  Map<String, Object> headers() {
+    Map<String, Object> h = props.getHeaders();
+    return h == null ? Map.of() : h;
+  }
+
+  /** Failed processing rounds before this delivery, from the toolkit's own header (never from {@code x-death}). */
+  int failedRounds() {
+    return Math.max(0, Headers.integer(headers(), FailureHeaders.ATTEMPTS, 0));
+  }
+
+  String describe() {
+    return "message " + Names.orNone(messageId()) + " from queue '" + queue() + "'";
+  }
+}

@@ -1,0 +1,225 @@
+package io.rabbitkit;
+
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.ShutdownSignalException;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A channel that is never left dead. Each open channel is one <em>incarnation</em>; when it is
+ * lost, the owner hears {@link Handler#lost} (then it can re-send or forget per-incarnation state)
+ * and a fresh channel is opened and handed to {@link Handler#opened}:
+ * <ul>
+ *   <li>after a channel-level error (the broker closed just this channel), at once, then with
+ *       backoff while opening keeps failing;
+ *   <li>after a connection loss, when amqp-client has recovered the connection and the toolkit has
+ *       re-declared its topology.
+ * </ul>
+ * A lost channel is aborted, which also unregisters it from amqp-client's recovery, so amqp-client
+ * never resurrects a channel (and its consumers) that the toolkit has replaced.
+ */
+final class ManagedChannel implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ManagedChannel.class);
+  private static final long MAX_BACKOFF_MS = 10_000;
+
+  /** Callbacks for one channel's life. Both run under the channel's lifecycle lock, never on a reader thread. */
+  interface Handler {
+    /** A new channel is open: configure it (confirm mode, listeners, qos, consume). */
+    void opened(Channel channel) throws IOException;
+
+    /** {@code channel} was lost; it is already unusable. */
+    void lost(Channel channel, ShutdownSignalException cause);
+  }
+
+  private final RoleConnection connection;
+  private final String name;
+  private final Handler handler;
+  private final ReentrantLock lifecycle = new ReentrantLock();
+  private volatile Channel current;
+  private volatile boolean closed;
+  private int failedOpens;
+
+  ManagedChannel(RoleConnection connection, String name, Handler handler) {
+    this.connection = connection;
+    this.name = name;
+    this.handler = handler;
+  }
+
+  /** Opens the first incarnation on the caller's thread, so its errors reach the caller. */
+  void start() throws IOException {
+    lifecycle.lock();
+    try {
+      openLocked();
+    } finally {
+      lifecycle.unlock();
+    }
+    connection.register(this);
+  }
+
+  /** Returns the open channel, or {@code null} while there is none. */
+  Channel current() {
+    return current;
+  }
+
+  /**
+   * Returns an open channel, opening one now if the last one was lost (for request/response use such
+   * as declarations). The caller must hold no other channel lock.
+   *
+   * @throws ToolkitException if the connection is down or the channel cannot be opened
+   */
+  Channel obtain() {
+    lifecycle.lock();
+    try {
+      Channel ch = current;
+      if (ch != null && ch.isOpen()) {
+        return ch;
+      }
+      if (ch != null) {
+        loseLocked(ch, ch.getCloseReason());
+      }
+      if (closed) {
+        throw new ResourceClosedException(name + " is closed");
+      }
+      openLocked();
+      return current;
+    } catch (IOException | RuntimeException e) {
+      throw Errors.io("opening a channel for " + name, e);
+    } finally {
+      lifecycle.unlock();
+    }
+  }
+
+  boolean isOpen() {
+    Channel ch = current;
+    return ch != null && ch.isOpen();
+  }
+
+  String name() {
+    return name;
+  }
+
+  /** Called by the connection once it has recovered and re-declared topology. */
+  void connectionRecovered() {
+    lifecycle.lock();
+    try {
+      Channel ch = current;
+      if (ch != null && !ch.isOpen()) {
+        loseLocked(ch, ch.getCloseReason());
+      }
+      if (current == null && !closed) {
+        tryOpenLocked();
+      }
+    } finally {
+      lifecycle.unlock();
+    }
+  }
+
+  private void openLocked() throws IOException {
+    Channel ch = connection.createChannel();
+    ch.addShutdownListener(cause -> onShutdown(ch, cause));
+    try {
+      handler.opened(ch);
+    } catch (IOException | RuntimeException e) {
+      abortQuietly(ch);
+      throw e;
+    }
+    current = ch;
+    failedOpens = 0;
+    LOG.debug("{}: channel {} open", name, ch.getChannelNumber());
+  }
+
+  private void tryOpenLocked() {
+    if (!connection.isOpen()) {
+      return; // the connection's recovery will call connectionRecovered()
+    }
+    try {
+      openLocked();
+    } catch (IOException | RuntimeException e) {
+      long delay = backoff(++failedOpens).toMillis();
+      LOG.warn("{}: cannot open a channel ({}); retrying in {} ms", name, Errors.rootMessage(e), delay);
+      connection.context().timer.schedule(
+          () -> connection.context().executor.execute(this::connectionRecovered), delay, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** Runs on the connection's reader thread: hand off at once. */
+  private void onShutdown(Channel ch, ShutdownSignalException cause) {
+    if (closed || ch != current) {
+      return;
+    }
+    connection.context().executor.execute(() -> {
+      lifecycle.lock();
+      try {
+        if (ch != current) {
+          return;
+        }
+        loseLocked(ch, cause);
+        if (!closed) {
+          tryOpenLocked();
+        }
+      } finally {
+        lifecycle.unlock();
+      }
+    });
+  }
+
+  private void loseLocked(Channel ch, ShutdownSignalException cause) {
+    current = null;
+    if (cause != null && !cause.isInitiatedByApplication()) {
+      if (cause.isHardError()) {
+        LOG.info("{}: channel lost with its connection ({})", name, Errors.describe(cause));
+      } else {
+        LOG.warn("{}: broker closed the channel ({}); opening a new one", name, Errors.describe(cause));
+      }
+    }
+    try {
+      handler.lost(ch, cause);
+    } catch (RuntimeException e) {
+      LOG.error("{}: error while handling a lost channel", name, e);
+    }
+    abortQuietly(ch);
+  }
+
+  /** Closes the channel gracefully (waits for the broker's close-ok); idempotent. */
+  @Override
+  public void close() {
+    closed = true;
+    lifecycle.lock();
+    try {
+      Channel ch = current;
+      current = null;
+      if (ch != null) {
+        try {
+          ch.close();
+        } catch (IOException | RuntimeException | java.util.concurrent.TimeoutException e) {
+          abortQuietly(ch);
+        }
+      }
+    } finally {
+      lifecycle.unlock();
+      connection.unregister(this);
+    }
+  }
+
+  static void abortQuietly(Channel ch) {
+    try {
+      ch.abort();
+    } catch (IOException | RuntimeException e) {
+      // already closed: abort() is only called to release the channel and unregister it
+    }
+  }
+
+  static Duration backoff(int failures) {
+    return Duration.ofMillis(Math.min(MAX_BACKOFF_MS, 100L << Math.min(failures, 10)));
+  }
+
+  @Override
+  public String toString() {
+    return name;
+  }
+}

@@ -1,0 +1,200 @@
+package io.rabbitkit;
+
+import com.rabbitmq.client.BlockedListener;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.Recoverable;
+import com.rabbitmq.client.RecoveryListener;
+import com.rabbitmq.client.ShutdownSignalException;
+import io.rabbitkit.topology.Topology;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One of the toolkit's two connections (publishing and consuming are kept apart so that a publisher
+ * blocked by a resource alarm never stops consumers from acking). After amqp-client recovers the
+ * connection, this re-declares the toolkit's topology and then re-opens every managed channel, in
+ * that order, so consumers and re-sent messages never race a missing queue.
+ */
+final class RoleConnection implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RoleConnection.class);
+
+  private final Connection connection;
+  private final String name;
+  private final Context context;
+  private final ConnectionListener listener;
+  private final List<ManagedChannel> channels = new CopyOnWriteArrayList<>();
+  private final ManagedChannel admin;
+  private volatile boolean blocked;
+
+  private RoleConnection(Connection connection, String name, Context context, ConnectionListener listener) {
+    this.connection = connection;
+    this.name = name;
+    this.context = context;
+    this.listener = listener;
+    this.admin = new ManagedChannel(this, name + " admin", new ManagedChannel.Handler() {
+      @Override
+      public void opened(Channel channel) {}
+
+      @Override
+      public void lost(Channel channel, ShutdownSignalException cause) {}
+    });
+  }
+
+  static RoleConnection open(ConnectionFactory factory, List<com.rabbitmq.client.Address> addresses, String name,
+      String endpoint, Context context, ConnectionListener listener) {
+    Connection connection;
+    try {
+      connection = factory.newConnection(addresses, name);
+    } catch (IOException | TimeoutException | RuntimeException e) {
+      throw Errors.connectFailed(e, endpoint);
+    }
+    RoleConnection rc = new RoleConnection(connection, name, context, listener);
+    rc.listen();
+    LOG.info("connected to {} as '{}'", endpoint, name);
+    return rc;
+  }
+
+  private void listen() {
+    ((Recoverable) connection).addRecoveryListener(new RecoveryListener() {
+      @Override
+      public void handleRecoveryStarted(Recoverable recoverable) {
+        LOG.info("{}: connection lost, recovering", name);
+        fire(() -> listener.recoveryStarted(name));
+      }
+
+      @Override
+      public void handleRecovery(Recoverable recoverable) {
+        LOG.info("{}: connection recovered", name);
+        context.executor.execute(RoleConnection.this::afterRecovery);
+      }
+    });
+    connection.addShutdownListener(cause -> {
+      if (!cause.isInitiatedByApplication()) {
+        LOG.warn("{}: {}", name, Errors.describe(cause));
+        fire(() -> listener.connectionLost(name, cause.getMessage()));
+      }
+    });
+    connection.addBlockedListener(new BlockedListener() {
+      @Override
+      public void handleBlocked(String reason) {
+        blocked = true;
+        LOG.warn("{}: broker blocked the connection ({}); publishing waits", name, reason);
+        fire(() -> listener.blocked(name, reason));
+      }
+
+      @Override
+      public void handleUnblocked() {
+        blocked = false;
+        LOG.info("{}: broker unblocked the connection", name);
+        fire(() -> listener.unblocked(name));
+      }
+    });
+  }
+
+  private void afterRecovery() {
+    Topology topology = context.topology.snapshot();
+    List<String> failed = new java.util.ArrayList<>();
+    for (Topology one : TopologyRegistry.entities(topology)) {
+      try {
+        declare(one);
+      } catch (RuntimeException e) {
+        failed.add(e.getMessage());
+      }
+    }
+    if (!failed.isEmpty()) {
+      LOG.error("{}: re-declaring topology after recovery failed for: {}", name, failed);
+    }
+    for (ManagedChannel channel : channels) {
+      channel.connectionRecovered();
+    }
+    fire(() -> listener.recovered(name));
+  }
+
+  interface ChannelCall<R> {
+    R call(Channel channel) throws IOException;
+  }
+
+  /** Runs one request/response call on the admin channel; broker refusals become {@link TopologyException}s. */
+  <R> R adminCall(String entity, ChannelCall<R> call) {
+    synchronized (admin) {
+      Channel ch = admin.obtain();
+      try {
+        return call.call(ch);
+      } catch (IOException | RuntimeException e) {
+        throw Errors.topology(entity, e);
+      }
+    }
+  }
+
+  /** Declares on the admin channel; a refusal closes that channel, and the next call opens a new one. */
+  void declare(Topology topology) {
+    synchronized (admin) {
+      TopologyRegistry.declare(admin.obtain(), topology);
+    }
+  }
+
+  private void fire(Runnable event) {
+    context.executor.execute(() -> {
+      try {
+        event.run();
+      } catch (RuntimeException e) {
+        LOG.warn("connection listener failed", e);
+      }
+    });
+  }
+
+  Channel createChannel() throws IOException {
+    Channel ch = connection.createChannel();
+    if (ch == null) {
+      throw new IOException("no channel available on " + name + " (channel_max reached)");
+    }
+    return ch;
+  }
+
+  void register(ManagedChannel channel) {
+    if (channel != admin) {
+      channels.add(channel);
+    }
+  }
+
+  void unregister(ManagedChannel channel) {
+    channels.remove(channel);
+  }
+
+  boolean isOpen() {
+    return connection.isOpen();
+  }
+
+  boolean isBlocked() {
+    return blocked;
+  }
+
+  Context context() {
+    return context;
+  }
+
+  String name() {
+    return name;
+  }
+
+  int frameMax() {
+    return connection.getFrameMax();
+  }
+
+  @Override
+  public void close() {
+    admin.close();
+    try {
+      connection.close(5_000);
+    } catch (IOException | RuntimeException e) {
+      connection.abort(1_000);
+    }
+  }
+}

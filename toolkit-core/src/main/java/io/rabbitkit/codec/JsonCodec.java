@@ -1,0 +1,80 @@
+package io.rabbitkit.codec;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.rabbitkit.MessageDecodingException;
+import java.io.IOException;
+
+/** Jackson JSON. Accepts {@code application/json}, {@code *+json}, {@code text/json} and no content type. */
+final class JsonCodec<T> implements MessageCodec<T> {
+
+  private static final ObjectMapper DEFAULT_MAPPER = JsonMapper.builder()
+      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .addModule(new JavaTimeModule())
+      .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+      .build();
+
+  private final ObjectMapper mapper;
+  private final JavaType type;
+
+  JsonCodec(ObjectMapper mapper, JavaType type) {
+    this.mapper = requireNonNull(mapper, "mapper");
+    this.type = requireNonNull(type, "type");
+  }
+
+  static <T> JsonCodec<T> of(ObjectMapper mapper, Class<T> type) {
+    requireNonNull(type, "type");
+    return new JsonCodec<>(mapper, mapper.constructType(type));
+  }
+
+  static ObjectMapper defaultMapper() {
+    return DEFAULT_MAPPER;
+  }
+
+  @Override
+  public String contentType() {
+    return "application/json";
+  }
+
+  @Override
+  public byte[] encode(T value) {
+    try {
+      return mapper.writeValueAsBytes(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("cannot encode " + value.getClass().getName() + " as JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  @Override
+  public T decode(byte[] body, String contentType) {
+    String mediaType = ContentTypes.mediaType(contentType);
+    if (mediaType != null && !ContentTypes.isJson(mediaType)) {
+      throw new MessageDecodingException("unsupported content type '" + contentType + "', expected application/json");
+    }
+    try {
+      T value = mapper.readValue(body, type);
+      if (value == null) {
+        throw new MessageDecodingException("JSON body is null, expected " + type.toCanonical());
+      }
+      return value;
+    } catch (JsonProcessingException e) {
+      throw new MessageDecodingException("malformed JSON for " + type.toCanonical() + ": " + e.getOriginalMessage(), e);
+    } catch (IOException e) {
+      throw new MessageDecodingException("cannot read JSON body: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "JsonCodec[" + type.toCanonical() + "]";
+  }
+}

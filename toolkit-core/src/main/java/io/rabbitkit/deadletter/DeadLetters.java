@@ -1,0 +1,66 @@
+package io.rabbitkit.deadletter;
+
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * The dead letters of one work queue: list them with their reasons, replay them to the work queue,
+ * or purge them. Obtain from {@code RabbitToolkit.deadLetters(queue)}. Thread-safe; operations on
+ * the same dead-letter queue should not run concurrently.
+ *
+ * <pre>{@code
+ * DeadLetters dead = rabbit.deadLetters("orders.placed");
+ * dead.list(20).forEach(System.out::println);
+ * long replayed = dead.replay(d -> d.failedWith(TimeoutException.class), 50);   // 50 per second
+ * }</pre>
+ *
+ * <p>Replay publishes each chosen message to the queue it failed in (through the default exchange,
+ * so other queues bound to the original exchange do not receive it again) with its failure headers
+ * removed, so it gets a fresh set of attempts; {@code toolkit-replay-count} is incremented. A
+ * message is removed from the dead-letter queue only after its replay is confirmed by the broker.
+ */
+public interface DeadLetters {
+
+  /** Default replay rate, in messages per second. */
+  int DEFAULT_REPLAY_RATE = 500;
+
+  /** Returns the work queue these dead letters came from. */
+  String queue();
+
+  /** Returns the dead-letter queue. */
+  String deadLetterQueue();
+
+  /** Returns how many messages the dead-letter queue holds (0 if it does not exist). */
+  long count();
+
+  /** Returns up to {@code max} dead letters, oldest first, leaving them in place. */
+  List<DeadLetter> list(int max);
+
+  /**
+   * Replays the dead letters that match {@code filter}, at most {@code maxPerSecond} per second.
+   * Those that do not match stay in the dead-letter queue.
+   *
+   * @return how many were replayed
+   */
+  long replay(Predicate<DeadLetter> filter, int maxPerSecond);
+
+  /** Replays every dead letter at the default rate. */
+  default long replayAll() {
+    return replay(d -> true, DEFAULT_REPLAY_RATE);
+  }
+
+  /** Replays the dead letter with this message id, if there is one. */
+  default long replay(String messageId) {
+    return replay(d -> d.messageId().filter(messageId::equals).isPresent(), DEFAULT_REPLAY_RATE);
+  }
+
+  /**
+   * Deletes every dead letter.
+   *
+   * @return how many were deleted
+   */
+  long purge();
+
+  /** Returns how many messages this object has replayed since it was created. */
+  long replayed();
+}

@@ -1,0 +1,2 @@
+/** Immutable declarations of exchanges, queues and bindings, declared with {@code RabbitToolkit.declare}. */
+package io.rabbitkit.topology;

@@ -1,0 +1,73 @@
+package io.rabbitkit.test;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.rabbitmq.RabbitMQContainer;
+
+/**
+ * Finds the broker tests use, once per JVM: {@code RABBITMQ_URI} (system property or environment
+ * variable), else a broker on {@code localhost:5672}, else a Testcontainers container (started
+ * once, stopped when the JVM exits), else a failure that explains what to do.
+ */
+public final class BrokerLocator {
+
+  /** The image started when no broker is reachable and Docker is available. */
+  public static final String IMAGE = "rabbitmq:4.1-management";
+
+  private static RabbitBroker broker;
+  private static RabbitMQContainer container;
+
+  private BrokerLocator() {}
+
+  /**
+   * Returns the broker for tests.
+   *
+   * @throws IllegalStateException if there is none, with instructions
+   */
+  public static synchronized RabbitBroker locate() {
+    if (broker == null) {
+      broker = find();
+    }
+    return broker;
+  }
+
+  private static RabbitBroker find() {
+    String configured = System.getProperty("RABBITMQ_URI", System.getenv("RABBITMQ_URI"));
+    if (configured != null && !configured.isBlank()) {
+      return new RabbitBroker(configured.trim(), "RABBITMQ_URI");
+    }
+    if (answers("localhost", 5672)) {
+      return new RabbitBroker("amqp://guest:guest@localhost:5672/", "localhost:5672");
+    }
+    if (dockerAvailable()) {
+      container = new RabbitMQContainer(IMAGE);
+      container.start();
+      Runtime.getRuntime().addShutdownHook(new Thread(container::stop, "rabbitkit-testcontainer-stop"));
+      return new RabbitBroker("amqp://guest:guest@" + container.getHost() + ":" + container.getAmqpPort() + "/",
+          "Testcontainers " + IMAGE);
+    }
+    throw new IllegalStateException("No RabbitMQ broker for the tests. Either set RABBITMQ_URI "
+        + "(e.g. RABBITMQ_URI=amqp://guest:guest@host:5672/), or start a broker on localhost:5672 "
+        + "(`docker compose up -d` in the project root, or `rabbitmq-server -detached`), "
+        + "or make a Docker engine available so Testcontainers can start " + IMAGE + ".");
+  }
+
+  static boolean answers(String host, int port) {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress(host, port), 1000);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static boolean dockerAvailable() {
+    try {
+      return DockerClientFactory.instance().isDockerAvailable();
+    } catch (RuntimeException | LinkageError e) {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,269 @@
+package io.rabbitkit.test;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.testcontainers.rabbitmq.RabbitMQContainer;
+
+/**
+ * A RabbitMQ broker of the test's own, for fault tests: kill its connections, restart it, stop it.
+ * Never touches the shared broker.
+ *
+ * <p>With the RabbitMQ server installed locally ({@code /usr/lib/rabbitmq/bin}), it starts a
+ * separate node with its own node name, ports, data directory, config, plugins file and Erlang
+ * cookie under a temporary directory (about 5 s). Otherwise, with Docker, it starts a Testcontainers
+ * container. {@link #close()} stops it and deletes its files.
+ *
+ * <pre>{@code
+ * try (ThrowawayBroker broker = ThrowawayBroker.start()) {
+ *   RabbitToolkit rabbit = RabbitToolkit.connect(broker.uri());
+ *   broker.closeAllConnections();   // clients see CONNECTION_FORCED and recover
+ * }
+ * }</pre>
+ */
+public final class ThrowawayBroker implements AutoCloseable {
+
+  private static final Path LOCAL_BIN = Path.of("/usr/lib/rabbitmq/bin");
+
+  private final String uri;
+  private final Local local;
+  private final RabbitMQContainer container;
+
+  private ThrowawayBroker(String uri, Local local, RabbitMQContainer container) {
+    this.uri = uri;
+    this.local = local;
+    this.container = container;
+  }
+
+  /**
+   * Starts a broker.
+   *
+   * @throws IllegalStateException if neither a local RabbitMQ installation nor Docker is available
+   */
+  public static ThrowawayBroker start() {
+    if (Files.isExecutable(LOCAL_BIN.resolve("rabbitmq-server"))) {
+      Local local = Local.start();
+      return new ThrowawayBroker("amqp://guest:guest@127.0.0.1:" + local.port + "/", local, null);
+    }
+    try {
+      RabbitMQContainer container = new RabbitMQContainer(BrokerLocator.IMAGE);
+      container.start();
+      return new ThrowawayBroker("amqp://guest:guest@" + container.getHost() + ":" + container.getAmqpPort() + "/",
+          null, container);
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("fault tests need a broker of their own: install rabbitmq-server locally "
+          + "or make Docker available for Testcontainers (" + e.getMessage() + ")", e);
+    }
+  }
+
+  /** Returns the broker's AMQP URI. */
+  public String uri() {
+    return uri;
+  }
+
+  /** Closes every client connection; clients see {@code 320 CONNECTION_FORCED}. */
+  public void closeAllConnections() {
+    ctl("close_all_connections", "closed by a fault test");
+  }
+
+  /** Stops the RabbitMQ application (the node stays up): clients lose their connections and cannot reconnect. */
+  public void stopApp() {
+    ctl("stop_app");
+  }
+
+  /** Starts the RabbitMQ application again; durable queues and persistent messages are still there. */
+  public void startApp() {
+    ctl("start_app");
+  }
+
+  /** Runs {@code rabbitmqctl} against this broker and returns its output. */
+  public String ctl(String... args) {
+    if (local != null) {
+      return local.ctl(args);
+    }
+    List<String> command = new ArrayList<>(List.of("rabbitmqctl"));
+    command.addAll(List.of(args));
+    try {
+      var result = container.execInContainer(command.toArray(String[]::new));
+      if (result.getExitCode() != 0) {
+        throw new IllegalStateException("rabbitmqctl " + String.join(" ", args) + " failed: " + result.getStderr());
+      }
+      return result.getStdout();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  /** Stops the broker and deletes its data. */
+  @Override
+  public void close() {
+    if (local != null) {
+      local.stop();
+    } else {
+      container.stop();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ThrowawayBroker[" + (local != null ? "node " + local.node : "container") + ", " + uri + "]";
+  }
+
+  /** A node of our own, from the local installation; nothing shared with the default node but epmd. */
+  private static final class Local {
+    final String node;
+    final int port;
+    final Path base;
+    final Map<String, String> env;
+    final Process server;
+    final Thread stopper;
+
+    private Local(String node, int port, Path base, Map<String, String> env, Process server) {
+      this.node = node;
+      this.port = port;
+      this.base = base;
+      this.env = env;
+      this.server = server;
+      this.stopper = new Thread(this::stop, "rabbitkit-throwaway-stop-" + node);
+      Runtime.getRuntime().addShutdownHook(stopper);
+    }
+
+    static Local start() {
+      try {
+        Path base = Files.createTempDirectory("rabbitkit-node-");
+        int port = freePortPair();
+        String node = "rabbitkit-" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffL) + "@localhost";
+        Files.createDirectories(base.resolve("home"));
+        Files.writeString(base.resolve("rabbitmq.conf"), "listeners.tcp.default = 127.0.0.1:" + port + "\n",
+            StandardCharsets.UTF_8);
+        Files.writeString(base.resolve("enabled_plugins"), "[].\n", StandardCharsets.UTF_8);
+        Files.writeString(base.resolve("advanced.config"), "[].\n", StandardCharsets.UTF_8);
+        Files.writeString(base.resolve("rabbitmq-env.conf"), "", StandardCharsets.UTF_8);
+        Map<String, String> env = Map.ofEntries(
+            Map.entry("HOME", base.resolve("home").toString()),
+            Map.entry("RABBITMQ_NODENAME", node),
+            Map.entry("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1"),
+            Map.entry("RABBITMQ_NODE_PORT", Integer.toString(port)),
+            Map.entry("RABBITMQ_DIST_PORT", Integer.toString(port + 20000)),
+            Map.entry("RABBITMQ_MNESIA_BASE", base.resolve("mnesia").toString()),
+            Map.entry("RABBITMQ_LOG_BASE", base.resolve("log").toString()),
+            Map.entry("RABBITMQ_CONFIG_FILE", base.resolve("rabbitmq.conf").toString()),
+            Map.entry("RABBITMQ_ADVANCED_CONFIG_FILE", base.resolve("advanced.config").toString()),
+            Map.entry("RABBITMQ_ENABLED_PLUGINS_FILE", base.resolve("enabled_plugins").toString()),
+            Map.entry("RABBITMQ_CONF_ENV_FILE", base.resolve("rabbitmq-env.conf").toString()),
+            Map.entry("RABBITMQ_PID_FILE", base.resolve("pid").toString()),
+            Map.entry("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", "+S 1:1 +A 4"));
+        ProcessBuilder pb = new ProcessBuilder(LOCAL_BIN.resolve("rabbitmq-server").toString())
+            .redirectErrorStream(true)
+            .redirectOutput(base.resolve("console.log").toFile());
+        pb.environment().putAll(env);
+        Process server = pb.start();
+        Local local = new Local(node, port, base, env, server);
+        try {
+          local.ctl("wait", base.resolve("pid").toString(), "--timeout", "120");
+        } catch (RuntimeException e) {
+          local.stop();
+          throw new IllegalStateException("throw-away node " + node + " did not start: " + e.getMessage()
+              + " (see " + base.resolve("console.log") + ")", e);
+        }
+        return local;
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    String ctl(String... args) {
+      List<String> command = new ArrayList<>(List.of(LOCAL_BIN.resolve("rabbitmqctl").toString(), "-n", node));
+      command.addAll(List.of(args));
+      try {
+        Path out = Files.createTempFile(base, "ctl-", ".log");
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        if (!p.waitFor(180, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+          throw new IllegalStateException("rabbitmqctl " + String.join(" ", args) + " timed out");
+        }
+        String output = Files.readString(out, StandardCharsets.UTF_8);
+        Files.deleteIfExists(out);
+        if (p.exitValue() != 0) {
+          throw new IllegalStateException("rabbitmqctl " + String.join(" ", args) + " exited " + p.exitValue()
+              + ": " + output.trim());
+        }
+        return output;
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted", e);
+      }
+    }
+
+    synchronized void stop() {
+      if (!Files.exists(base)) {
+        return;
+      }
+      try {
+        if (server.isAlive()) {
+          ctl("stop", base.resolve("pid").toString());
+        }
+      } catch (RuntimeException e) {
+        // fall through to killing the process tree
+      }
+      server.descendants().forEach(ProcessHandle::destroyForcibly);
+      server.destroyForcibly();
+      try {
+        server.waitFor(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      deleteTree(base);
+      try {
+        Runtime.getRuntime().removeShutdownHook(stopper);
+      } catch (IllegalStateException e) {
+        // already shutting down: we are the hook
+      }
+    }
+
+    /** A port P with P + 20000 (the Erlang distribution port) free too. */
+    private static int freePortPair() throws IOException {
+      for (int i = 0; i < 100; i++) {
+        int port = ThreadLocalRandom.current().nextInt(20_000, 45_000);
+        if (portFree(port) && portFree(port + 20000)) {
+          return port;
+        }
+      }
+      throw new IOException("no free port pair for a throw-away node");
+    }
+
+    private static boolean portFree(int port) {
+      try (ServerSocket s = new ServerSocket(port)) {
+        return true;
+      } catch (IOException e) {
+        return false;
+      }
+    }
+
+    private static void deleteTree(Path root) {
+      try (Stream<Path> paths = Files.walk(root)) {
+        paths.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
+      } catch (IOException e) {
+        // best effort: a temp dir left behind is harmless
+      }
+    }
+  }
+}
