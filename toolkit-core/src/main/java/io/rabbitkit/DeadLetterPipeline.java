@@ -122,8 +122,10 @@ final class DeadLetterPipeline implements FailurePolicy {
     return h;
   }
 
+  private static final String TRUNCATED = "...[truncated]";
+
   static String truncate(String s, int max) {
-    return s.length() <= max ? s : s.substring(0, Math.max(0, max - 15)) + "...[truncated]";
+    return s.length() <= max ? s : s.substring(0, Math.max(0, max - TRUNCATED.length())) + TRUNCATED;
   }
 
   private static String stackTrace(Throwable t) {

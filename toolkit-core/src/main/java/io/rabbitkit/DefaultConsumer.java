@@ -206,8 +206,7 @@ final class DefaultConsumer<T> implements Consumer {
       LOG.warn("{} rejected by its handler: {}", in.describe(), failure.getMessage());
       failures.poison(in, failure, FailureHeaders.REASON_REJECTED);
     } else {
-      LOG.warn("{} failed: {}", in.describe(), Errors.brief(failure));
-      LOG.debug("handler failure", failure);
+      LOG.debug("{} failed", in.describe(), failure); // the failure policy logs what it does with it
       failures.failed(in, failure);
     }
   }
@@ -338,6 +337,8 @@ final class DefaultConsumer<T> implements Consumer {
     /** Puts the message back after the requeue delay (it keeps its prefetch slot meanwhile). */
     void requeueLater(Inbound in, Throwable cause) {
       counters.requeued.increment();
+      LOG.warn("{} failed ({}); requeueing it in {} ms", in.describe(), Errors.brief(cause),
+          settings.requeueDelay().toMillis());
       context.executor.execute(() -> settings.listener().requeued(settings.queue(), Names.orNone(in.messageId()), cause));
       // basic.reject, not nack: RabbitMQ 4.3+ counts only rejects towards a quorum queue's delivery limit.
       Runnable requeue = () -> settle(in, ch -> ch.basicReject(in.tag(), true));

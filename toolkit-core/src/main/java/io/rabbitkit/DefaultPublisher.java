@@ -45,6 +45,10 @@ final class DefaultPublisher<T> implements Publisher<T> {
     try {
       id = message.messageId().orElseGet(() -> messageId.apply(body));
       key = message.routingKey().orElseGet(() -> routingKey.apply(body));
+      shortString("message id", id);
+      shortString("routing key", key);
+      message.correlationId().ifPresent(c -> shortString("correlation id", c));
+      message.replyTo().ifPresent(r -> shortString("reply-to", r));
       byte[] bytes = codec.encode(body);
       Map<String, Object> allHeaders = headers;
       if (!message.headers().isEmpty()) {
@@ -69,6 +73,13 @@ final class DefaultPublisher<T> implements Publisher<T> {
     }
   }
 
+  /** AMQP short strings hold at most 255 bytes; amqp-client would fail in the middle of a publish. */
+  static void shortString(String what, String value) {
+    if (value != null && value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 255) {
+      throw new IllegalArgumentException(what + " is longer than 255 bytes");
+    }
+  }
+
   @Override
   public int inFlight() {
     return sender.inFlight();
@@ -77,6 +88,11 @@ final class DefaultPublisher<T> implements Publisher<T> {
   @Override
   public void close() {
     sender.close();
+  }
+
+  /** Closes waiting at most {@code grace} for outstanding confirms. */
+  void close(java.time.Duration grace) {
+    sender.close(grace);
   }
 
   @Override

@@ -23,6 +23,7 @@ final class Headers {
       if (e.getKey() == null) {
         throw new IllegalArgumentException("header names must not be null");
       }
+      DefaultPublisher.shortString("header name '" + e.getKey() + "'", e.getKey());
       if (!writable(e.getValue())) {
         throw new IllegalArgumentException("header '" + e.getKey() + "' has a value of type "
             + e.getValue().getClass().getName() + ", which AMQP cannot carry (use String, numbers, Boolean, "

@@ -1,0 +1,135 @@
+package io.rabbitkit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rabbitkit.ConnectionException.Reason;
+import io.rabbitkit.test.RabbitBroker;
+import io.rabbitkit.test.RabbitTest;
+import io.rabbitkit.test.TestNames;
+import io.rabbitkit.topology.Queue;
+import io.rabbitkit.topology.Topology;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+@RabbitTest
+class ConnectionIT {
+
+  private static final String SECRET = "s3cr3t-never-printed";
+
+  private static URI amqp(RabbitBroker broker) {
+    return URI.create(broker.uri());
+  }
+
+  @Test
+  void wrongCredentialsFailFastWithATypedError(RabbitBroker broker) {
+    URI uri = amqp(broker);
+    long start = System.nanoTime();
+    ConnectionException e = assertThrows(ConnectionException.class, () -> RabbitToolkit.builder()
+        .host(uri.getHost()).port(uri.getPort()).username("nobody").password(SECRET).connect());
+    assertEquals(Reason.AUTHENTICATION_FAILED, e.reason());
+    assertTrue(e.getMessage().contains("nobody"), e.getMessage());
+    assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(8), "took too long");
+  }
+
+  @Test
+  void wrongPortIsRefused(RabbitBroker broker) {
+    ConnectionException e = assertThrows(ConnectionException.class,
+        () -> RabbitToolkit.builder().host(amqp(broker).getHost()).port(1).connect());
+    assertEquals(Reason.CONNECTION_REFUSED, e.reason());
+    assertTrue(e.getMessage().contains(":1"), e.getMessage());
+  }
+
+  @Test
+  void unknownHostIsNamed() {
+    ConnectionException e = assertThrows(ConnectionException.class,
+        () -> RabbitToolkit.builder().host("no-such-host.invalid").connect());
+    assertEquals(Reason.UNKNOWN_HOST, e.reason());
+  }
+
+  @Test
+  void missingVirtualHostIsNamed(RabbitBroker broker) {
+    ConnectionException e = assertThrows(ConnectionException.class,
+        () -> broker.toolkitBuilder().virtualHost("no-such-vhost").connect());
+    assertEquals(Reason.VIRTUAL_HOST, e.reason());
+    assertTrue(e.getMessage().contains("no-such-vhost"), e.getMessage());
+  }
+
+  @Test
+  void passwordNeverAppearsInToStringLogsOrErrors(RabbitBroker broker) throws Exception {
+    URI uri = amqp(broker);
+    PrintStream original = System.err;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    String failure;
+    String builderText;
+    try {
+      RabbitToolkit.Builder builder = RabbitToolkit.builder()
+          .uri("amqp://nobody:" + SECRET + "@" + uri.getHost() + ":" + uri.getPort() + "/");
+      builderText = builder.toString();
+      failure = assertThrows(ConnectionException.class, builder::connect).toString();
+      assertThrows(IllegalArgumentException.class, () -> RabbitToolkit.builder().uri("amqp://u:" + SECRET + "@h/a/b"));
+    } finally {
+      System.setErr(original);
+    }
+    String logs = captured.toString(StandardCharsets.UTF_8);
+    assertFalse(builderText.contains(SECRET), builderText);
+    assertFalse(failure.contains(SECRET), failure);
+    assertFalse(logs.contains(SECRET), logs);
+    assertTrue(builderText.contains("****"), builderText);
+  }
+
+  @Test
+  void toStringMasksThePasswordOfAConnectedToolkit(RabbitToolkit rabbit) {
+    String text = rabbit.toString();
+    assertTrue(text.contains(":****@"), text);
+    assertFalse(text.matches(".*:guest@.*"), text);
+    assertTrue(rabbit.isConnected());
+  }
+
+  @Test
+  void aClusterUriFallsThroughToAnAddressThatAnswers(RabbitBroker broker, TestNames names) {
+    URI uri = amqp(broker);
+    String info = uri.getUserInfo() == null ? "guest:guest" : uri.getUserInfo();
+    try (RabbitToolkit rabbit = RabbitToolkit.builder()
+        .uri("amqp://" + info + "@127.0.0.1:1," + uri.getHost() + ":" + uri.getPort() + "/")
+        .connectionName(names.prefix()).connect()) {
+      String queue = names.queue("q");
+      rabbit.declare(Topology.of(Queue.classic(queue)));
+      assertTrue(rabbit.queueInfo(queue).isPresent());
+      rabbit.deleteQueue(queue);
+    }
+  }
+
+  @Test
+  void closeIsIdempotentAndLaterUseFailsWithATypedError(RabbitBroker broker) {
+    RabbitToolkit rabbit = broker.connect();
+    rabbit.close();
+    rabbit.close();
+    assertFalse(rabbit.isConnected());
+    assertThrows(ResourceClosedException.class, () -> rabbit.publisherBuilder(String.class));
+    assertThrows(ResourceClosedException.class, () -> rabbit.declare(Topology.of(Queue.classic("q"))));
+    assertTrue(rabbit.toString().contains("closed"));
+  }
+
+  @Test
+  void connectionTimeoutBoundsAHandshakeWithAPeerThatNeverAnswers() throws Exception {
+    // A socket that accepts TCP connections (backlog) but never speaks AMQP.
+    try (ServerSocket silent = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
+      long start = System.nanoTime();
+      ConnectionException e = assertThrows(ConnectionException.class, () -> RabbitToolkit.builder()
+          .host("127.0.0.1").port(silent.getLocalPort()).connectionTimeout(Duration.ofMillis(500)).connect());
+      assertEquals(Reason.TIMEOUT, e.reason(), e.getMessage());
+      assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5));
+    }
+  }
+}

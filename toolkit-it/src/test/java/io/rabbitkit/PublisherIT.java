@@ -1,0 +1,226 @@
+package io.rabbitkit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rabbitkit.test.Await;
+import io.rabbitkit.test.RabbitTest;
+import io.rabbitkit.test.TestNames;
+import io.rabbitkit.topology.Binding;
+import io.rabbitkit.topology.Exchange;
+import io.rabbitkit.topology.Queue;
+import io.rabbitkit.topology.Topology;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+@RabbitTest
+class PublisherIT {
+
+  record Event(int thread, int seq) {}
+
+  private static Throwable failureOf(CompletableFuture<?> future) throws Exception {
+    try {
+      future.get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      return e.getCause();
+    }
+    throw new AssertionError("expected the future to fail");
+  }
+
+  @Test
+  void unroutableMessageFailsWithTheReturnedException(RabbitToolkit rabbit, TestNames names) throws Exception {
+    String exchange = names.exchange("nowhere");
+    rabbit.declare(Topology.builder().exchange(Exchange.direct(exchange)).build());
+    try (Publisher<String> p = rabbit.publisherBuilder(String.class).exchange(exchange).routingKey("none").build()) {
+      MessageReturnedException e = assertInstanceOf(MessageReturnedException.class, failureOf(p.publish("lost?")));
+      assertEquals(312, e.replyCode());
+      assertEquals(exchange, e.exchange());
+      assertEquals("none", e.routingKey());
+      // The same publisher goes on working for routable messages.
+      rabbit.declare(Topology.builder().queue(Queue.classic(names.queue("q")))
+          .binding(Binding.of(exchange, names.queue("q"), "none")).build());
+      p.publish("found").get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aFullRejectPublishQueueNacks(RabbitToolkit rabbit, TestNames names) throws Exception {
+    String queue = names.queue("full");
+    rabbit.declare(Topology.of(Queue.classic(queue).withMaxLength(1).withOverflow(Queue.Overflow.REJECT_PUBLISH)));
+    try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).build()) {
+      p.publish("fits").get(10, TimeUnit.SECONDS);
+      MessageNackedException e = assertInstanceOf(MessageNackedException.class, failureOf(p.publish("too many")));
+      assertEquals(queue, e.routingKey());
+    }
+    assertEquals(1, rabbit.queueInfo(queue).orElseThrow().messageCount());
+  }
+
+  @Test
+  void eightThreadsPublishTenThousandAllConfirmedAllConsumedNoneLostOrDuplicated(RabbitToolkit rabbit, TestNames names)
+      throws Exception {
+    String queue = names.queue("bulk");
+    rabbit.declare(Topology.of(Queue.classic(queue)));
+    int threads = 8;
+    int perThread = 1250;
+    Set<Event> seen = ConcurrentHashMap.newKeySet();
+    AtomicInteger duplicates = new AtomicInteger();
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try (Publisher<Event> p = rabbit.publisherBuilder(Event.class).routingKey(queue).maxInFlight(500).build();
+        Consumer c = rabbit.consumerBuilder(Event.class).queue(queue).prefetch(200).concurrency(2)
+            .handler(d -> {
+              if (!seen.add(d.body())) {
+                duplicates.incrementAndGet();
+              }
+            }).build()) {
+      List<Future<List<CompletableFuture<Confirmation>>>> work = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int thread = t;
+        work.add(pool.submit(() -> {
+          List<CompletableFuture<Confirmation>> futures = new ArrayList<>();
+          for (int i = 0; i < perThread; i++) {
+            futures.add(p.publish(new Event(thread, i)));
+            assertTrue(p.inFlight() <= 500);
+          }
+          return futures;
+        }));
+      }
+      for (Future<List<CompletableFuture<Confirmation>>> f : work) {
+        CompletableFuture.allOf(f.get().toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+      }
+      Await.until(Duration.ofSeconds(60), "all consumed", () -> seen.size() == threads * perThread);
+      Await.until(Duration.ofSeconds(10), () -> c.stats().processed() == threads * perThread);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertEquals(0, duplicates.get());
+    assertEquals(0, rabbit.queueInfo(queue).orElseThrow().messageCount());
+  }
+
+  @Test
+  void futuresCompleteOnTheCallbackExecutorNotOnAConnectionThread(RabbitToolkit rabbit, TestNames names)
+      throws Exception {
+    String queue = names.queue("q");
+    rabbit.declare(Topology.of(Queue.classic(queue)));
+    try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).build()) {
+      for (int i = 0; i < 20; i++) {
+        String thread = p.publish("m").thenApply(c -> Thread.currentThread().getName()).get(10, TimeUnit.SECONDS);
+        assertTrue(thread.startsWith("rabbitkit-callback"), thread);
+      }
+      // A callback may publish again without deadlocking the connection.
+      String again = p.publish("first").thenCompose(c -> p.publish("second")).get(10, TimeUnit.SECONDS).messageId();
+      assertTrue(!again.isEmpty());
+    }
+  }
+
+  @Test
+  void aMissingExchangeFailsTypedAndTheChannelIsReplaced(RabbitToolkit rabbit, TestNames names) throws Exception {
+    String exchange = names.exchange("later");
+    String queue = names.queue("q");
+    try (Publisher<String> p = rabbit.publisherBuilder(String.class).exchange(exchange).routingKey("k").build()) {
+      PublishException e = assertInstanceOf(PublishException.class, failureOf(p.publish("too early")));
+      assertTrue(e.getMessage().contains("NOT_FOUND"), e.getMessage());
+      assertEquals(exchange, e.exchange());
+
+      rabbit.declare(Topology.builder().exchange(Exchange.direct(exchange)).queue(Queue.classic(queue))
+          .binding(Binding.of(exchange, queue, "k")).build());
+      Await.until(Duration.ofSeconds(10), "publisher channel replaced", () -> {
+        try {
+          p.publish("in time").get(10, TimeUnit.SECONDS);
+          return true;
+        } catch (Exception ex) {
+          return false;
+        }
+      });
+    }
+    assertTrue(rabbit.queueInfo(queue).orElseThrow().messageCount() >= 1);
+  }
+
+  @Test
+  void oversizedBodiesAndUnencodableValuesFailBeforeSending(RabbitToolkit rabbit, TestNames names) throws Exception {
+    String queue = names.queue("q");
+    rabbit.declare(Topology.of(Queue.classic(queue)));
+    try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).maxBodySize(10).build();
+        Publisher<Object> objects = rabbit.publisherBuilder(Object.class).routingKey(queue).build()) {
+      PublishException big = assertInstanceOf(PublishException.class, failureOf(p.publish("x".repeat(11))));
+      assertTrue(big.getMessage().contains("exceeds"), big.getMessage());
+      assertInstanceOf(PublishException.class, failureOf(objects.publish(new Object())));
+      p.publish("small").get(10, TimeUnit.SECONDS);
+      assertEquals(0, p.inFlight());
+    }
+    assertEquals(1, rabbit.queueInfo(queue).orElseThrow().messageCount());
+  }
+
+  @Test
+  void routingKeyComputedFromTheMessageRoutesThroughATopicExchange(RabbitToolkit rabbit, TestNames names)
+      throws Exception {
+    String exchange = names.exchange("events");
+    String eu = names.queue("eu");
+    rabbit.declare(Topology.builder().exchange(Exchange.topic(exchange)).queue(Queue.classic(eu))
+        .binding(Binding.of(exchange, eu, "region.eu.#")).build());
+    try (Publisher<String> p = rabbit.publisherBuilder(String.class).exchange(exchange)
+        .routingKey(region -> "region." + region + ".order").mandatory(false).build()) {
+      assertEquals("region.eu.order", p.publish("eu").get(10, TimeUnit.SECONDS).routingKey());
+      p.publish("us").get(10, TimeUnit.SECONDS); // unroutable, but mandatory is off: confirmed and dropped
+    }
+    assertEquals(1, rabbit.queueInfo(eu).orElseThrow().messageCount());
+  }
+
+  @Test
+  void stringAndBytesTravelWithTheirOwnContentTypes(RabbitToolkit rabbit, TestNames names) throws Exception {
+    String queue = names.queue("q");
+    rabbit.declare(Topology.of(Queue.classic(queue)));
+    List<Delivery<byte[]>> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (Publisher<String> text = rabbit.publisherBuilder(String.class).routingKey(queue).build();
+        Publisher<byte[]> raw = rabbit.publisherBuilder(byte[].class).routingKey(queue).build();
+        Consumer c = rabbit.consumerBuilder(byte[].class).queue(queue).handler(got::add).build()) {
+      text.publish("héllo").get(10, TimeUnit.SECONDS);
+      raw.publish(new byte[] {1, 2, 3}).get(10, TimeUnit.SECONDS);
+      Await.until(Duration.ofSeconds(10), () -> got.size() == 2);
+    }
+    assertEquals("text/plain", got.get(0).contentType().orElseThrow());
+    assertEquals("héllo", new String(got.get(0).body(), java.nio.charset.StandardCharsets.UTF_8));
+    assertEquals("application/octet-stream", got.get(1).contentType().orElseThrow());
+  }
+
+  @Test
+  void closingFailsWhatIsStillUnconfirmedAndRefusesNewMessages(RabbitToolkit rabbit, TestNames names)
+      throws Exception {
+    String queue = names.queue("q");
+    rabbit.declare(Topology.of(Queue.classic(queue)));
+    Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).build();
+    List<CompletableFuture<Confirmation>> futures = new ArrayList<>();
+    for (int i = 0; i < 2000; i++) {
+      futures.add(p.publish("m" + i));
+    }
+    ((DefaultPublisher<String>) p).close(Duration.ZERO);
+    p.close();
+    int confirmed = 0;
+    int closed = 0;
+    for (CompletableFuture<Confirmation> f : futures) {
+      try {
+        f.get(10, TimeUnit.SECONDS);
+        confirmed++;
+      } catch (ExecutionException e) {
+        assertInstanceOf(ResourceClosedException.class, e.getCause());
+        closed++;
+      }
+    }
+    assertEquals(2000, confirmed + closed);
+    assertInstanceOf(ResourceClosedException.class, failureOf(p.publish("after close")));
+    // Every confirmed message is in the queue; failed ones may or may not be (their outcome is unknown).
+    long inQueue = rabbit.queueInfo(queue).orElseThrow().messageCount();
+    assertTrue(inQueue >= confirmed, inQueue + " < " + confirmed);
+  }
+}
