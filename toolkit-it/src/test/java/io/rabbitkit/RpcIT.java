@@ -1,0 +1,139 @@
+package io.rabbitkit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rabbitkit.test.Await;
+import io.rabbitkit.test.RabbitTest;
+import io.rabbitkit.test.TestNames;
+import io.rabbitkit.topology.Queue;
+import io.rabbitkit.topology.Topology;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+@RabbitTest
+class RpcIT {
+
+  record Square(int n) {}
+
+  record Squared(int n, long square) {}
+
+  private static Throwable failure(CompletableFuture<?> future) throws Exception {
+    try {
+      future.get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      return e.getCause();
+    }
+    throw new AssertionError("expected a failure");
+  }
+
+  @Test
+  void aThousandConcurrentCallsAreEachAnsweredWithTheirOwnReply(RabbitToolkit rabbit, TestNames names)
+      throws Exception {
+    String queue = names.queue("squares");
+    rabbit.declare(Topology.of(Queue.classic(queue)));
+    try (RpcServer server = rabbit.rpcServerBuilder(Square.class, Squared.class).queue(queue).concurrency(4)
+        .handler(req -> new Squared(req.n(), (long) req.n() * req.n())).build();
+        RpcClient<Square, Squared> client = rabbit.rpcClientBuilder(Square.class, Squared.class).routingKey(queue)
+            .build()) {
+      List<CompletableFuture<Squared>> calls = new ArrayList<>();
+      for (int i = 0; i < 1000; i++) {
+        calls.add(client.call(new Square(i)));
+      }
+      for (int i = 0; i < 1000; i++) {
+        assertEquals(new Squared(i, (long) i * i), calls.get(i).get(30, TimeUnit.SECONDS));
+      }
+      assertEquals(0, client.outstanding());
+      Await.until(Duration.ofSeconds(10), () -> server.stats().processed() == 1000);
+    }
+    assertEquals(0, rabbit.queueInfo(queue).orElseThrow().messageCount());
+  }
+
+  @Test
+  void aCallWithoutAReplyTimesOutInAboutTheConfiguredTime(RabbitToolkit rabbit, TestNames names) throws Exception {
+    String queue = names.queue("silent");
+    rabbit.declare(Topology.of(Queue.classic(queue)));
+    try (RpcClient<String, String> client = rabbit.rpcClientBuilder(String.class, String.class).routingKey(queue)
+        .timeout(Duration.ofMillis(400)).build()) {
+      long start = System.nanoTime();
+      Throwable e = failure(client.call("anyone?"));
+      long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      assertInstanceOf(RpcTimeoutException.class, e);
+      assertTrue(took >= 390 && took < 3000, "timed out after " + took + " ms");
+      assertEquals(0, client.outstanding());
+    }
+    // The request carried the timeout as its expiration: nobody processes it after the caller gave up.
+    Await.until(Duration.ofSeconds(5), () -> rabbit.queueInfo(queue).orElseThrow().messageCount() == 0);
+  }
+
+  @Test
+  void aServerErrorArrivesAsTheTypedExceptionLongBeforeTheTimeout(RabbitToolkit rabbit, TestNames names)
+      throws Exception {
+    String queue = names.queue("fails");
+    rabbit.declare(Topology.of(Queue.classic(queue)));
+    try (RpcServer server = rabbit.rpcServerBuilder(Square.class, Squared.class).queue(queue).handler(req -> {
+      throw new IllegalArgumentException("no square for " + req.n());
+    }).build();
+        RpcClient<Square, Squared> client = rabbit.rpcClientBuilder(Square.class, Squared.class).routingKey(queue)
+            .timeout(Duration.ofSeconds(20)).build()) {
+      long start = System.nanoTime();
+      RpcRemoteException e = assertInstanceOf(RpcRemoteException.class, failure(client.call(new Square(7))));
+      assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 5000);
+      assertEquals(IllegalArgumentException.class.getName(), e.remoteType());
+      assertTrue(e.getMessage().contains("no square for 7"), e.getMessage());
+      // An error reply still acknowledges the request (once the reply is confirmed).
+      Await.until(Duration.ofSeconds(5), () -> server.stats().processed() == 1);
+    }
+    assertEquals(0, rabbit.queueInfo(queue).orElseThrow().messageCount());
+  }
+
+  @Test
+  void aRequestNoQueueReceivesFailsAtOnce(RabbitToolkit rabbit, TestNames names) throws Exception {
+    try (RpcClient<String, String> client = rabbit.rpcClientBuilder(String.class, String.class)
+        .routingKey(names.queue("nobody-home")).timeout(Duration.ofSeconds(20)).build()) {
+      long start = System.nanoTime();
+      assertInstanceOf(MessageReturnedException.class, failure(client.call("hello?")));
+      assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 5000);
+    }
+  }
+
+  @Test
+  void closeFailsOutstandingCalls(RabbitToolkit rabbit, TestNames names) throws Exception {
+    String queue = names.queue("slow");
+    rabbit.declare(Topology.of(Queue.classic(queue)));
+    CountDownLatch release = new CountDownLatch(1);
+    try (RpcServer server = rabbit.rpcServerBuilder(String.class, String.class).queue(queue).handler(req -> {
+      release.await(10, TimeUnit.SECONDS);
+      return req;
+    }).build()) {
+      RpcClient<String, String> client = rabbit.rpcClientBuilder(String.class, String.class).routingKey(queue).build();
+      CompletableFuture<String> call = client.call("pending");
+      Await.until(Duration.ofSeconds(5), () -> client.outstanding() == 1);
+      client.close();
+      assertInstanceOf(ResourceClosedException.class, failure(call));
+      assertInstanceOf(ResourceClosedException.class, failure(client.call("after close")));
+      release.countDown();
+    }
+  }
+
+  @Test
+  void callbacksChainWithoutBlockingAThread(RabbitToolkit rabbit, TestNames names) throws Exception {
+    String queue = names.queue("echo");
+    rabbit.declare(Topology.of(Queue.classic(queue)));
+    try (RpcServer server = rabbit.rpcServerBuilder(String.class, String.class).queue(queue)
+        .handler(String::toUpperCase).build();
+        RpcClient<String, String> client = rabbit.rpcClientBuilder(String.class, String.class).routingKey(queue)
+            .build()) {
+      String result = client.call("a").thenCompose(r -> client.call(r + "b")).thenApply(r -> r + "!")
+          .get(10, TimeUnit.SECONDS);
+      assertEquals("AB!", result);
+    }
+  }
+}
