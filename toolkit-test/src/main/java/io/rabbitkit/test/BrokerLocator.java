@@ -3,6 +3,8 @@ package io.rabbitkit.test;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.rabbitmq.RabbitMQContainer;
 
@@ -34,24 +36,34 @@ public final class BrokerLocator {
   }
 
   private static RabbitBroker find() {
-    String configured = System.getProperty("RABBITMQ_URI", System.getenv("RABBITMQ_URI"));
+    return find(System.getProperty("RABBITMQ_URI", System.getenv("RABBITMQ_URI")),
+        () -> answers("localhost", 5672), BrokerLocator::dockerAvailable, BrokerLocator::startContainer);
+  }
+
+  /** The search order, with its inputs passed in so it can be tested without a broker or Docker. */
+  static RabbitBroker find(String configured, BooleanSupplier localAnswers, BooleanSupplier docker,
+      Supplier<RabbitBroker> container) {
     if (configured != null && !configured.isBlank()) {
       return new RabbitBroker(configured.trim(), "RABBITMQ_URI");
     }
-    if (answers("localhost", 5672)) {
+    if (localAnswers.getAsBoolean()) {
       return new RabbitBroker("amqp://guest:guest@localhost:5672/", "localhost:5672");
     }
-    if (dockerAvailable()) {
-      container = new RabbitMQContainer(IMAGE);
-      container.start();
-      Runtime.getRuntime().addShutdownHook(new Thread(container::stop, "rabbitkit-testcontainer-stop"));
-      return new RabbitBroker("amqp://guest:guest@" + container.getHost() + ":" + container.getAmqpPort() + "/",
-          "Testcontainers " + IMAGE);
+    if (docker.getAsBoolean()) {
+      return container.get();
     }
     throw new IllegalStateException("No RabbitMQ broker for the tests. Either set RABBITMQ_URI "
         + "(e.g. RABBITMQ_URI=amqp://guest:guest@host:5672/), or start a broker on localhost:5672 "
         + "(`docker compose up -d` in the project root, or `rabbitmq-server -detached`), "
         + "or make a Docker engine available so Testcontainers can start " + IMAGE + ".");
+  }
+
+  private static RabbitBroker startContainer() {
+    container = new RabbitMQContainer(IMAGE);
+    container.start();
+    Runtime.getRuntime().addShutdownHook(new Thread(container::stop, "rabbitkit-testcontainer-stop"));
+    return new RabbitBroker("amqp://guest:guest@" + container.getHost() + ":" + container.getAmqpPort() + "/",
+        "Testcontainers " + IMAGE);
   }
 
   static boolean answers(String host, int port) {
