@@ -1,5 +1,7 @@
 package io.rabbitkit;
 
+import java.util.concurrent.CompletionStage;
+
 /**
  * A running consumer. Built and started by {@link ConsumerBuilder#build()}. Thread-safe.
  *
@@ -18,6 +20,12 @@ public interface Consumer extends AutoCloseable {
 
   /** Returns the counters. */
   ConsumerStats stats();
+
+  /**
+   * Completes when this consumer stops receiving messages: after {@link ConsumerBuilder#stopAfter}'s
+   * count, after the broker cancelled it (queue deleted), or after {@link #close()}.
+   */
+  CompletionStage<Void> stopped();
 
   /**
    * Stops gracefully: cancels the subscription, lets messages already delivered finish and be

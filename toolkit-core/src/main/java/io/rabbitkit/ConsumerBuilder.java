@@ -68,6 +68,7 @@ public final class ConsumerBuilder<T> {
   private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
   private int maxBodySize = DEFAULT_MAX_BODY_SIZE;
   private int deduplicate;
+  private long stopAfter;
   private ConsumerListener listener = new ConsumerListener() {};
 
   ConsumerBuilder(RabbitToolkit toolkit, Class<T> type) {
@@ -203,6 +204,20 @@ public final class ConsumerBuilder<T> {
     return this;
   }
 
+  /**
+   * Cancels the subscription once {@code messages} messages have reached a final outcome
+   * (processed, or dead-lettered); messages delivered meanwhile but not started are returned to the
+   * queue untouched. With concurrency 1 exactly {@code messages} are handled. {@link
+   * Consumer#stopped()} completes then. For batch jobs, tools and examples.
+   */
+  public ConsumerBuilder<T> stopAfter(long messages) {
+    if (messages < 1) {
+      throw new IllegalArgumentException("stopAfter must be >= 1: " + messages);
+    }
+    this.stopAfter = messages;
+    return this;
+  }
+
   /** Hears retries, dead letters, requeues and broker cancellations. */
   public ConsumerBuilder<T> listener(ConsumerListener listener) {
     this.listener = requireNonNull(listener, "listener");
@@ -230,7 +245,7 @@ public final class ConsumerBuilder<T> {
     ConsumerCounters counters = new ConsumerCounters();
     DefaultConsumer.Settings<T> settings = new DefaultConsumer.Settings<>(queue, codec, handler, asyncHandler, prefetch,
         concurrency, retry == null ? null : Retry.of("consumer-" + queue, retry), requeueDelay, maxBodySize,
-        drainTimeout, listener, deduplicate);
+        drainTimeout, listener, deduplicate, stopAfter);
     FailurePolicy failures;
     if (pipeline) {
       String dlq = deadLetterQueue != null ? deadLetterQueue : queue + ".dlq";

@@ -57,7 +57,7 @@ final class DeadLetterPipeline implements FailurePolicy {
     }
     Duration delay = delays.get(round - 1);
     String target = Redelivery.delayQueueName(queue, delay);
-    move(in, target, headers(in, cause, round, FailureHeaders.REASON_HANDLER_FAILED, false), () -> {
+    move(in, target, headers(in, cause, round, FailureHeaders.REASON_HANDLER_FAILED, false), false, () -> {
       counters.redelivered.increment();
       LOG.info("{} failed (round {}: {}); retrying in {} via '{}'", in.describe(), round, Errors.brief(cause),
           Redelivery.format(delay), target);
@@ -71,7 +71,7 @@ final class DeadLetterPipeline implements FailurePolicy {
   }
 
   private void deadLetter(Inbound in, Throwable cause, int attempts, String reason) {
-    move(in, deadLetterQueue, headers(in, cause, attempts, reason, true), () -> {
+    move(in, deadLetterQueue, headers(in, cause, attempts, reason, true), true, () -> {
       counters.deadLettered.increment();
       LOG.warn("{} dead-lettered to '{}' after {} attempt(s) ({}: {})", in.describe(), deadLetterQueue, attempts, reason,
           Errors.brief(cause));
@@ -79,7 +79,8 @@ final class DeadLetterPipeline implements FailurePolicy {
     });
   }
 
-  private void move(Inbound in, String targetQueue, Map<String, Object> headers, Runnable onMoved) {
+  private void move(Inbound in, String targetQueue, Map<String, Object> headers, boolean finalOutcome,
+      Runnable onMoved) {
     AMQP.BasicProperties props = in.props().builder()
         .headers(headers)
         .deliveryMode(2)
@@ -87,7 +88,7 @@ final class DeadLetterPipeline implements FailurePolicy {
         .build();
     sender.send(new ConfirmingSender.Outbound("", targetQueue, true, props, in.body())).whenComplete((ok, error) -> {
       if (error == null) {
-        in.worker().ack(in);
+        in.worker().ack(in, finalOutcome);
         onMoved.run();
       } else {
         LOG.warn("{}: could not move it to '{}' ({}); requeueing it", in.describe(), targetQueue, error.getMessage());

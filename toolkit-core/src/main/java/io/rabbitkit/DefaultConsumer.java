@@ -35,7 +35,7 @@ final class DefaultConsumer<T> implements Consumer {
 
   record Settings<T>(String queue, MessageCodec<T> codec, MessageHandler<T> handler, AsyncMessageHandler<T> asyncHandler,
       int prefetch, int concurrency, Retry retry, Duration requeueDelay, int maxBodySize, Duration drainTimeout,
-      ConsumerListener listener, int deduplicate) {}
+      ConsumerListener listener, int deduplicate, long stopAfter) {}
 
   private final Settings<T> settings;
   private final RoleConnection connection;
@@ -47,6 +47,9 @@ final class DefaultConsumer<T> implements Consumer {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Object drained = new Object();
   private final AtomicBoolean closing = new AtomicBoolean();
+  private final java.util.concurrent.atomic.AtomicLong finished = new java.util.concurrent.atomic.AtomicLong();
+  private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+  private volatile boolean limitReached;
   private FailurePolicy failures;
   private volatile boolean stopping;
 
@@ -97,7 +100,17 @@ final class DefaultConsumer<T> implements Consumer {
     return counters.snapshot();
   }
 
+  @Override
+  public CompletionStage<Void> stopped() {
+    return stopped.minimalCompletionStage();
+  }
+
   private void process(Inbound in) {
+    if (limitReached) {
+      // Delivered before the subscription was cancelled: give it back untouched.
+      in.worker().settle(in, ch -> ch.basicReject(in.tag(), true));
+      return;
+    }
     counters.received.increment();
     T body;
     try {
@@ -112,7 +125,7 @@ final class DefaultConsumer<T> implements Consumer {
     if (processedIds != null && id != null && processedIds.contains(id)) {
       LOG.debug("{} was already processed; acknowledging the duplicate", in.describe());
       counters.duplicates.increment();
-      in.worker().ack(in);
+      in.worker().ack(in, true);
       return;
     }
     if (settings.handler() != null) {
@@ -201,7 +214,7 @@ final class DefaultConsumer<T> implements Consumer {
         processedIds.add(in.messageId());
       }
       counters.processed.increment();
-      in.worker().ack(in);
+      in.worker().ack(in, true);
     } else if (failure instanceof RejectMessageException) {
       LOG.warn("{} rejected by its handler: {}", in.describe(), failure.getMessage());
       failures.poison(in, failure, FailureHeaders.REASON_REJECTED);
@@ -216,6 +229,16 @@ final class DefaultConsumer<T> implements Consumer {
       t = t.getCause();
     }
     return t;
+  }
+
+  /** A message reached its final outcome; runs on a worker just before that message is settled. */
+  private void finishedOne() {
+    if (finished.incrementAndGet() == settings.stopAfter()) {
+      limitReached = true;
+      LOG.info("queue '{}': {} message(s) handled; cancelling the subscription", settings.queue(), settings.stopAfter());
+      workers.forEach(Worker::cancel);
+      stopped.complete(null);
+    }
   }
 
   private void settled() {
@@ -256,6 +279,7 @@ final class DefaultConsumer<T> implements Consumer {
     workers.forEach(w -> w.channel.close());
     failures.close();
     pool.shutdown();
+    stopped.complete(null);
     LOG.info("stopped consuming from queue '{}' ({})", settings.queue(), counters.snapshot());
   }
 
@@ -299,6 +323,9 @@ final class DefaultConsumer<T> implements Consumer {
           LOG.warn("the broker cancelled the consumer of queue '{}' (queue deleted?); it receives no more messages",
               settings.queue());
           context.executor.execute(() -> settings.listener().cancelledByBroker(settings.queue()));
+          if (workers.stream().allMatch(w -> w.cancelledByBroker)) {
+            stopped.complete(null);
+          }
         }
       });
     }
@@ -321,15 +348,24 @@ final class DefaultConsumer<T> implements Consumer {
       }
     }
 
-    void ack(Inbound in) {
-      settle(in, ch -> ch.basicAck(in.tag(), false));
+    /** Acknowledges; {@code finalOutcome} says the message is done (processed or dead-lettered), not just moved on. */
+    void ack(Inbound in, boolean finalOutcome) {
+      settle(in, ch -> {
+        if (finalOutcome) {
+          finishedOne(); // before the ack: stopAfter cancels while this message still holds its prefetch slot
+        }
+        ch.basicAck(in.tag(), false);
+      });
     }
 
     /** Rejects without requeue: the queue's dead-letter exchange takes the message. */
     void reject(Inbound in, Throwable cause, String reason) {
       counters.deadLettered.increment();
       LOG.warn("{} rejected to the queue's dead-letter exchange ({}: {})", in.describe(), reason, Errors.brief(cause));
-      settle(in, ch -> ch.basicReject(in.tag(), false));
+      settle(in, ch -> {
+        finishedOne();
+        ch.basicReject(in.tag(), false);
+      });
       context.executor.execute(() -> settings.listener().deadLettered(settings.queue(), Names.orNone(in.messageId()),
           reason, cause));
     }
@@ -349,7 +385,7 @@ final class DefaultConsumer<T> implements Consumer {
       }
     }
 
-    private void settle(Inbound in, ChannelOp op) {
+    void settle(Inbound in, ChannelOp op) {
       Runnable r = () -> {
         try {
           op.run(in.channel());

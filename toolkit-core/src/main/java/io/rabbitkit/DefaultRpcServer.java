@@ -92,6 +92,12 @@ final class DefaultRpcServer<Q, R> implements RpcServer {
   }
 
   @Override
+  public java.util.concurrent.CompletionStage<Void> stopped() {
+    Consumer c = consumer;
+    return c == null ? CompletableFuture.completedFuture(null) : c.stopped();
+  }
+
+  @Override
   public void close() {
     Consumer c = consumer;
     if (c != null) {

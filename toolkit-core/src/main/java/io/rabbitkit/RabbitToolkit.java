@@ -145,7 +145,8 @@ public final class RabbitToolkit implements AutoCloseable {
   public Optional<QueueInfo> queueInfo(String name) {
     requireNonNull(name, "name");
     try {
-      AMQP.Queue.DeclareOk ok = adminCall("queue '" + name + "'", ch -> ch.queueDeclarePassive(name));
+      ensureOpen();
+      AMQP.Queue.DeclareOk ok = consuming.probe("queue '" + name + "'", ch -> ch.queueDeclarePassive(name));
       return Optional.of(new QueueInfo(name, ok.getMessageCount(), ok.getConsumerCount()));
     } catch (TopologyException e) {
       if (e.replyCode() == AMQP.NOT_FOUND) {

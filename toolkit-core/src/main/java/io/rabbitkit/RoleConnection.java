@@ -133,6 +133,26 @@ final class RoleConnection implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs a call whose refusal is an expected answer (a passive declare of a missing queue) on a
+   * channel of its own, so the refusal neither closes the admin channel nor logs a warning.
+   */
+  <R> R probe(String entity, ChannelCall<R> call) {
+    Channel ch;
+    try {
+      ch = createChannel();
+    } catch (IOException | RuntimeException e) {
+      throw Errors.io("opening a channel", e);
+    }
+    try {
+      return call.call(ch);
+    } catch (IOException | RuntimeException e) {
+      throw Errors.topology(entity, e);
+    } finally {
+      ManagedChannel.abortQuietly(ch);
+    }
+  }
+
   /** Declares on the admin channel; a refusal closes that channel, and the next call opens a new one. */
   void declare(Topology topology) {
     synchronized (admin) {

@@ -18,6 +18,9 @@ public interface RpcServer extends AutoCloseable {
   /** Returns the counters of the server's consumer. */
   ConsumerStats stats();
 
+  /** Completes when the server stops taking requests (see {@link Consumer#stopped()}). */
+  java.util.concurrent.CompletionStage<Void> stopped();
+
   /** Stops taking requests, lets those in progress reply, then closes. Idempotent. */
   @Override
   void close();

@@ -21,6 +21,7 @@ public final class RpcServerBuilder<Q, R> {
   private RpcHandler<Q, R> handler;
   private int concurrency = 1;
   private int prefetch = ConsumerBuilder.DEFAULT_PREFETCH;
+  private long stopAfter;
 
   RpcServerBuilder(RabbitToolkit toolkit, Class<Q> requestType, Class<R> responseType) {
     this.toolkit = toolkit;
@@ -58,6 +59,15 @@ public final class RpcServerBuilder<Q, R> {
     return this;
   }
 
+  /** Stops taking requests after answering this many (see {@link ConsumerBuilder#stopAfter}). */
+  public RpcServerBuilder<Q, R> stopAfter(long requests) {
+    if (requests < 1) {
+      throw new IllegalArgumentException("stopAfter must be >= 1: " + requests);
+    }
+    this.stopAfter = requests;
+    return this;
+  }
+
   /** Sets the request codec. */
   public RpcServerBuilder<Q, R> requestCodec(MessageCodec<Q> codec) {
     this.requestCodec = requireNonNull(codec, "codec");
@@ -84,13 +94,15 @@ public final class RpcServerBuilder<Q, R> {
         Math.max(16, prefetch * concurrency), Duration.ofSeconds(30), Duration.ofSeconds(30), true, Integer.MAX_VALUE));
     DefaultRpcServer<Q, R> server = new DefaultRpcServer<>(queue, requestCodec, responseCodec, handler, replies);
     try {
-      Consumer consumer = toolkit.consumerBuilder(byte[].class)
+      ConsumerBuilder<byte[]> requests = toolkit.consumerBuilder(byte[].class)
           .queue(queue)
           .prefetch(prefetch)
           .concurrency(concurrency)
-          .asyncHandler(server::serve)
-          .build();
-      server.attach(consumer);
+          .asyncHandler(server::serve);
+      if (stopAfter > 0) {
+        requests.stopAfter(stopAfter);
+      }
+      server.attach(requests.build());
     } catch (RuntimeException e) {
       replies.close(Duration.ZERO);
       throw e;

@@ -291,6 +291,25 @@ class ConsumerIT {
   }
 
   @Test
+  void stopAfterHandlesExactlyThatManyAndLeavesTheRestInTheQueue(RabbitToolkit rabbit, TestNames names)
+      throws Exception {
+    String queue = names.queue("q");
+    rabbit.declare(Topology.of(Queue.classic(queue)));
+    try (Publisher<String> p = strings(rabbit, queue)) {
+      for (int i = 0; i < 10; i++) {
+        p.publish("m" + i).get(10, TimeUnit.SECONDS);
+      }
+    }
+    List<String> handled = Collections.synchronizedList(new ArrayList<>());
+    try (Consumer c = rabbit.consumerBuilder(String.class).queue(queue).prefetch(50).stopAfter(3)
+        .handler(d -> handled.add(d.body())).build()) {
+      c.stopped().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+    assertEquals(List.of("m0", "m1", "m2"), handled);
+    assertEquals(7, rabbit.queueInfo(queue).orElseThrow().messageCount());
+  }
+
+  @Test
   void deduplicationSkipsAMessageIdAlreadyProcessed(RabbitToolkit rabbit, TestNames names) throws Exception {
     String queue = names.queue("q");
     rabbit.declare(Topology.of(Queue.classic(queue)));

@@ -1,0 +1,36 @@
+package io.rabbitkit.examples.helloworld;
+
+import io.rabbitkit.Consumer;
+import io.rabbitkit.ConsumerBuilder;
+import io.rabbitkit.RabbitToolkit;
+import io.rabbitkit.examples.Args;
+import io.rabbitkit.examples.Examples;
+import java.io.PrintStream;
+
+/**
+ * Prints every message of queue 'hello', like the pika tutorial's consumer whose callback prints
+ * {@code " [x] Received %r"}. Reads plain-string bodies from any client (pika sends no content type).
+ *
+ * <pre>java -jar toolkit-examples.jar hello-consumer [--count N] [--queue hello]</pre>
+ */
+public final class HelloConsumer {
+
+  private HelloConsumer() {}
+
+  public static int run(Args args, PrintStream out) {
+    String queue = args.option("queue", "hello");
+    try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
+      HelloProducer.ensureQueue(rabbit, queue);
+      // The handler is the callback: returning normally acknowledges the message.
+      ConsumerBuilder<String> builder = rabbit.consumerBuilder(String.class).queue(queue)
+          .handler(delivery -> out.println(" [x] Received '" + delivery.body() + "'"));
+      // --count N: stop after N messages; without it, run until Ctrl-C.
+      args.count().ifPresent(builder::stopAfter);
+      try (Consumer consumer = builder.build()) {
+        out.println(" [*] Waiting for messages. To exit press CTRL+C");
+        Examples.awaitStop(consumer.stopped());
+      }
+    }
+    return 0;
+  }
+}

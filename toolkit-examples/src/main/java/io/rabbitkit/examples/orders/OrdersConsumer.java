@@ -1,0 +1,63 @@
+package io.rabbitkit.examples.orders;
+
+import io.github.resilience4j.retry.RetryConfig;
+import io.rabbitkit.Consumer;
+import io.rabbitkit.ConsumerBuilder;
+import io.rabbitkit.ConsumerListener;
+import io.rabbitkit.RabbitToolkit;
+import io.rabbitkit.Redelivery;
+import io.rabbitkit.examples.Args;
+import io.rabbitkit.examples.Examples;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Consumes 'orders.placed' with the failure pipeline: a failing order is retried in process, then
+ * after each {@code --retry-delays} tier, then dead-lettered to 'orders.placed.dlq' with the reason.
+ * {@code --fail-every K} makes every K-th order fail every time, to watch that happen.
+ *
+ * <pre>java -jar toolkit-examples.jar orders-consumer [--count N] [--fail-every K] [--retry-delays 1s,5s]</pre>
+ */
+public final class OrdersConsumer {
+
+  private OrdersConsumer() {}
+
+  public static int run(Args args, PrintStream out) {
+    long failEvery = args.number("fail-every", 0);
+    Map<String, Long> arrival = new ConcurrentHashMap<>();
+    AtomicLong orders = new AtomicLong();
+    try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
+      OrdersTopology.declare(rabbit, args);
+      ConsumerBuilder<Order> builder = rabbit.consumerBuilder(Order.class).queue(OrdersTopology.queue(args))
+          .retry(RetryConfig.custom().maxAttempts(2).waitDuration(Duration.ofMillis(100)).build())
+          .redelivery(new Redelivery(args.durations("retry-delays", "1s,5s")))
+          .deadLetterQueue(OrdersTopology.queue(args) + ".dlq")
+          .listener(new ConsumerListener() {
+            @Override
+            public void deadLettered(String queue, String messageId, String reason, Throwable cause) {
+              out.println(" [!] Dead-lettered order " + messageId + " (" + reason + ": " + cause.getMessage() + ")");
+            }
+          })
+          .handler(delivery -> {
+            Order order = delivery.body();
+            long n = arrival.computeIfAbsent(order.orderId(), id -> orders.incrementAndGet());
+            if (failEvery > 0 && n % failEvery == 0) {
+              throw new IllegalStateException("simulated failure of order " + order.orderId()
+                  + " (round " + delivery.attempt() + ")");
+            }
+            out.println(" [x] Processed order " + order.orderId() + " for " + order.customer() + ": "
+                + order.amount() + " (" + order.items().size() + " item(s))");
+          });
+      // --count N: exit after N orders are done (processed or dead-lettered).
+      args.count().ifPresent(builder::stopAfter);
+      try (Consumer consumer = builder.build()) {
+        out.println(" [*] Waiting for orders. To exit press CTRL+C");
+        Examples.awaitStop(consumer.stopped());
+      }
+    }
+    return 0;
+  }
+}

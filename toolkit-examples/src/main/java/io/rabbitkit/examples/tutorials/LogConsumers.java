@@ -1,0 +1,42 @@
+package io.rabbitkit.examples.tutorials;
+
+import io.rabbitkit.Consumer;
+import io.rabbitkit.ConsumerBuilder;
+import io.rabbitkit.RabbitToolkit;
+import io.rabbitkit.examples.Args;
+import io.rabbitkit.examples.Examples;
+import io.rabbitkit.topology.Binding;
+import io.rabbitkit.topology.Exchange;
+import io.rabbitkit.topology.Queue;
+import io.rabbitkit.topology.Topology;
+import java.io.PrintStream;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * What the pub-sub, routing and topics consumers share: a private queue (exclusive, deleted when the
+ * consumer goes) bound to the exchange with the given keys, printing {@code [x] 'key':'message'}.
+ */
+final class LogConsumers {
+
+  private LogConsumers() {}
+
+  static int consume(Args args, PrintStream out, Exchange exchange, List<String> bindingKeys) {
+    try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
+      String queue = exchange.name() + "." + UUID.randomUUID();
+      Topology.Builder topology = Topology.builder().exchange(exchange)
+          .queue(Queue.classic(queue).withDurable(false).withExclusive(true).withAutoDelete(true));
+      bindingKeys.forEach(key -> topology.binding(Binding.of(exchange.name(), queue, key)));
+      rabbit.declare(topology.build());
+      ConsumerBuilder<String> builder = rabbit.consumerBuilder(String.class).queue(queue)
+          .handler(d -> out.println(" [x] '" + d.routingKey() + "':'" + d.body() + "'"));
+      args.count().ifPresent(builder::stopAfter);
+      try (Consumer consumer = builder.build()) {
+        String on = bindingKeys.equals(List.of("")) ? "" : " on " + String.join(", ", bindingKeys);
+        out.println(" [*] Waiting for logs" + on + ". To exit press CTRL+C");
+        Examples.awaitStop(consumer.stopped());
+      }
+    }
+    return 0;
+  }
+}

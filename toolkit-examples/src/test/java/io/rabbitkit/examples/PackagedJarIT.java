@@ -1,0 +1,66 @@
+package io.rabbitkit.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rabbitkit.test.RabbitBroker;
+import io.rabbitkit.test.RabbitTest;
+import io.rabbitkit.test.TestNames;
+import io.rabbitkit.test.ThrowawayBroker;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The executable jar the build produces, run as a user would run it. */
+@RabbitTest
+class PackagedJarIT {
+
+  private static final Path JAR = Path.of("target", "toolkit-examples.jar");
+
+  record Result(int code, String output) {}
+
+  static Result java(String uri, String... args) throws Exception {
+    assertTrue(Files.exists(JAR), "run after `mvn package`: " + JAR.toAbsolutePath());
+    List<String> command = new java.util.ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
+    command.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    if (uri != null) {
+      pb.environment().put("RABBITMQ_URI", uri);
+    }
+    Process p = pb.start();
+    assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the example did not finish");
+    return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void theJarListsItsExamplesAndRunsOneAgainstRabbitmqUri(RabbitBroker broker, TestNames names) throws Exception {
+    Result help = java(null, "--help");
+    assertEquals(0, help.code(), help.output());
+    assertTrue(help.output().contains("hello-producer") && help.output().contains("orders-consumer"), help.output());
+
+    String queue = names.queue("hello");
+    Result sent = java(broker.uri(), "hello-producer", "--queue", queue);
+    assertEquals(0, sent.code(), sent.output());
+    assertEquals(" [x] Sent 'Hello World!'", sent.output().stripTrailing());
+    Result received = java(broker.uri(), "hello-consumer", "--queue", queue, "--count", "1");
+    assertEquals(0, received.code(), received.output());
+    assertTrue(received.output().contains(" [x] Received 'Hello World!'"), received.output());
+  }
+
+  @Test
+  void theTourRunsEveryExampleEndToEnd() throws Exception {
+    // The tour uses the examples' real names (hello, orders.placed...): give it a broker of its own.
+    try (ThrowawayBroker own = ThrowawayBroker.start()) {
+      Result tour = java(own.uri(), "tour");
+      assertEquals(0, tour.code(), tour.output());
+      for (String expected : List.of(" [x] Sent 'Hello World!'", " [x] Received 'Hello World!'", " [.] Got 832040",
+          " [x] 'kern.critical':'disk full'", " [x] Replayed 1 dead letter(s) to 'orders.placed'", "Tour done.")) {
+        assertTrue(tour.output().contains(expected), expected + " missing from:\n" + tour.output());
+      }
+    }
+  }
+}
