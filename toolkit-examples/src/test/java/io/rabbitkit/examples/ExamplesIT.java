@@ -58,6 +58,19 @@ class ExamplesIT {
     return f.newConnection();
   }
 
+  /**
+   * The orders work queue for this test, with the queues its consumer derives from it (dead-letter
+   * queue, delay tiers) registered for deletion too: the example's own toolkit declares those.
+   */
+  static String ordersQueue(TestNames names, String... tiers) {
+    String queue = names.queue("orders.placed");
+    names.queue("orders.placed.dlq");
+    for (String tier : tiers) {
+      names.queue("orders.placed.retry." + tier);
+    }
+    return queue;
+  }
+
   static long lines(String out, String text) {
     return out.lines().filter(l -> l.contains(text)).count();
   }
@@ -204,7 +217,7 @@ class ExamplesIT {
   @Test
   void ordersFlowFromProducerToConsumerAsTypedJson(RabbitBroker broker, TestNames names) throws Exception {
     String exchange = names.exchange("orders");
-    String queue = names.queue("orders.placed");
+    String queue = ordersQueue(names, "1s", "5s");
     Run producer = example(broker, "orders-producer", "--exchange", exchange, "--queue", queue, "--count", "3");
     assertEquals(0, producer.code(), producer.err());
     assertEquals(3, lines(producer.out(), " [x] Sent order o-"), producer.out());
@@ -224,7 +237,7 @@ class ExamplesIT {
   void failingOrdersAreDeadLetteredThenListedReplayedAndPurged(RabbitBroker broker, RabbitToolkit rabbit,
       TestNames names) {
     String exchange = names.exchange("orders");
-    String queue = names.queue("orders.placed");
+    String queue = ordersQueue(names, "100ms", "1s", "5s");
     example(broker, "orders-producer", "--exchange", exchange, "--queue", queue, "--count", "4");
     Run consumer = example(broker, "orders-consumer", "--exchange", exchange, "--queue", queue, "--count", "4",
         "--fail-every", "2", "--retry-delays", "100ms");
@@ -250,15 +263,20 @@ class ExamplesIT {
   }
 
   @Test
-  void badOptionsAndUnknownExamplesFailWithAClearMessage(RabbitBroker broker) {
+  void badOptionsAndUnknownExamplesFailWithAClearMessageAndTouchNothing(RabbitBroker broker, RabbitToolkit rabbit,
+      TestNames names) {
     Run unknown = example(broker, "no-such-example");
     assertEquals(2, unknown.code());
     assertTrue(unknown.err().contains("unknown example 'no-such-example'"));
-    Run badCount = example(broker, "hello-consumer", "--count", "many");
+    String queue = names.queue("untouched");
+    Run badCount = example(broker, "hello-consumer", "--queue", queue, "--count", "many");
     assertEquals(2, badCount.code());
     assertTrue(badCount.err().contains("--count must be a whole number"), badCount.err());
-    Run noRole = example(broker, "work-queue");
+    Run noRole = example(broker, "work-queue", "--queue", queue);
     assertEquals(2, noRole.code());
+    assertTrue(noRole.err().contains("producer or consumer"), noRole.err());
+    assertEquals(2, example(broker, "dead-letters", "shred", "--queue", queue).code());
+    assertTrue(rabbit.queueInfo(queue).isEmpty(), "bad options must fail before declaring anything");
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     assertEquals(1, Examples.run(new String[] {"hello-producer", "--uri", "amqp://nobody:pw@localhost:1/"},
         new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8)));

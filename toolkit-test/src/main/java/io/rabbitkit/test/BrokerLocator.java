@@ -16,7 +16,7 @@ import org.testcontainers.rabbitmq.RabbitMQContainer;
 public final class BrokerLocator {
 
   /** The image started when no broker is reachable and Docker is available. */
-  public static final String IMAGE = "rabbitmq:4.1-management";
+  public static final String IMAGE = "rabbitmq:4-management";
 
   private static RabbitBroker broker;
   private static RabbitMQContainer container;

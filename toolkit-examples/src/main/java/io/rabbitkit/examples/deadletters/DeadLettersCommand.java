@@ -23,6 +23,9 @@ public final class DeadLettersCommand {
   public static int run(Args args, PrintStream out) {
     String action = args.positional().isEmpty() ? "list" : args.positional().get(0);
     String queue = args.option("queue", "orders.placed");
+    if (!java.util.List.of("list", "replay", "purge").contains(action)) {
+      throw new IllegalArgumentException("dead-letters takes list, replay or purge, not '" + action + "'");
+    }
     try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
       DeadLetters dead = rabbit.deadLetters(queue, args.option("dlq", queue + ".dlq"));
       switch (action) {

@@ -6,6 +6,7 @@ import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.examples.Args;
 import io.rabbitkit.examples.Examples;
 import java.io.PrintStream;
+import java.util.OptionalLong;
 
 /**
  * Prints every message of queue 'hello', like the pika tutorial's consumer whose callback prints
@@ -19,13 +20,14 @@ public final class HelloConsumer {
 
   public static int run(Args args, PrintStream out) {
     String queue = args.option("queue", "hello");
+    OptionalLong count = args.count(); // check options before touching the broker
     try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
       HelloProducer.ensureQueue(rabbit, queue);
       // The handler is the callback: returning normally acknowledges the message.
       ConsumerBuilder<String> builder = rabbit.consumerBuilder(String.class).queue(queue)
           .handler(delivery -> out.println(" [x] Received '" + delivery.body() + "'"));
       // --count N: stop after N messages; without it, run until Ctrl-C.
-      args.count().ifPresent(builder::stopAfter);
+      count.ifPresent(builder::stopAfter);
       try (Consumer consumer = builder.build()) {
         out.println(" [*] Waiting for messages. To exit press CTRL+C");
         Examples.awaitStop(consumer.stopped());

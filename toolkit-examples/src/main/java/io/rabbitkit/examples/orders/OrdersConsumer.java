@@ -11,6 +11,7 @@ import io.rabbitkit.examples.Examples;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -27,13 +28,15 @@ public final class OrdersConsumer {
 
   public static int run(Args args, PrintStream out) {
     long failEvery = args.number("fail-every", 0);
+    OptionalLong count = args.count();
+    Redelivery tiers = new Redelivery(args.durations("retry-delays", "1s,5s"));
     Map<String, Long> arrival = new ConcurrentHashMap<>();
     AtomicLong orders = new AtomicLong();
     try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
       OrdersTopology.declare(rabbit, args);
       ConsumerBuilder<Order> builder = rabbit.consumerBuilder(Order.class).queue(OrdersTopology.queue(args))
           .retry(RetryConfig.custom().maxAttempts(2).waitDuration(Duration.ofMillis(100)).build())
-          .redelivery(new Redelivery(args.durations("retry-delays", "1s,5s")))
+          .redelivery(tiers)
           .deadLetterQueue(OrdersTopology.queue(args) + ".dlq")
           .listener(new ConsumerListener() {
             @Override
@@ -52,7 +55,7 @@ public final class OrdersConsumer {
                 + order.amount() + " (" + order.items().size() + " item(s))");
           });
       // --count N: exit after N orders are done (processed or dead-lettered).
-      args.count().ifPresent(builder::stopAfter);
+      count.ifPresent(builder::stopAfter);
       try (Consumer consumer = builder.build()) {
         out.println(" [*] Waiting for orders. To exit press CTRL+C");
         Examples.awaitStop(consumer.stopped());

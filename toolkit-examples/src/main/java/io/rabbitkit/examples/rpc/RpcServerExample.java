@@ -8,6 +8,7 @@ import io.rabbitkit.examples.Examples;
 import io.rabbitkit.topology.Queue;
 import io.rabbitkit.topology.Topology;
 import java.io.PrintStream;
+import java.util.OptionalLong;
 
 /**
  * Answers {@code fib(n)} requests on queue 'rpc_queue', like the RPC tutorial's server: the request
@@ -22,17 +23,19 @@ public final class RpcServerExample {
 
   public static int run(Args args, PrintStream out) {
     String queue = args.option("queue", "rpc_queue");
+    OptionalLong count = args.count();
+    int concurrency = (int) args.number("concurrency", 1);
     try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
       rabbit.declare(Topology.of(Queue.classic(queue)));
       // The handler maps a request to a reply; a thrown exception goes back to the caller.
       RpcServerBuilder<String, String> builder = rabbit.rpcServerBuilder(String.class, String.class).queue(queue)
-          .concurrency((int) args.number("concurrency", 1))
+          .concurrency(concurrency)
           .handler(request -> {
             int n = Integer.parseInt(request.trim());
             out.println(" [.] fib(" + n + ")");
             return Long.toString(fib(n));
           });
-      args.count().ifPresent(builder::stopAfter);
+      count.ifPresent(builder::stopAfter);
       try (RpcServer server = builder.build()) {
         out.println(" [x] Awaiting RPC requests");
         Examples.awaitStop(server.stopped());

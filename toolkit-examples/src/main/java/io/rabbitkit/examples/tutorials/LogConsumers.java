@@ -11,6 +11,7 @@ import io.rabbitkit.topology.Queue;
 import io.rabbitkit.topology.Topology;
 import java.io.PrintStream;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.UUID;
 
 /**
@@ -22,6 +23,7 @@ final class LogConsumers {
   private LogConsumers() {}
 
   static int consume(Args args, PrintStream out, Exchange exchange, List<String> bindingKeys) {
+    OptionalLong count = args.count();
     try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
       String queue = exchange.name() + "." + UUID.randomUUID();
       Topology.Builder topology = Topology.builder().exchange(exchange)
@@ -30,7 +32,7 @@ final class LogConsumers {
       rabbit.declare(topology.build());
       ConsumerBuilder<String> builder = rabbit.consumerBuilder(String.class).queue(queue)
           .handler(d -> out.println(" [x] '" + d.routingKey() + "':'" + d.body() + "'"));
-      args.count().ifPresent(builder::stopAfter);
+      count.ifPresent(builder::stopAfter);
       try (Consumer consumer = builder.build()) {
         String on = bindingKeys.equals(List.of("")) ? "" : " on " + String.join(", ", bindingKeys);
         out.println(" [*] Waiting for logs" + on + ". To exit press CTRL+C");

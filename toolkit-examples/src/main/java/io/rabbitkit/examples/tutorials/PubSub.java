@@ -26,12 +26,13 @@ public final class PubSub {
     if (args.role().equals("consumer")) {
       return LogConsumers.consume(args, out, logs, List.of(""));
     }
+    long count = args.count().orElse(1);
+    String message = args.option("message", "info: Hello World!");
     try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
       rabbit.declare(Topology.builder().exchange(logs).build());
       try (Publisher<String> publisher = rabbit.publisherBuilder(String.class).exchange(logs.name())
           .mandatory(false).build()) {
-        String message = args.option("message", "info: Hello World!");
-        for (long i = 0; i < args.count().orElse(1); i++) {
+        for (long i = 0; i < count; i++) {
           publisher.publish(message).join();
           out.println(" [x] Sent '" + message + "'");
         }

@@ -26,12 +26,15 @@ public final class WorkQueue {
 
   public static int run(Args args, PrintStream out) throws Exception {
     String queue = args.option("queue", "task_queue");
+    String role = args.role();
+    long count = args.count().orElse(0);
+    long workMs = args.number("work-ms", 100);
     try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
       rabbit.declare(Topology.of(Queue.classic(queue)));
-      if (args.role().equals("producer")) {
+      if (role.equals("producer")) {
         // Persistent messages in a durable queue survive a broker restart.
         try (Publisher<String> tasks = rabbit.publisherBuilder(String.class).routingKey(queue).build()) {
-          for (long i = 1; i <= args.count().orElse(1); i++) {
+          for (long i = 1; i <= Math.max(1, count); i++) {
             String task = args.option("message", "Hello World...") + " #" + i;
             tasks.publish(task).join();
             out.println(" [x] Sent '" + task + "'");
@@ -39,13 +42,14 @@ public final class WorkQueue {
         }
         return 0;
       }
-      long workMs = args.number("work-ms", 100);
       ConsumerBuilder<String> worker = rabbit.consumerBuilder(String.class).queue(queue).prefetch(1).handler(d -> {
         out.println(" [x] Received '" + d.body() + "'");
         Thread.sleep(workMs * d.body().chars().filter(c -> c == '.').count());
         out.println(" [x] Done");
       });
-      args.count().ifPresent(worker::stopAfter);
+      if (count > 0) {
+        worker.stopAfter(count);
+      }
       try (Consumer consumer = worker.build()) {
         out.println(" [*] Waiting for tasks. To exit press CTRL+C");
         Examples.awaitStop(consumer.stopped());

@@ -1,0 +1,85 @@
+package io.rabbitkit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.resilience4j.retry.RetryConfig;
+import io.rabbitkit.test.Await;
+import io.rabbitkit.test.ThrowawayBroker;
+import io.rabbitkit.topology.Binding;
+import io.rabbitkit.topology.Exchange;
+import io.rabbitkit.topology.Queue;
+import io.rabbitkit.topology.Topology;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The README's quick start, compiled and run (on a broker of its own, since it uses fixed names),
+ * and a check that the README shows exactly this code.
+ */
+class QuickStartIT {
+
+  record OrderPlaced(String orderId, double amount) {}
+
+  private static final List<OrderPlaced> RECEIVED = new CopyOnWriteArrayList<>();
+
+  private static void handle(OrderPlaced order) {
+    RECEIVED.add(order);
+  }
+
+  static void quickStart(String uri) {
+    // tag::quickstart[]
+    try (RabbitToolkit rabbit = RabbitToolkit.connect(uri)) {
+      // Declare: idempotent, and declared again after every connection recovery.
+      rabbit.declare(Topology.builder()
+          .exchange(Exchange.topic("shop"))
+          .queue(Queue.quorum("shop.orders"))
+          .binding(Binding.of("shop", "shop.orders", "order.placed"))
+          .build());
+
+      // Consume: acked after the handler returns. A failure is retried in process, then after
+      // 1 s and 10 s, then moved to shop.orders.dlq with the reason in its headers.
+      Consumer consumer = rabbit.consumerBuilder(OrderPlaced.class)
+          .queue("shop.orders")
+          .handler(delivery -> handle(delivery.body()))
+          .retry(RetryConfig.custom().maxAttempts(3).build())
+          .redelivery(Redelivery.after(Duration.ofSeconds(1), Duration.ofSeconds(10)))
+          .build();
+
+      // Publish: the future completes once the broker has confirmed the routed message.
+      Publisher<OrderPlaced> orders = rabbit.publisherBuilder(OrderPlaced.class)
+          .exchange("shop").routingKey("order.placed").build();
+      orders.publish(new OrderPlaced("o-1", 10.5)).join();
+      // end::quickstart[]
+      Await.until(Duration.ofSeconds(10), () -> consumer.stats().processed() == 1);
+    }
+  }
+
+  @Test
+  void theQuickStartRunsAsWritten() {
+    try (ThrowawayBroker broker = ThrowawayBroker.start()) {
+      quickStart(broker.uri());
+    }
+    assertEquals(List.of(new OrderPlaced("o-1", 10.5)), RECEIVED);
+  }
+
+  @Test
+  void theReadmeShowsThisQuickStart() throws IOException {
+    String source = Files.readString(Path.of("src/test/java/io/rabbitkit/QuickStartIT.java"), StandardCharsets.UTF_8);
+    String tagged = source.substring(source.indexOf("// tag::quickstart[]") + "// tag::quickstart[]".length(),
+        source.indexOf("// end::quickstart[]"));
+    String readme = Files.readString(Path.of("../README.md"), StandardCharsets.UTF_8);
+    assertTrue(normalize(readme).contains(normalize(tagged)),
+        "README.md's quick start differs from QuickStartIT's tagged code:\n" + tagged);
+  }
+
+  private static String normalize(String code) {
+    return code.lines().map(String::strip).filter(l -> !l.isEmpty()).reduce("", (a, b) -> a + b + "\n");
+  }
+}
