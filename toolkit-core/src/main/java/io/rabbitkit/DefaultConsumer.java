@@ -95,6 +95,11 @@ final class DefaultConsumer<T> implements Consumer {
     return !stopping && workers.stream().allMatch(Worker::subscribed);
   }
 
+  /** The channels of this consumer, one per unit of concurrency. */
+  List<ManagedChannel> channels() {
+    return workers.stream().map(w -> w.channel).toList();
+  }
+
   @Override
   public ConsumerStats stats() {
     return counters.snapshot();

@@ -27,13 +27,26 @@ final class ManagedChannel implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ManagedChannel.class);
   private static final long MAX_BACKOFF_MS = 10_000;
 
-  /** Callbacks for one channel's life. Both run under the channel's lifecycle lock, never on a reader thread. */
+  /**
+   * Callbacks for one channel's life. Both run under the channel's lifecycle lock, never on a reader
+   * thread. Every {@code opened} that returns normally is followed, once, by {@code lost} for that
+   * channel (unless the channel is closed by {@link #close()}).
+   */
   interface Handler {
-    /** A new channel is open: configure it (confirm mode, listeners, qos, consume). */
+    /** A new channel is open: configure it (confirm mode, listeners, qos, consume). If it throws, it must leave no state behind. */
     void opened(Channel channel) throws IOException;
 
     /** {@code channel} was lost; it is already unusable. */
     void lost(Channel channel, ShutdownSignalException cause);
+  }
+
+  /** A handler for a channel used for request/response calls, whose errors reach the caller as exceptions. */
+  interface RequestReply extends Handler {
+    @Override
+    default void opened(Channel channel) {}
+
+    @Override
+    default void lost(Channel channel, ShutdownSignalException cause) {}
   }
 
   private final RoleConnection connection;
@@ -125,8 +138,14 @@ final class ManagedChannel implements AutoCloseable {
     try {
       handler.opened(ch);
     } catch (IOException | RuntimeException e) {
-      abortQuietly(ch);
+      abortQuietly(ch); // opened() leaves no state behind when it throws
       throw e;
+    }
+    if (!ch.isOpen()) {
+      // Lost during set-up: opened() completed, so lost() must follow, like for any incarnation.
+      ShutdownSignalException cause = ch.getCloseReason();
+      loseLocked(ch, cause);
+      throw new IOException("the channel closed while it was being set up", cause);
     }
     current = ch;
     failedOpens = 0;
@@ -147,16 +166,16 @@ final class ManagedChannel implements AutoCloseable {
     }
   }
 
-  /** Runs on the connection's reader thread: hand off at once. */
+  /** Runs on the connection's reader thread: hand off at once; the lifecycle lock decides what it means. */
   private void onShutdown(Channel ch, ShutdownSignalException cause) {
-    if (closed || ch != current) {
+    if (closed) {
       return;
     }
     connection.context().executor.execute(() -> {
       lifecycle.lock();
       try {
         if (ch != current) {
-          return;
+          return; // a set-up that failed, or an incarnation already replaced
         }
         loseLocked(ch, cause);
         if (!closed) {
@@ -173,6 +192,8 @@ final class ManagedChannel implements AutoCloseable {
     if (cause != null && !cause.isInitiatedByApplication()) {
       if (cause.isHardError()) {
         LOG.info("{}: channel lost with its connection ({})", name, Errors.describe(cause));
+      } else if (handler instanceof RequestReply) {
+        LOG.debug("{}: broker closed the channel ({})", name, Errors.describe(cause)); // the caller got the error
       } else {
         LOG.warn("{}: broker closed the channel ({}); opening a new one", name, Errors.describe(cause));
       }

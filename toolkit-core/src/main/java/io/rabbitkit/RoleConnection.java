@@ -6,7 +6,6 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.Recoverable;
 import com.rabbitmq.client.RecoveryListener;
-import com.rabbitmq.client.ShutdownSignalException;
 import io.rabbitkit.topology.Topology;
 import java.io.IOException;
 import java.util.List;
@@ -38,13 +37,7 @@ final class RoleConnection implements AutoCloseable {
     this.name = name;
     this.context = context;
     this.listener = listener;
-    this.admin = new ManagedChannel(this, name + " admin", new ManagedChannel.Handler() {
-      @Override
-      public void opened(Channel channel) {}
-
-      @Override
-      public void lost(Channel channel, ShutdownSignalException cause) {}
-    });
+    this.admin = new ManagedChannel(this, name + " admin", new ManagedChannel.RequestReply() {});
   }
 
   static RoleConnection open(ConnectionFactory factory, List<com.rabbitmq.client.Address> addresses, String name,
