@@ -40,22 +40,7 @@ class ConsumerIT {
   /** Publishes a raw body the way a foreign client would. */
   private static void publishRaw(RabbitToolkit rabbit, String queue, String body, String contentType) throws Exception {
     try (Publisher<byte[]> raw = rabbit.publisherBuilder(byte[].class).routingKey(queue)
-        .codec(new io.rabbitkit.codec.MessageCodec<>() {
-          @Override
-          public String contentType() {
-            return contentType;
-          }
-
-          @Override
-          public byte[] encode(byte[] value) {
-            return value;
-          }
-
-          @Override
-          public byte[] decode(byte[] b, String type) {
-            return b;
-          }
-        }).build()) {
+        .codec(io.rabbitkit.codec.MessageCodec.bytes(contentType)).build()) {
       raw.publish(body.getBytes(StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
     }
   }

@@ -30,6 +30,8 @@ import org.junit.jupiter.api.Test;
  */
 class FaultIT {
 
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
   private static ThrowawayBroker broker;
 
   @BeforeAll
@@ -133,10 +135,10 @@ class FaultIT {
           blocked.add(p.publish("blocked-" + i));
         }
         CompletableFuture<Confirmation> overflow = p.publish("no room");
-        assertInstanceOf(PublishException.class, failure(overflow));
-        assertTrue(failure(overflow).getMessage().contains("window"), failure(overflow).getMessage());
+        Throwable full = assertInstanceOf(PublishException.class, Await.failure(overflow, WAIT));
+        assertTrue(full.getMessage().contains("window"), full.getMessage());
         for (CompletableFuture<Confirmation> f : blocked) {
-          assertInstanceOf(ConfirmTimeoutException.class, failure(f));
+          assertInstanceOf(ConfirmTimeoutException.class, Await.failure(f, WAIT));
         }
         Await.until(Duration.ofSeconds(10), "blocked reported", rabbit::isBlocked);
         // The consuming connection is a different one: it still receives and acks.
@@ -202,7 +204,7 @@ class FaultIT {
         broker.ctl("set_vm_memory_high_watermark", "0.4");
       }
       for (CompletableFuture<Confirmation> f : futures) {
-        Throwable e = failure(f);
+        Throwable e = Await.failure(f, WAIT);
         assertEquals(PublishException.class, e.getClass());
         assertTrue(e.getMessage().contains("outcome is unknown"), e.getMessage());
       }
@@ -219,12 +221,4 @@ class FaultIT {
     }
   }
 
-  private static Throwable failure(CompletableFuture<?> future) throws Exception {
-    try {
-      future.get(30, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      return e.getCause();
-    }
-    throw new AssertionError("expected a failure");
-  }
 }

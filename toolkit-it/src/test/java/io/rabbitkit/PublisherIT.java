@@ -28,23 +28,16 @@ import org.junit.jupiter.api.Test;
 @RabbitTest
 class PublisherIT {
 
-  record Event(int thread, int seq) {}
+  private static final Duration WAIT = Duration.ofSeconds(30);
 
-  private static Throwable failureOf(CompletableFuture<?> future) throws Exception {
-    try {
-      future.get(30, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      return e.getCause();
-    }
-    throw new AssertionError("expected the future to fail");
-  }
+  record Event(int thread, int seq) {}
 
   @Test
   void unroutableMessageFailsWithTheReturnedException(RabbitToolkit rabbit, TestNames names) throws Exception {
     String exchange = names.exchange("nowhere");
     rabbit.declare(Topology.builder().exchange(Exchange.direct(exchange)).build());
     try (Publisher<String> p = rabbit.publisherBuilder(String.class).exchange(exchange).routingKey("none").build()) {
-      MessageReturnedException e = assertInstanceOf(MessageReturnedException.class, failureOf(p.publish("lost?")));
+      MessageReturnedException e = assertInstanceOf(MessageReturnedException.class, Await.failure(p.publish("lost?"), WAIT));
       assertEquals(312, e.replyCode());
       assertEquals(exchange, e.exchange());
       assertEquals("none", e.routingKey());
@@ -61,7 +54,7 @@ class PublisherIT {
     rabbit.declare(Topology.of(Queue.classic(queue).withMaxLength(1).withOverflow(Queue.Overflow.REJECT_PUBLISH)));
     try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).build()) {
       p.publish("fits").get(10, TimeUnit.SECONDS);
-      MessageNackedException e = assertInstanceOf(MessageNackedException.class, failureOf(p.publish("too many")));
+      MessageNackedException e = assertInstanceOf(MessageNackedException.class, Await.failure(p.publish("too many"), WAIT));
       assertEquals(queue, e.routingKey());
     }
     assertEquals(1, rabbit.queueInfo(queue).orElseThrow().messageCount());
@@ -129,7 +122,7 @@ class PublisherIT {
     String exchange = names.exchange("later");
     String queue = names.queue("q");
     try (Publisher<String> p = rabbit.publisherBuilder(String.class).exchange(exchange).routingKey("k").build()) {
-      PublishException e = assertInstanceOf(PublishException.class, failureOf(p.publish("too early")));
+      PublishException e = assertInstanceOf(PublishException.class, Await.failure(p.publish("too early"), WAIT));
       assertTrue(e.getMessage().contains("NOT_FOUND"), e.getMessage());
       assertEquals(exchange, e.exchange());
 
@@ -153,9 +146,9 @@ class PublisherIT {
     rabbit.declare(Topology.of(Queue.classic(queue)));
     try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).maxBodySize(10).build();
         Publisher<Object> objects = rabbit.publisherBuilder(Object.class).routingKey(queue).build()) {
-      PublishException big = assertInstanceOf(PublishException.class, failureOf(p.publish("x".repeat(11))));
+      PublishException big = assertInstanceOf(PublishException.class, Await.failure(p.publish("x".repeat(11)), WAIT));
       assertTrue(big.getMessage().contains("exceeds"), big.getMessage());
-      assertInstanceOf(PublishException.class, failureOf(objects.publish(new Object())));
+      assertInstanceOf(PublishException.class, Await.failure(objects.publish(new Object()), WAIT));
       p.publish("small").get(10, TimeUnit.SECONDS);
       assertEquals(0, p.inFlight());
     }
@@ -218,7 +211,7 @@ class PublisherIT {
       }
     }
     assertEquals(2000, confirmed + closed);
-    assertInstanceOf(ResourceClosedException.class, failureOf(p.publish("after close")));
+    assertInstanceOf(ResourceClosedException.class, Await.failure(p.publish("after close"), WAIT));
     // Every confirmed message is in the queue; failed ones may or may not be (their outcome is unknown).
     long inQueue = rabbit.queueInfo(queue).orElseThrow().messageCount();
     assertTrue(inQueue >= confirmed, inQueue + " < " + confirmed);

@@ -21,18 +21,11 @@ import org.junit.jupiter.api.Test;
 @RabbitTest
 class RpcIT {
 
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
   record Square(int n) {}
 
   record Squared(int n, long square) {}
-
-  private static Throwable failure(CompletableFuture<?> future) throws Exception {
-    try {
-      future.get(30, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      return e.getCause();
-    }
-    throw new AssertionError("expected a failure");
-  }
 
   @Test
   void aThousandConcurrentCallsAreEachAnsweredWithTheirOwnReply(RabbitToolkit rabbit, TestNames names)
@@ -63,7 +56,7 @@ class RpcIT {
     try (RpcClient<String, String> client = rabbit.rpcClientBuilder(String.class, String.class).routingKey(queue)
         .timeout(Duration.ofMillis(400)).build()) {
       long start = System.nanoTime();
-      Throwable e = failure(client.call("anyone?"));
+      Throwable e = Await.failure(client.call("anyone?"), WAIT);
       long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
       assertInstanceOf(RpcTimeoutException.class, e);
       assertTrue(took >= 390 && took < 3000, "timed out after " + took + " ms");
@@ -84,7 +77,7 @@ class RpcIT {
         RpcClient<Square, Squared> client = rabbit.rpcClientBuilder(Square.class, Squared.class).routingKey(queue)
             .timeout(Duration.ofSeconds(20)).build()) {
       long start = System.nanoTime();
-      RpcRemoteException e = assertInstanceOf(RpcRemoteException.class, failure(client.call(new Square(7))));
+      RpcRemoteException e = assertInstanceOf(RpcRemoteException.class, Await.failure(client.call(new Square(7)), WAIT));
       assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 5000);
       assertEquals(IllegalArgumentException.class.getName(), e.remoteType());
       assertTrue(e.getMessage().contains("no square for 7"), e.getMessage());
@@ -99,7 +92,7 @@ class RpcIT {
     try (RpcClient<String, String> client = rabbit.rpcClientBuilder(String.class, String.class)
         .routingKey(names.queue("nobody-home")).timeout(Duration.ofSeconds(20)).build()) {
       long start = System.nanoTime();
-      assertInstanceOf(MessageReturnedException.class, failure(client.call("hello?")));
+      assertInstanceOf(MessageReturnedException.class, Await.failure(client.call("hello?"), WAIT));
       assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 5000);
     }
   }
@@ -117,8 +110,8 @@ class RpcIT {
       CompletableFuture<String> call = client.call("pending");
       Await.until(Duration.ofSeconds(5), () -> client.outstanding() == 1);
       client.close();
-      assertInstanceOf(ResourceClosedException.class, failure(call));
-      assertInstanceOf(ResourceClosedException.class, failure(client.call("after close")));
+      assertInstanceOf(ResourceClosedException.class, Await.failure(call, WAIT));
+      assertInstanceOf(ResourceClosedException.class, Await.failure(client.call("after close"), WAIT));
       release.countDown();
     }
   }

@@ -3,13 +3,17 @@ package io.rabbitkit.codec;
 /** The raw body; accepts every content type. */
 final class BytesCodec implements MessageCodec<byte[]> {
 
-  static final BytesCodec INSTANCE = new BytesCodec();
+  static final BytesCodec INSTANCE = new BytesCodec("application/octet-stream");
 
-  private BytesCodec() {}
+  private final String contentType;
+
+  BytesCodec(String contentType) {
+    this.contentType = contentType;
+  }
 
   @Override
   public String contentType() {
-    return "application/octet-stream";
+    return contentType;
   }
 
   @Override
@@ -24,6 +28,6 @@ final class BytesCodec implements MessageCodec<byte[]> {
 
   @Override
   public String toString() {
-    return "BytesCodec";
+    return "BytesCodec[" + contentType + "]";
   }
 }

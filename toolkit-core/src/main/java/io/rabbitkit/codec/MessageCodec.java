@@ -72,6 +72,15 @@ public interface MessageCodec<T> {
   }
 
   /**
+   * Returns a pass-through codec that labels published bodies with {@code contentType}, for bodies
+   * encoded elsewhere (a payload forwarded as is, a pre-serialized document). It accepts any
+   * content type when decoding.
+   */
+  static MessageCodec<byte[]> bytes(String contentType) {
+    return new BytesCodec(java.util.Objects.requireNonNull(contentType, "contentType"));
+  }
+
+  /**
    * Returns the default codec for {@code type}: {@link #string()} for {@code String}, {@link
    * #bytes()} for {@code byte[]}, else {@link #json(Class)}.
    */

@@ -1,6 +1,10 @@
 package io.rabbitkit.test;
 
 import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -35,6 +39,25 @@ public final class Await {
    */
   public static <T> T until(Duration timeout, Supplier<T> value, Predicate<? super T> accept) {
     return until(timeout, value, accept, "value");
+  }
+
+  /**
+   * Waits for {@code future} to fail and returns why (unwrapped from {@code ExecutionException}).
+   *
+   * @throws AssertionError if it succeeds, or is still pending after {@code timeout}
+   */
+  public static Throwable failure(CompletionStage<?> future, Duration timeout) {
+    try {
+      Object value = future.toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      throw new AssertionError("expected a failure, but the future completed with " + value);
+    } catch (ExecutionException e) {
+      return e.getCause();
+    } catch (TimeoutException e) {
+      throw new AssertionError("the future neither failed nor completed within " + timeout.toMillis() + " ms");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted while awaiting a failure", e);
+    }
   }
 
   private static <T> T until(Duration timeout, Supplier<T> value, Predicate<? super T> accept, String description) {

@@ -1,10 +1,7 @@
 package io.rabbitkit.examples.tutorials;
 
-import io.rabbitkit.Publisher;
-import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.examples.Args;
 import io.rabbitkit.topology.Exchange;
-import io.rabbitkit.topology.Topology;
 import java.io.PrintStream;
 import java.util.List;
 
@@ -24,20 +21,8 @@ public final class PubSub {
   public static int run(Args args, PrintStream out) {
     Exchange logs = Exchange.fanout(args.option("exchange", "logs"));
     if (args.role().equals("consumer")) {
-      return LogConsumers.consume(args, out, logs, List.of(""));
+      return Logs.consume(args, out, logs, List.of(""));
     }
-    long count = args.count().orElse(1);
-    String message = args.option("message", "info: Hello World!");
-    try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
-      rabbit.declare(Topology.builder().exchange(logs).build());
-      try (Publisher<String> publisher = rabbit.publisherBuilder(String.class).exchange(logs.name())
-          .mandatory(false).build()) {
-        for (long i = 0; i < count; i++) {
-          publisher.publish(message).join();
-          out.println(" [x] Sent '" + message + "'");
-        }
-      }
-    }
-    return 0;
+    return Logs.publish(args, out, logs, "", args.option("message", "info: Hello World!"));
   }
 }

@@ -1,10 +1,7 @@
 package io.rabbitkit.examples.tutorials;
 
-import io.rabbitkit.Publisher;
-import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.examples.Args;
 import io.rabbitkit.topology.Exchange;
-import io.rabbitkit.topology.Topology;
 import java.io.PrintStream;
 
 /**
@@ -23,18 +20,8 @@ public final class Routing {
   public static int run(Args args, PrintStream out) {
     Exchange directLogs = Exchange.direct(args.option("exchange", "direct_logs"));
     if (args.role().equals("consumer")) {
-      return LogConsumers.consume(args, out, directLogs, args.list("severities", "info,warning,error"));
+      return Logs.consume(args, out, directLogs, args.list("severities", "info,warning,error"));
     }
-    String severity = args.option("severity", "info");
-    String message = args.option("message", "Hello World!");
-    try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
-      rabbit.declare(Topology.builder().exchange(directLogs).build());
-      try (Publisher<String> publisher = rabbit.publisherBuilder(String.class).exchange(directLogs.name())
-          .routingKey(severity).mandatory(false).build()) {
-        publisher.publish(message).join();
-        out.println(" [x] Sent '" + severity + "':'" + message + "'");
-      }
-    }
-    return 0;
+    return Logs.publish(args, out, directLogs, args.option("severity", "info"), args.option("message", "Hello World!"));
   }
 }

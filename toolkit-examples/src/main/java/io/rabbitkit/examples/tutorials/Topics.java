@@ -1,10 +1,7 @@
 package io.rabbitkit.examples.tutorials;
 
-import io.rabbitkit.Publisher;
-import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.examples.Args;
 import io.rabbitkit.topology.Exchange;
-import io.rabbitkit.topology.Topology;
 import java.io.PrintStream;
 
 /**
@@ -23,18 +20,9 @@ public final class Topics {
   public static int run(Args args, PrintStream out) {
     Exchange topicLogs = Exchange.topic(args.option("exchange", "topic_logs"));
     if (args.role().equals("consumer")) {
-      return LogConsumers.consume(args, out, topicLogs, args.list("binding-keys", "#"));
+      return Logs.consume(args, out, topicLogs, args.list("binding-keys", "#"));
     }
-    String routingKey = args.option("routing-key", "anonymous.info");
-    String message = args.option("message", "Hello World!");
-    try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
-      rabbit.declare(Topology.builder().exchange(topicLogs).build());
-      try (Publisher<String> publisher = rabbit.publisherBuilder(String.class).exchange(topicLogs.name())
-          .routingKey(routingKey).mandatory(false).build()) {
-        publisher.publish(message).join();
-        out.println(" [x] Sent '" + routingKey + "':'" + message + "'");
-      }
-    }
-    return 0;
+    return Logs.publish(args, out, topicLogs, args.option("routing-key", "anonymous.info"),
+        args.option("message", "Hello World!"));
   }
 }

@@ -2,6 +2,7 @@ package io.rabbitkit.examples.tutorials;
 
 import io.rabbitkit.Consumer;
 import io.rabbitkit.ConsumerBuilder;
+import io.rabbitkit.Publisher;
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.examples.Args;
 import io.rabbitkit.examples.Examples;
@@ -15,12 +16,29 @@ import java.util.OptionalLong;
 import java.util.UUID;
 
 /**
- * What the pub-sub, routing and topics consumers share: a private queue (exclusive, deleted when the
- * consumer goes) bound to the exchange with the given keys, printing {@code [x] 'key':'message'}.
+ * What the pub-sub, routing and topics examples share. Consumers read a private queue (exclusive,
+ * deleted when the consumer goes) bound to the exchange with their keys and print {@code [x]
+ * 'key':'message'}. Producers publish with mandatory off: a log line nobody listens to is dropped,
+ * as in the tutorials.
  */
-final class LogConsumers {
+final class Logs {
 
-  private LogConsumers() {}
+  private Logs() {}
+
+  static int publish(Args args, PrintStream out, Exchange exchange, String routingKey, String message) {
+    long count = args.count().orElse(1);
+    try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
+      rabbit.declare(Topology.builder().exchange(exchange).build());
+      try (Publisher<String> publisher = rabbit.publisherBuilder(String.class).exchange(exchange.name())
+          .routingKey(routingKey).mandatory(false).build()) {
+        for (long i = 0; i < count; i++) {
+          publisher.publish(message).join();
+          out.println(" [x] Sent " + (routingKey.isEmpty() ? "" : "'" + routingKey + "':") + "'" + message + "'");
+        }
+      }
+    }
+    return 0;
+  }
 
   static int consume(Args args, PrintStream out, Exchange exchange, List<String> bindingKeys) {
     OptionalLong count = args.count();
