@@ -52,6 +52,7 @@ final class DefaultConsumer<T> implements Consumer {
   private volatile boolean limitReached;
   private FailurePolicy failures;
   private volatile boolean stopping;
+  private volatile Runnable onClose = () -> {};
 
   DefaultConsumer(Settings<T> settings, RoleConnection connection, ConsumerCounters counters) {
     this.settings = settings;
@@ -254,6 +255,11 @@ final class DefaultConsumer<T> implements Consumer {
     }
   }
 
+  /** Runs {@code hook} once this resource has closed (the toolkit forgets it then). */
+  void onClose(Runnable hook) {
+    this.onClose = hook;
+  }
+
   @Override
   public void close() {
     if (!closing.compareAndSet(false, true)) {
@@ -285,6 +291,7 @@ final class DefaultConsumer<T> implements Consumer {
     failures.close();
     pool.shutdown();
     stopped.complete(null);
+    onClose.run();
     LOG.info("stopped consuming from queue '{}' ({})", settings.queue(), counters.snapshot());
   }
 

@@ -19,6 +19,7 @@ final class DefaultPublisher<T> implements Publisher<T> {
   private final Map<String, Object> headers;
   private final boolean mandatory;
   private final int deliveryMode;
+  private volatile Runnable onClose = () -> {};
 
   DefaultPublisher(ConfirmingSender sender, MessageCodec<T> codec, String exchange, Function<? super T, String> routingKey,
       Function<? super T, String> messageId, Map<String, Object> headers, boolean mandatory, boolean persistent) {
@@ -85,14 +86,21 @@ final class DefaultPublisher<T> implements Publisher<T> {
     return sender.inFlight();
   }
 
+  /** Runs {@code hook} once this resource has closed (the toolkit forgets it then). */
+  void onClose(Runnable hook) {
+    this.onClose = hook;
+  }
+
   @Override
   public void close() {
     sender.close();
+    onClose.run();
   }
 
   /** Closes waiting at most {@code grace} for outstanding confirms. */
   void close(java.time.Duration grace) {
     sender.close(grace);
+    onClose.run();
   }
 
   @Override

@@ -34,6 +34,7 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
   private final Object publishLock = new Object();
   private final ManagedChannel channel;
   private volatile boolean closed;
+  private volatile Runnable onClose = () -> {};
 
   DefaultRpcClient(RoleConnection connection, String exchange, String routingKey, MessageCodec<Q> requestCodec,
       MessageCodec<R> responseCodec, Duration defaultTimeout) {
@@ -159,6 +160,11 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
     return calls.size();
   }
 
+  /** Runs {@code hook} once this resource has closed (the toolkit forgets it then). */
+  void onClose(Runnable hook) {
+    this.onClose = hook;
+  }
+
   @Override
   public void close() {
     if (closed) {
@@ -169,6 +175,7 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
       fail(id, new ResourceClosedException("rpc client of '" + routingKey + "' was closed before the reply to " + id));
     }
     channel.close();
+    onClose.run();
   }
 
   @Override

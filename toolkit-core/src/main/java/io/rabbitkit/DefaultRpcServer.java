@@ -28,6 +28,7 @@ final class DefaultRpcServer<Q, R> implements RpcServer {
   private final RpcHandler<Q, R> handler;
   private final ConfirmingSender replies;
   private volatile Consumer consumer;
+  private volatile Runnable onClose = () -> {};
 
   DefaultRpcServer(String queue, MessageCodec<Q> requestCodec, MessageCodec<R> responseCodec, RpcHandler<Q, R> handler,
       ConfirmingSender replies) {
@@ -97,6 +98,11 @@ final class DefaultRpcServer<Q, R> implements RpcServer {
     return c == null ? CompletableFuture.completedFuture(null) : c.stopped();
   }
 
+  /** Runs {@code hook} once this resource has closed (the toolkit forgets it then). */
+  void onClose(Runnable hook) {
+    this.onClose = hook;
+  }
+
   @Override
   public void close() {
     Consumer c = consumer;
@@ -104,6 +110,7 @@ final class DefaultRpcServer<Q, R> implements RpcServer {
       c.close();
     }
     replies.close(Duration.ofSeconds(5));
+    onClose.run();
   }
 
   @Override

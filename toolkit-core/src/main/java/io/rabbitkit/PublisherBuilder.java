@@ -166,8 +166,10 @@ public final class PublisherBuilder<T> {
         resendAfterRecovery, maxBodySize);
     String name = "publisher to " + (exchange.isEmpty() ? "default exchange" : "exchange '" + exchange + "'");
     ConfirmingSender sender = toolkit.sender(name, options);
-    return toolkit.track(new DefaultPublisher<>(sender, codec, exchange, routingKey, messageId, Map.copyOf(headers),
-        mandatory, persistent));
+    DefaultPublisher<T> publisher = new DefaultPublisher<>(sender, codec, exchange, routingKey, messageId,
+        Map.copyOf(headers), mandatory, persistent);
+    publisher.onClose(toolkit.track(publisher));
+    return publisher;
   }
 
   private static Duration positive(Duration d, String what) {

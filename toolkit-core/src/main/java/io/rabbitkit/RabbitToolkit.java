@@ -235,7 +235,8 @@ public final class RabbitToolkit implements AutoCloseable {
     ensureOpen();
     DefaultConsumer<T> consumer = new DefaultConsumer<>(settings, consuming, counters);
     consumer.start(failures);
-    return track(consumer);
+    consumer.onClose(track(consumer));
+    return consumer;
   }
 
   RoleConnection publishing() {
@@ -250,13 +251,15 @@ public final class RabbitToolkit implements AutoCloseable {
     return context;
   }
 
-  <R extends AutoCloseable> R track(R resource) {
+  /** Remembers a resource so that {@link #close()} closes it; returns a hook the resource runs when it closes itself. */
+  Runnable track(AutoCloseable resource) {
     resources.add(resource);
-    return resource;
+    return () -> resources.remove(resource);
   }
 
-  void untrack(AutoCloseable resource) {
-    resources.remove(resource);
+  /** Publishers, consumers and RPC clients and servers not closed yet. */
+  int openResources() {
+    return resources.size();
   }
 
   private void ensureOpen() {

@@ -75,6 +75,7 @@ public final class RpcClientBuilder<Q, R> {
     }
     DefaultRpcClient<Q, R> client = new DefaultRpcClient<>(toolkit.publishing(), exchange, routingKey, requestCodec,
         responseCodec, timeout);
-    return toolkit.track(client);
+    client.onClose(toolkit.track(client));
+    return client;
   }
 }

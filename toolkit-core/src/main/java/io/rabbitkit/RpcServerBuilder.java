@@ -107,6 +107,7 @@ public final class RpcServerBuilder<Q, R> {
       replies.close(Duration.ZERO);
       throw e;
     }
-    return toolkit.track(server);
+    server.onClose(toolkit.track(server));
+    return server;
   }
 }

@@ -111,6 +111,17 @@ class ConnectionIT {
   }
 
   @Test
+  void resourcesClosedByTheApplicationAreForgottenByTheToolkit(RabbitToolkit rabbit, TestNames names) {
+    String queue = names.queue("q");
+    rabbit.declare(Topology.of(Queue.classic(queue)));
+    rabbit.publisherBuilder(String.class).routingKey(queue).build().close();
+    rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {}).build().close();
+    rabbit.rpcClientBuilder(String.class, String.class).routingKey(queue).build().close();
+    rabbit.rpcServerBuilder(String.class, String.class).queue(queue).handler(r -> r).build().close();
+    assertEquals(0, rabbit.openResources());
+  }
+
+  @Test
   void closeIsIdempotentAndLaterUseFailsWithATypedError(RabbitBroker broker) {
     RabbitToolkit rabbit = broker.connect();
     rabbit.close();
