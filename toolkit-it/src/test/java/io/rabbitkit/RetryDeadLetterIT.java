@@ -338,6 +338,69 @@ class RetryDeadLetterIT {
   }
 
   @Test
+  void whenTheMoveToTheDeadLetterQueueFailsTheOriginalIsRequeuedNotLost(RabbitToolkit rabbit, TestNames names)
+      throws Exception {
+    String queue = names.queue("work");
+    rabbit.declare(Topology.of(Queue.classic(queue)));
+    try (Publisher<Order> p = orders(rabbit, queue);
+        Consumer c = rabbit.consumerBuilder(Order.class).queue(queue).deadLetterQueue(queue + ".dlq")
+            .requeueDelay(Duration.ofMillis(100)).handler(d -> {
+              throw new RejectMessageException("poison");
+            }).build()) {
+      rabbit.deleteQueue(queue + ".dlq"); // the re-publish is now unroutable: it fails
+      p.publish(new Order("o-1", 1)).get(10, TimeUnit.SECONDS);
+      Await.until(Duration.ofSeconds(10), "requeued at least twice", () -> c.stats().requeued() >= 2);
+      assertEquals(0, c.stats().deadLettered());
+      assertTrue(rabbit.queueInfo(queue + ".dlq").isEmpty());
+
+      rabbit.declare(Topology.of(Queue.classic(queue + ".dlq")));
+      Await.until(Duration.ofSeconds(10), "dead-lettered once the queue is back", () -> c.stats().deadLettered() == 1);
+    }
+    assertEquals(1, rabbit.deadLetters(queue).count());
+    assertEquals(0, rabbit.queueInfo(queue).orElseThrow().messageCount());
+  }
+
+  @Test
+  void asyncHandlersRetryInProcessAndThroughTheTiersToo(RabbitToolkit rabbit, TestNames names) throws Exception {
+    String queue = names.queue("work");
+    rabbit.declare(Topology.of(Queue.classic(queue)));
+    AtomicInteger calls = new AtomicInteger();
+    List<String> threads = Collections.synchronizedList(new ArrayList<>());
+    try (Publisher<Order> p = orders(rabbit, queue);
+        Consumer c = rabbit.consumerBuilder(Order.class).queue(queue).retry(inProcess(2))
+            .redelivery(Redelivery.after(Duration.ofMillis(100))).asyncHandler(d -> {
+              threads.add(Thread.currentThread().getName());
+              int n = calls.incrementAndGet();
+              return n <= 3 ? CompletableFuture.failedFuture(new IllegalStateException("async " + n))
+                  : CompletableFuture.completedFuture(null);
+            }).build()) {
+      p.publish(new Order("o-1", 1)).get(10, TimeUnit.SECONDS);
+      Await.until(Duration.ofSeconds(10), () -> c.stats().processed() == 1);
+      assertEquals(1, c.stats().redelivered()); // round 1: two failed attempts, then the tier
+      assertEquals(2, c.stats().retriedInProcess());
+    }
+    assertEquals(4, calls.get());
+    assertTrue(threads.stream().allMatch(t -> t.startsWith("rabbitkit-consumer-")), threads.toString());
+    assertEquals(0, rabbit.deadLetters(queue).count());
+  }
+
+  @Test
+  void replayIsRateLimited(RabbitToolkit rabbit, TestNames names) throws Exception {
+    String queue = names.queue("work");
+    rabbit.declare(Topology.of(Queue.classic(queue), Queue.classic(queue + ".dlq")));
+    try (Publisher<Order> dlq = rabbit.publisherBuilder(Order.class).routingKey(queue + ".dlq").build()) {
+      for (int i = 0; i < 12; i++) {
+        dlq.publish(new Order("o-" + i, i)).get(10, TimeUnit.SECONDS);
+      }
+    }
+    long start = System.nanoTime();
+    assertEquals(12, rabbit.deadLetters(queue).replay(d -> true, 20));
+    long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    assertTrue(took >= 500, "12 replays at 20/s took only " + took + " ms");
+    assertEquals(12, rabbit.queueInfo(queue).orElseThrow().messageCount());
+  }
+
+  @Test
   void brokerDeadLetteredMessagesAreListedWithTheBrokersReason(RabbitToolkit rabbit, TestNames names)
       throws Exception {
     String queue = names.queue("work");

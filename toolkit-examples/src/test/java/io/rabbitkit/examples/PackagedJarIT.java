@@ -52,6 +52,29 @@ class PackagedJarIT {
   }
 
   @Test
+  void aConsumerWithoutCountRunsUntilCtrlCAndThenStopsGracefully(RabbitBroker broker, TestNames names)
+      throws Exception {
+    String queue = names.queue("hello");
+    Process consumer = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+        JAR.toString(), "hello-consumer", "--queue", queue, "--uri", broker.uri()).redirectErrorStream(true).start();
+    try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(consumer.getInputStream(),
+        StandardCharsets.UTF_8))) {
+      assertTrue(lines.readLine().contains("Waiting for messages"));
+      assertEquals(0, java(broker.uri(), "hello-producer", "--queue", queue).code());
+      assertEquals(" [x] Received 'Hello World!'", lines.readLine());
+      consumer.destroy(); // SIGTERM, as Ctrl-C would: the shutdown hook closes the consumer gracefully
+      assertTrue(consumer.waitFor(20, TimeUnit.SECONDS), "the consumer did not stop");
+    } finally {
+      consumer.destroyForcibly();
+    }
+    try (io.rabbitkit.RabbitToolkit rabbit = broker.connect()) {
+      io.rabbitkit.QueueInfo info = rabbit.queueInfo(queue).orElseThrow();
+      assertEquals(0, info.messageCount(), "the message was acked before the process ended");
+      assertEquals(0, info.consumerCount());
+    }
+  }
+
+  @Test
   void theTourRunsEveryExampleEndToEnd() throws Exception {
     // The tour uses the examples' real names (hello, orders.placed...): give it a broker of its own.
     try (ThrowawayBroker own = ThrowawayBroker.start()) {
