@@ -76,7 +76,8 @@ final class DefaultPublisher<T> implements Publisher<T> {
 
   /** AMQP short strings hold at most 255 bytes; amqp-client would fail in the middle of a publish. */
   static void shortString(String what, String value) {
-    if (value != null && value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 255) {
+    // At most 3 UTF-8 bytes per char: only longer strings need encoding to be measured.
+    if (value != null && value.length() > 85 && value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 255) {
       throw new IllegalArgumentException(what + " is longer than 255 bytes");
     }
   }
