@@ -4,9 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rabbitkit.ConnectionListener;
 import io.rabbitkit.RabbitToolkit;
 import java.net.URI;
 import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 
 class ThrowawayBrokerIT {
@@ -17,11 +20,17 @@ class ThrowawayBrokerIT {
     try (ThrowawayBroker broker = ThrowawayBroker.start()) {
       uri = URI.create(broker.uri());
       assertNotEquals(5672, uri.getPort(), "must never be the shared broker");
+      Set<String> recovered = ConcurrentHashMap.newKeySet();
       try (RabbitToolkit rabbit = RabbitToolkit.builder().uri(broker.uri()).recoveryInterval(Duration.ofMillis(200))
-          .connect()) {
+          .connectionName("throwaway").listener(new ConnectionListener() {
+            @Override
+            public void recovered(String connection) {
+              recovered.add(connection);
+            }
+          }).connect()) {
         broker.closeAllConnections();
-        Await.until(Duration.ofSeconds(5), "connections dropped", () -> !rabbit.isConnected());
-        Await.until(Duration.ofSeconds(30), "recovered", rabbit::isConnected);
+        Await.until(Duration.ofSeconds(60), "both connections dropped and recovered", () -> recovered.size() == 2);
+        assertTrue(rabbit.isConnected());
       }
     }
     assertFalse(BrokerLocator.answers(uri.getHost(), uri.getPort()), "the node still listens after close");
