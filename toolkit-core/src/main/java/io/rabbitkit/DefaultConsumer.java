@@ -301,6 +301,7 @@ final class DefaultConsumer<T> implements Consumer {
     final ManagedChannel channel;
     private volatile String consumerTag;
     private volatile boolean cancelledByBroker;
+    private final java.util.concurrent.CountDownLatch cancelOk = new java.util.concurrent.CountDownLatch(1);
 
     Worker(int index) {
       this.channel = new ManagedChannel(connection, "consumer of queue '" + settings.queue() + "' #" + index, this);
@@ -317,7 +318,7 @@ final class DefaultConsumer<T> implements Consumer {
     @Override
     public void opened(Channel ch) throws IOException {
       ch.basicQos(settings.prefetch());
-      if (stopping || cancelledByBroker) {
+      if (stopping || cancelledByBroker || limitReached) {
         return;
       }
       consumerTag = ch.basicConsume(settings.queue(), false, new com.rabbitmq.client.DefaultConsumer(ch) {
@@ -326,6 +327,12 @@ final class DefaultConsumer<T> implements Consumer {
           inFlight.incrementAndGet();
           Inbound in = new Inbound(Worker.this, ch, envelope, properties, body);
           serial.execute(() -> process(in));
+        }
+
+        @Override
+        public void handleCancelOk(String tag) {
+          // Dispatched after every delivery that preceded the cancel: from here on the in-flight count is complete.
+          cancelOk.countDown();
         }
 
         @Override
@@ -347,6 +354,10 @@ final class DefaultConsumer<T> implements Consumer {
       consumerTag = null;
     }
 
+    /**
+     * Cancels the subscription and waits until amqp-client has dispatched every delivery sent before
+     * the cancel (the broker's cancel-ok can overtake deliveries still queued for dispatch).
+     */
     void cancel() {
       Channel ch = channel.current();
       String tag = consumerTag;
@@ -354,8 +365,13 @@ final class DefaultConsumer<T> implements Consumer {
       if (ch != null && tag != null) {
         try {
           ch.basicCancel(tag);
+          if (!cancelOk.await(10, TimeUnit.SECONDS)) {
+            LOG.warn("queue '{}': no cancel-ok within 10 s; deliveries may still arrive", settings.queue());
+          }
         } catch (IOException | RuntimeException e) {
           LOG.debug("cancelling consumer {} failed: {}", tag, e.getMessage());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
         }
       }
     }
