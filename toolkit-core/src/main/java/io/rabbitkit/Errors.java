@@ -7,7 +7,6 @@ import com.rabbitmq.client.Method;
 import com.rabbitmq.client.PossibleAuthenticationFailureException;
 import com.rabbitmq.client.ShutdownSignalException;
 import io.rabbitkit.ConnectionException.Reason;
-import java.io.IOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
@@ -187,9 +186,5 @@ final class Errors {
   /** Describes a throwable for a log line without a stack trace. */
   static String brief(Throwable e) {
     return e.getClass().getSimpleName() + ": " + e.getMessage();
-  }
-
-  static boolean isChannelClosed(Throwable e) {
-    return e instanceof IOException || e instanceof AlreadyClosedException || e instanceof ShutdownSignalException;
   }
 }

@@ -112,10 +112,6 @@ final class ManagedChannel implements AutoCloseable {
     return ch != null && ch.isOpen();
   }
 
-  String name() {
-    return name;
-  }
-
   /** Called by the connection once it has recovered and re-declared topology. */
   void connectionRecovered() {
     lifecycle.lock();

@@ -193,10 +193,6 @@ final class RoleConnection implements AutoCloseable {
     return context;
   }
 
-  String name() {
-    return name;
-  }
-
   int frameMax() {
     return connection.getFrameMax();
   }
