@@ -1,28 +1,45 @@
 package io.rabbitkit;
 
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The threads a toolkit owns: a callback pool (futures are completed here, never on a connection's
  * reader thread) and one timer thread (confirm timeouts, delayed requeues, reconnection backoff).
+ * Once the toolkit is shut down, late tasks (a connection's last shutdown notice, say) are dropped
+ * instead of failing on whatever thread submitted them.
  */
 final class Context {
 
-  final ExecutorService executor;
+  private static final Logger LOG = LoggerFactory.getLogger(Context.class);
+
+  final Executor executor;
   final ScheduledExecutorService timer;
   final TopologyRegistry topology = new TopologyRegistry();
-  private final boolean ownsExecutor;
+  private final ExecutorService pool;
+  private final boolean ownsPool;
 
-  Context(ExecutorService executor) {
-    this.ownsExecutor = executor == null;
-    this.executor = executor != null ? executor : Executors.newCachedThreadPool(threads("rabbitkit-callback"));
-    ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, threads("rabbitkit-timer"));
+  Context(ExecutorService callbackExecutor) {
+    this.ownsPool = callbackExecutor == null;
+    this.pool = ownsPool ? Executors.newCachedThreadPool(threads("rabbitkit-callback")) : callbackExecutor;
+    this.executor = task -> {
+      try {
+        pool.execute(task);
+      } catch (RejectedExecutionException e) {
+        LOG.debug("dropped a task submitted after shutdown: {}", e.getMessage());
+      }
+    };
+    ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, threads("rabbitkit-timer"),
+        new ScheduledThreadPoolExecutor.DiscardPolicy());
     t.setRemoveOnCancelPolicy(true);
     this.timer = t;
   }
@@ -38,15 +55,15 @@ final class Context {
 
   void shutdown() {
     timer.shutdownNow();
-    if (ownsExecutor) {
-      executor.shutdown();
+    if (ownsPool) {
+      pool.shutdown();
       try {
-        if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
-          executor.shutdownNow();
+        if (!pool.awaitTermination(5, TimeUnit.SECONDS)) {
+          pool.shutdownNow();
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        executor.shutdownNow();
+        pool.shutdownNow();
       }
     }
   }
