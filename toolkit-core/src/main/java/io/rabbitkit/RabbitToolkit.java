@@ -95,6 +95,42 @@ public final class RabbitToolkit implements AutoCloseable {
     }
   }
 
+  /**
+   * Declares the exchanges and queues that do not exist yet, keeping existing ones exactly as they
+   * are whatever their settings, and every binding. For topology shared with other applications or
+   * clients (another team's exchange, a queue a Python service declared with other arguments), where
+   * {@link #declare} would be refused. Only what this call declared is declared again after recovery.
+   *
+   * @throws TopologyException if the broker refuses a declaration or a binding
+   */
+  public void declareMissing(Topology topology) {
+    requireNonNull(topology, "topology");
+    ensureOpen();
+    for (Topology one : TopologyRegistry.entities(topology)) {
+      boolean exists = !one.exchanges().isEmpty() ? exchangeExists(one.exchanges().get(0).name())
+          : !one.queues().isEmpty() && queueInfo(one.queues().get(0).name()).isPresent();
+      if (!exists) {
+        consuming.declare(one);
+        context.topology.record(one);
+      }
+    }
+  }
+
+  /** Returns whether an exchange of this name exists. */
+  public boolean exchangeExists(String name) {
+    requireNonNull(name, "name");
+    ensureOpen();
+    try {
+      consuming.probe("exchange '" + name + "'", ch -> ch.exchangeDeclarePassive(name));
+      return true;
+    } catch (TopologyException e) {
+      if (e.replyCode() == AMQP.NOT_FOUND) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
   /** Returns everything declared through this toolkit and not deleted since: what it re-declares after recovery. */
   public Topology declared() {
     return context.topology.snapshot();

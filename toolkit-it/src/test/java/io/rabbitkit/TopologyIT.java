@@ -91,6 +91,30 @@ class TopologyIT {
   }
 
   @Test
+  void declareMissingKeepsWhatExistsAndAddsTheRest(RabbitToolkit rabbit, TestNames names) throws Exception {
+    String exchange = names.exchange("shared");
+    String existing = names.queue("existing");
+    String added = names.queue("added");
+    // Declared elsewhere with other settings than ours (transient exchange, a max-length).
+    rabbit.declare(Topology.builder().exchange(Exchange.topic(exchange).withDurable(false))
+        .queue(Queue.classic(existing).withMaxLength(5)).build());
+    Topology ours = Topology.builder().exchange(Exchange.topic(exchange)).queue(Queue.classic(existing))
+        .queue(Queue.classic(added)).binding(Binding.of(exchange, existing, "k")).binding(Binding.of(exchange, added, "k"))
+        .build();
+    assertThrows(TopologyException.class, () -> rabbit.declare(ours));
+
+    rabbit.declareMissing(ours);
+    assertTrue(rabbit.exchangeExists(exchange));
+    assertTrue(rabbit.queueInfo(added).isPresent());
+    try (Publisher<String> p = rabbit.publisherBuilder(String.class).exchange(exchange).routingKey("k").build()) {
+      p.publish("to both").get(10, TimeUnit.SECONDS);
+    }
+    assertEquals(1, rabbit.queueInfo(existing).orElseThrow().messageCount());
+    assertEquals(1, rabbit.queueInfo(added).orElseThrow().messageCount());
+    assertTrue(!rabbit.exchangeExists(names.exchange("missing")));
+  }
+
+  @Test
   void queueTypesAndArgumentsReachTheBroker(RabbitToolkit rabbit, TestNames names) throws Exception {
     String stream = names.queue("stream");
     String ttl = names.queue("ttl");

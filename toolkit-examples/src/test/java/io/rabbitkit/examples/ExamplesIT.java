@@ -234,6 +234,21 @@ class ExamplesIT {
   }
 
   @Test
+  void ordersExamplesKeepAnExchangeAnotherClientDeclaredItsOwnWay(RabbitBroker broker, TestNames names)
+      throws Exception {
+    String exchange = names.exchange("orders");
+    String queue = ordersQueue(names, "1s", "5s");
+    try (Connection c = raw(broker); Channel ch = c.createChannel()) {
+      ch.exchangeDeclare(exchange, "topic"); // what pika's exchange_declare does by default: not durable
+    }
+    Run producer = example(broker, "orders-producer", "--exchange", exchange, "--queue", queue, "--count", "2");
+    assertEquals(0, producer.code(), producer.err());
+    Run consumer = example(broker, "orders-consumer", "--exchange", exchange, "--queue", queue, "--count", "2");
+    assertEquals(0, consumer.code(), consumer.err());
+    assertEquals(2, lines(consumer.out(), " [x] Processed order"), consumer.out());
+  }
+
+  @Test
   void failingOrdersAreDeadLetteredThenListedReplayedAndPurged(RabbitBroker broker, RabbitToolkit rabbit,
       TestNames names) {
     String exchange = names.exchange("orders");

@@ -29,7 +29,7 @@ public final class AsyncCallback {
     long count = args.count().orElse(3);
     Executor later = CompletableFuture.delayedExecutor(100, TimeUnit.MILLISECONDS); // like loop.call_later(0.1, ...)
     try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
-      rabbit.declare(Topology.of(Queue.classic(queue)));
+      rabbit.declareMissing(Topology.of(Queue.classic(queue)));
       // An async handler: returns at once; the ack waits for the returned future.
       try (Consumer consumer = rabbit.consumerBuilder(String.class).queue(queue).stopAfter(count)
           .asyncHandler(delivery -> {

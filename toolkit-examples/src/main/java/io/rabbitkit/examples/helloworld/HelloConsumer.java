@@ -5,6 +5,8 @@ import io.rabbitkit.ConsumerBuilder;
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.examples.Args;
 import io.rabbitkit.examples.Examples;
+import io.rabbitkit.topology.Queue;
+import io.rabbitkit.topology.Topology;
 import java.io.PrintStream;
 import java.util.OptionalLong;
 
@@ -22,7 +24,7 @@ public final class HelloConsumer {
     String queue = args.option("queue", "hello");
     OptionalLong count = args.count(); // check options before touching the broker
     try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
-      HelloProducer.ensureQueue(rabbit, queue);
+      rabbit.declareMissing(Topology.of(Queue.classic(queue))); // keeps a 'hello' queue pika declared
       // The handler is the callback: returning normally acknowledges the message.
       ConsumerBuilder<String> builder = rabbit.consumerBuilder(String.class).queue(queue)
           .handler(delivery -> out.println(" [x] Received '" + delivery.body() + "'"));

@@ -22,7 +22,8 @@ public final class HelloProducer {
     String message = args.option("message", "Hello World!");
     // One toolkit per application; closing it waits for outstanding confirms.
     try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
-      ensureQueue(rabbit, queue);
+      // Declare the queue unless it exists: if the pika guide's queue_declare('hello') ran first, its queue is kept.
+      rabbit.declareMissing(Topology.of(Queue.classic(queue)));
       // The default exchange routes by queue name; a String body travels as UTF-8 text/plain.
       try (Publisher<String> publisher = rabbit.publisherBuilder(String.class).routingKey(queue).build()) {
         // join() waits for the broker's confirm: after it, the message is the broker's responsibility.
@@ -31,15 +32,5 @@ public final class HelloProducer {
       out.println(" [x] Sent '" + message + "'");
     }
     return 0;
-  }
-
-  /**
-   * Declares the queue unless it exists: whoever declared it first (this toolkit, or the pika guide's
-   * {@code queue_declare(queue='hello')}) keeps its settings, so both sides interoperate.
-   */
-  static void ensureQueue(RabbitToolkit rabbit, String queue) {
-    if (rabbit.queueInfo(queue).isEmpty()) {
-      rabbit.declare(Topology.of(Queue.classic(queue)));
-    }
   }
 }

@@ -8,10 +8,11 @@ import io.rabbitkit.topology.Queue;
 import io.rabbitkit.topology.Topology;
 
 /**
- * The orders topology, declared by producer and consumer alike (declaring is idempotent, so either
- * may start first): topic exchange 'orders', quorum queue 'orders.placed' bound with
- * 'order.placed', and its dead-letter queue 'orders.placed.dlq'. The quorum queue's delivery limit
- * sends a message that crashes every consumer to the dead-letter queue instead of looping.
+ * The orders topology, declared by producer and consumer alike so either may start first: topic
+ * exchange 'orders', quorum queue 'orders.placed' bound with 'order.placed', and its dead-letter
+ * queue 'orders.placed.dlq'. The quorum queue's delivery limit sends a message that crashes every
+ * consumer to the dead-letter queue instead of looping. What another client declared already (an
+ * 'orders' exchange from a Python service, say) is kept as it is.
  */
 final class OrdersTopology {
 
@@ -29,7 +30,7 @@ final class OrdersTopology {
 
   static void declare(RabbitToolkit rabbit, Args args) {
     String queue = queue(args);
-    rabbit.declare(Topology.builder()
+    rabbit.declareMissing(Topology.builder()
         .exchange(Exchange.topic(exchange(args)))
         .queue(Queue.classic(queue + ".dlq"))
         .queue(Queue.quorum(queue).withDeadLetterQueue(queue + ".dlq").withDeliveryLimit(5))

@@ -26,7 +26,7 @@ public final class RpcServerExample {
     OptionalLong count = args.count();
     int concurrency = (int) args.number("concurrency", 1);
     try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
-      rabbit.declare(Topology.of(Queue.classic(queue)));
+      rabbit.declareMissing(Topology.of(Queue.classic(queue)));
       // The handler maps a request to a reply; a thrown exception goes back to the caller.
       RpcServerBuilder<String, String> builder = rabbit.rpcServerBuilder(String.class, String.class).queue(queue)
           .concurrency(concurrency)

@@ -28,7 +28,7 @@ final class Logs {
   static int publish(Args args, PrintStream out, Exchange exchange, String routingKey, String message) {
     long count = args.count().orElse(1);
     try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
-      rabbit.declare(Topology.builder().exchange(exchange).build());
+      rabbit.declareMissing(Topology.builder().exchange(exchange).build());
       try (Publisher<String> publisher = rabbit.publisherBuilder(String.class).exchange(exchange.name())
           .routingKey(routingKey).mandatory(false).build()) {
         for (long i = 0; i < count; i++) {
@@ -44,7 +44,8 @@ final class Logs {
     OptionalLong count = args.count();
     try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
       String queue = exchange.name() + "." + UUID.randomUUID();
-      Topology.Builder topology = Topology.builder().exchange(exchange)
+      rabbit.declareMissing(Topology.builder().exchange(exchange).build()); // the tutorials' own 'logs' is kept
+      Topology.Builder topology = Topology.builder()
           .queue(Queue.classic(queue).withDurable(false).withExclusive(true).withAutoDelete(true));
       bindingKeys.forEach(key -> topology.binding(Binding.of(exchange.name(), queue, key)));
       rabbit.declare(topology.build());

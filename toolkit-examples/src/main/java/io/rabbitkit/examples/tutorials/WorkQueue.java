@@ -30,7 +30,7 @@ public final class WorkQueue {
     long count = args.count().orElse(0);
     long workMs = args.number("work-ms", 100);
     try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
-      rabbit.declare(Topology.of(Queue.classic(queue)));
+      rabbit.declareMissing(Topology.of(Queue.classic(queue)));
       if (role.equals("producer")) {
         // Persistent messages in a durable queue survive a broker restart.
         try (Publisher<String> tasks = rabbit.publisherBuilder(String.class).routingKey(queue).build()) {
