@@ -15,12 +15,14 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,7 +49,7 @@ final class DefaultConsumer<T> implements Consumer {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Object drained = new Object();
   private final AtomicBoolean closing = new AtomicBoolean();
-  private final java.util.concurrent.atomic.AtomicLong finished = new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong finished = new AtomicLong();
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private volatile boolean limitReached;
   private FailurePolicy failures;
@@ -301,7 +303,7 @@ final class DefaultConsumer<T> implements Consumer {
     final ManagedChannel channel;
     private volatile String consumerTag;
     private volatile boolean cancelledByBroker;
-    private final java.util.concurrent.CountDownLatch cancelOk = new java.util.concurrent.CountDownLatch(1);
+    private final CountDownLatch cancelOk = new CountDownLatch(1);
 
     Worker(int index) {
       this.channel = new ManagedChannel(connection, "consumer of queue '" + settings.queue() + "' #" + index, this);

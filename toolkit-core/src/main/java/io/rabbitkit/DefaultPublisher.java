@@ -46,10 +46,10 @@ final class DefaultPublisher<T> implements Publisher<T> {
     try {
       id = message.messageId().orElseGet(() -> messageId.apply(body));
       key = message.routingKey().orElseGet(() -> routingKey.apply(body));
-      shortString("message id", id);
-      shortString("routing key", key);
-      message.correlationId().ifPresent(c -> shortString("correlation id", c));
-      message.replyTo().ifPresent(r -> shortString("reply-to", r));
+      Headers.shortString("message id", id);
+      Headers.shortString("routing key", key);
+      message.correlationId().ifPresent(c -> Headers.shortString("correlation id", c));
+      message.replyTo().ifPresent(r -> Headers.shortString("reply-to", r));
       byte[] bytes = codec.encode(body);
       Map<String, Object> allHeaders = headers;
       if (!message.headers().isEmpty()) {
@@ -71,14 +71,6 @@ final class DefaultPublisher<T> implements Publisher<T> {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(new PublishException("cannot publish message " + id + " to "
           + Names.describeTarget(exchange, key) + ": " + e.getMessage(), id, exchange, key, e));
-    }
-  }
-
-  /** AMQP short strings hold at most 255 bytes; amqp-client would fail in the middle of a publish. */
-  static void shortString(String what, String value) {
-    // At most 3 UTF-8 bytes per char: only longer strings need encoding to be measured.
-    if (value != null && value.length() > 85 && value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 255) {
-      throw new IllegalArgumentException(what + " is longer than 255 bytes");
     }
   }
 

@@ -23,7 +23,7 @@ final class Headers {
       if (e.getKey() == null) {
         throw new IllegalArgumentException("header names must not be null");
       }
-      DefaultPublisher.shortString("header name '" + e.getKey() + "'", e.getKey());
+      shortString("header name '" + e.getKey() + "'", e.getKey());
       if (!writable(e.getValue())) {
         throw new IllegalArgumentException("header '" + e.getKey() + "' has a value of type "
             + e.getValue().getClass().getName() + ", which AMQP cannot carry (use String, numbers, Boolean, "
@@ -31,6 +31,14 @@ final class Headers {
       }
     }
     return headers;
+  }
+
+  /** AMQP short strings hold at most 255 bytes; amqp-client would fail in the middle of a publish. */
+  static void shortString(String what, String value) {
+    // At most 3 UTF-8 bytes per char: only longer strings need encoding to be measured.
+    if (value != null && value.length() > 85 && value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 255) {
+      throw new IllegalArgumentException(what + " is longer than 255 bytes");
+    }
   }
 
   private static boolean writable(Object v) {

@@ -119,16 +119,7 @@ public final class RabbitToolkit implements AutoCloseable {
   /** Returns whether an exchange of this name exists. */
   public boolean exchangeExists(String name) {
     requireNonNull(name, "name");
-    ensureOpen();
-    try {
-      consuming.probe("exchange '" + name + "'", ch -> ch.exchangeDeclarePassive(name));
-      return true;
-    } catch (TopologyException e) {
-      if (e.replyCode() == AMQP.NOT_FOUND) {
-        return false;
-      }
-      throw e;
-    }
+    return probeExisting("exchange '" + name + "'", ch -> ch.exchangeDeclarePassive(name)).isPresent();
   }
 
   /** Returns everything declared through this toolkit and not deleted since: what it re-declares after recovery. */
@@ -180,10 +171,15 @@ public final class RabbitToolkit implements AutoCloseable {
   /** Returns the queue's message and consumer counts, or empty if it does not exist. */
   public Optional<QueueInfo> queueInfo(String name) {
     requireNonNull(name, "name");
+    return probeExisting("queue '" + name + "'", ch -> ch.queueDeclarePassive(name))
+        .map(ok -> new QueueInfo(name, ok.getMessageCount(), ok.getConsumerCount()));
+  }
+
+  /** A passive declaration: its answer, or empty when the broker says the entity does not exist (404). */
+  private <R> Optional<R> probeExisting(String entity, RoleConnection.ChannelCall<R> passiveDeclare) {
+    ensureOpen();
     try {
-      ensureOpen();
-      AMQP.Queue.DeclareOk ok = consuming.probe("queue '" + name + "'", ch -> ch.queueDeclarePassive(name));
-      return Optional.of(new QueueInfo(name, ok.getMessageCount(), ok.getConsumerCount()));
+      return Optional.of(consuming.probe(entity, passiveDeclare));
     } catch (TopologyException e) {
       if (e.replyCode() == AMQP.NOT_FOUND) {
         return Optional.empty();
