@@ -1,0 +1,241 @@
+package io.rabbitkit.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Runs each workload with the raw amqp-client and with the toolkit, alternating (raw, toolkit, raw,
+ * toolkit...) after a warm-up, in one JVM against one broker, and reports medians and ratios.
+ *
+ * <pre>java -jar toolkit-bench/target/toolkit-bench.jar [--quick] [--messages N] [--repeats R] [--uri URI]</pre>
+ */
+public final class Bench {
+
+  static final String USAGE = """
+      usage: java -jar toolkit-bench/target/toolkit-bench.jar [--quick] [--messages N] [--repeats R] [--uri URI]
+        --quick       small counts, one repeat: a smoke test that takes seconds
+        --messages N  messages per run (default 50000; RPC makes N/10 calls)
+        --repeats R   timed runs per side and workload (default 5), after one warm-up run each
+        --uri URI     broker (default: $RABBITMQ_URI, else amqp://guest:guest@localhost:5672/)
+      """;
+
+  /** A workload and how to run it once on one side. */
+  private record Workload(String name, int count, boolean latency, Run run) {}
+
+  @FunctionalInterface
+  private interface Run {
+    Measurement.Timed on(Side side, String queue, int count, Latencies latencies) throws Exception;
+  }
+
+  private final int messages;
+  private final int repeats;
+  private final boolean quick;
+  private final ConnectionFactory factory = new ConnectionFactory();
+  private final String uri;
+  private final ObjectMapper json = new ObjectMapper();
+  private final PrintStream out;
+
+  Bench(String uri, int messages, int repeats, boolean quick, PrintStream out) throws Exception {
+    this.uri = uri;
+    this.messages = messages;
+    this.repeats = repeats;
+    this.quick = quick;
+    this.out = out;
+    factory.setUri(uri);
+    if (factory.getVirtualHost().isEmpty()) {
+      factory.setVirtualHost("/"); // "amqp://host/" means the default virtual host, as for the toolkit
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    }
+    boolean quick = false;
+    Integer messages = null;
+    Integer repeats = null;
+    String env = System.getenv("RABBITMQ_URI");
+    String uri = env == null || env.isBlank() ? "amqp://guest:guest@localhost:5672/" : env;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--quick" -> quick = true;
+        case "--messages" -> messages = positive(args, ++i);
+        case "--repeats" -> repeats = positive(args, ++i);
+        case "--uri" -> uri = value(args, ++i);
+        case "--help", "-h" -> {
+          System.out.print(USAGE);
+          return;
+        }
+        default -> {
+          System.err.print("unknown option " + args[i] + "\n" + USAGE);
+          System.exit(2);
+        }
+      }
+    }
+    new Bench(uri, messages != null ? messages : quick ? 2_000 : 50_000, repeats != null ? repeats : quick ? 1 : 5,
+        quick, System.out).run();
+  }
+
+  private static String value(String[] args, int i) {
+    if (i >= args.length) {
+      System.err.print(args[i - 1] + " needs a value\n" + USAGE);
+      System.exit(2);
+    }
+    return args[i];
+  }
+
+  private static int positive(String[] args, int i) {
+    String v = value(args, i);
+    try {
+      int n = Integer.parseInt(v);
+      if (n > 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    System.err.print(args[i - 1] + " needs a positive whole number, not '" + v + "'\n" + USAGE);
+    System.exit(2);
+    return 0;
+  }
+
+  List<Map<String, Object>> run() throws Exception {
+    List<Workload> workloads = List.of(
+        new Workload("publish-confirm", messages, false, (s, q, n, l) -> s.publishConfirm(q, n)),
+        new Workload("consume-ack", messages, false, (s, q, n, l) -> {
+          prefill(q, n);
+          return s.consumeAck(q, n);
+        }),
+        new Workload("end-to-end", messages, true, (s, q, n, l) -> s.endToEnd(q, n, l)),
+        new Workload("rpc", Math.max(1, messages / 10), true, (s, q, n, l) -> s.rpc(q, n, 1, l)),
+        new Workload("rpc-16", Math.max(16, messages / 5), true, (s, q, n, l) -> s.rpc(q, n, 16, l)));
+    out.printf(Locale.ROOT, "rabbitkit benchmark: %d messages per run, %d repeat(s) per side, broker %s, %d cores, %s%n",
+        messages, repeats, redacted(uri), Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.version"));
+    List<Map<String, Object>> lines = new ArrayList<>();
+    try (Connection admin = factory.newConnection("bench-admin");
+        RawSide raw = new RawSide(factory);
+        ToolkitSide toolkit = new ToolkitSide(uri)) {
+      Channel ch = admin.createChannel();
+      for (Workload w : workloads) {
+        String queue = "rabbitkit-bench-" + w.name();
+        ch.queueDelete(queue);
+        ch.queueDeclare(queue, true, false, false, null);
+        try {
+          lines.add(measure(w, queue, ch, raw, toolkit));
+        } finally {
+          ch.queueDelete(queue);
+        }
+      }
+    }
+    out.println();
+    for (Map<String, Object> line : lines) {
+      out.println(json.writeValueAsString(line));
+    }
+    return lines;
+  }
+
+  private Map<String, Object> measure(Workload w, String queue, Channel admin, Side raw, Side toolkit) throws Exception {
+    int warmUp = Math.max(1, Math.min(w.count(), quick ? w.count() / 4 : w.count() / 2));
+    for (Side side : List.of(raw, toolkit)) {
+      w.run().on(side, queue, warmUp, new Latencies(warmUp));
+      admin.queuePurge(queue);
+    }
+    double[][] rate = new double[2][repeats];
+    double[][] p50 = new double[2][repeats];
+    double[][] p99 = new double[2][repeats];
+    double[][] alloc = new double[2][repeats];
+    for (int r = 0; r < repeats; r++) {
+      Side[] sides = {raw, toolkit};
+      for (int s = 0; s < 2; s++) {
+        Latencies latencies = new Latencies(w.count());
+        System.gc();
+        Measurement.Timed t = w.run().on(sides[s], queue, w.count(), latencies);
+        admin.queuePurge(queue);
+        rate[s][r] = t.perSecond();
+        alloc[s][r] = t.allocPerMessage();
+        p50[s][r] = latencies.percentileMillis(50);
+        p99[s][r] = latencies.percentileMillis(99);
+      }
+    }
+    Map<String, Object> line = new LinkedHashMap<>();
+    line.put("workload", w.name());
+    line.put("raw_msgs_per_s", round(median(rate[0])));
+    line.put("toolkit_msgs_per_s", round(median(rate[1])));
+    line.put("ratio", Math.round(median(rate[1]) / median(rate[0]) * 1000) / 1000.0);
+    line.put("raw_min", round(min(rate[0])));
+    line.put("raw_max", round(max(rate[0])));
+    line.put("toolkit_min", round(min(rate[1])));
+    line.put("toolkit_max", round(max(rate[1])));
+    if (w.latency()) {
+      line.put("raw_p50_ms", millis(median(p50[0])));
+      line.put("raw_p99_ms", millis(median(p99[0])));
+      line.put("toolkit_p50_ms", millis(median(p50[1])));
+      line.put("toolkit_p99_ms", millis(median(p99[1])));
+    }
+    line.put("raw_alloc_bytes_per_msg", round(median(alloc[0])));
+    line.put("toolkit_alloc_bytes_per_msg", round(median(alloc[1])));
+    line.put("messages", w.count());
+    line.put("repeats", repeats);
+    out.printf(Locale.ROOT, "%-16s raw %9.0f/s (%.0f-%.0f)  toolkit %9.0f/s (%.0f-%.0f)  ratio %.3f%s  alloc B/msg raw %.0f toolkit %.0f%n",
+        w.name(), median(rate[0]), min(rate[0]), max(rate[0]), median(rate[1]), min(rate[1]), max(rate[1]),
+        median(rate[1]) / median(rate[0]),
+        w.latency() ? String.format(Locale.ROOT, "  p50/p99 ms raw %.2f/%.2f toolkit %.2f/%.2f", median(p50[0]),
+            median(p99[0]), median(p50[1]), median(p99[1])) : "",
+        median(alloc[0]), median(alloc[1]));
+    return line;
+  }
+
+  /** Fills {@code queue} with {@code n} confirmed messages for a consume run (not timed). */
+  private void prefill(String queue, int n) throws Exception {
+    ObjectMapper mapper = new ObjectMapper();
+    AMQP.BasicProperties props = new AMQP.BasicProperties.Builder().contentType("application/json").deliveryMode(2).build();
+    try (Connection c = factory.newConnection("bench-prefill"); Channel ch = c.createChannel()) {
+      ch.confirmSelect();
+      for (int i = 0; i < n; i++) {
+        ch.basicPublish("", queue, props, mapper.writeValueAsBytes(Sample.of(i)));
+        if (i % 1000 == 999) {
+          ch.waitForConfirmsOrDie(60_000);
+        }
+      }
+      ch.waitForConfirmsOrDie(60_000);
+    }
+  }
+
+  static double median(double[] values) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  }
+
+  private static double min(double[] values) {
+    return Arrays.stream(values).min().orElse(Double.NaN);
+  }
+
+  private static double max(double[] values) {
+    return Arrays.stream(values).max().orElse(Double.NaN);
+  }
+
+  private static Object round(double v) {
+    return Double.isNaN(v) ? null : Math.round(v);
+  }
+
+  private static Object millis(double v) {
+    return Double.isNaN(v) ? null : Math.round(v * 1000) / 1000.0;
+  }
+
+  /** The URI without its password. */
+  static String redacted(String uri) {
+    return uri.replaceFirst("://([^:@/]*):[^@/]*@", "://$1:***@");
+  }
+}

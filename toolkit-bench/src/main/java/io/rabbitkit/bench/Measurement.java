@@ -1,0 +1,72 @@
+package io.rabbitkit.bench;
+
+import java.lang.management.ManagementFactory;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Times a run and counts the bytes this JVM's threads allocated during it (the broker is another
+ * process, so this is the client's allocation). Threads that end during the run are not counted.
+ */
+final class Measurement {
+
+  /** The timed part of one run. */
+  record Timed(long nanos, long allocatedBytes, int count) {
+    double perSecond() {
+      return count * 1e9 / nanos;
+    }
+
+    double allocPerMessage() {
+      return allocatedBytes < 0 ? Double.NaN : (double) allocatedBytes / count;
+    }
+  }
+
+  private static final com.sun.management.ThreadMXBean THREADS = threads();
+
+  private final Map<Long, Long> allocatedAtStart;
+  private final long start;
+
+  private Measurement() {
+    this.allocatedAtStart = allocated();
+    this.start = System.nanoTime();
+  }
+
+  static Measurement start() {
+    return new Measurement();
+  }
+
+  Timed stop(int count) {
+    long nanos = System.nanoTime() - start;
+    long bytes = -1;
+    if (THREADS != null) {
+      bytes = 0;
+      for (Map.Entry<Long, Long> e : allocated().entrySet()) {
+        bytes += e.getValue() - allocatedAtStart.getOrDefault(e.getKey(), 0L);
+      }
+    }
+    return new Timed(nanos, bytes, count);
+  }
+
+  private static Map<Long, Long> allocated() {
+    Map<Long, Long> result = new HashMap<>();
+    if (THREADS != null) {
+      long[] ids = THREADS.getAllThreadIds();
+      long[] bytes = THREADS.getThreadAllocatedBytes(ids);
+      for (int i = 0; i < ids.length; i++) {
+        if (bytes[i] >= 0) {
+          result.put(ids[i], bytes[i]);
+        }
+      }
+    }
+    return result;
+  }
+
+  private static com.sun.management.ThreadMXBean threads() {
+    if (ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t
+        && t.isThreadAllocatedMemorySupported()) {
+      t.setThreadAllocatedMemoryEnabled(true);
+      return t;
+    }
+    return null;
+  }
+}

@@ -1,0 +1,241 @@
+package io.rabbitkit.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.ConfirmListener;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Envelope;
+import java.io.IOException;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentNavigableMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The hand-written baseline, as an experienced amqp-client user would write it: separate publishing
+ * and consuming connections, a confirm window tracked with a {@link ConfirmListener} and a sorted
+ * map of outstanding sequence numbers, manual acks with {@code multiple=true} every {@value
+ * #ACK_EVERY} deliveries, and the same Jackson encoding of the same record as the toolkit.
+ */
+final class RawSide implements Side {
+
+  static final int WINDOW = 1000;
+  static final int PREFETCH = 250;
+  static final int ACK_EVERY = 50;
+  private static final AMQP.BasicProperties PERSISTENT_JSON = new AMQP.BasicProperties.Builder()
+      .contentType("application/json").deliveryMode(2).build();
+
+  private final ObjectWriter writer;
+  private final ObjectReader reader;
+  private final Connection publishing;
+  private final Connection consuming;
+
+  RawSide(ConnectionFactory factory) throws Exception {
+    ObjectMapper mapper = new ObjectMapper();
+    this.writer = mapper.writerFor(Sample.class);
+    this.reader = mapper.readerFor(Sample.class);
+    this.publishing = factory.newConnection("bench-raw-publishing");
+    this.consuming = factory.newConnection("bench-raw-consuming");
+  }
+
+  @Override
+  public Measurement.Timed publishConfirm(String queue, int n) throws Exception {
+    try (Channel ch = publishing.createChannel()) {
+      Measurement m = Measurement.start();
+      publishAll(ch, queue, n).get(5, TimeUnit.MINUTES);
+      return m.stop(n);
+    }
+  }
+
+  @Override
+  public Measurement.Timed consumeAck(String queue, int n) throws Exception {
+    try (Channel ch = consuming.createChannel()) {
+      ch.basicQos(PREFETCH);
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      Measurement m = Measurement.start();
+      String tag = ch.basicConsume(queue, false, new AckingConsumer(ch, n, done, null));
+      done.get(5, TimeUnit.MINUTES);
+      Measurement.Timed timed = m.stop(n);
+      ch.basicCancel(tag);
+      return timed;
+    }
+  }
+
+  @Override
+  public Measurement.Timed endToEnd(String queue, int n, Latencies latencies) throws Exception {
+    try (Channel in = consuming.createChannel(); Channel out = publishing.createChannel()) {
+      in.basicQos(PREFETCH);
+      CompletableFuture<Void> consumed = new CompletableFuture<>();
+      String tag = in.basicConsume(queue, false, new AckingConsumer(in, n, consumed, latencies));
+      Measurement m = Measurement.start();
+      CompletableFuture<Void> confirmed = publishAll(out, queue, n);
+      CompletableFuture.allOf(confirmed, consumed).get(5, TimeUnit.MINUTES);
+      Measurement.Timed timed = m.stop(n);
+      in.basicCancel(tag);
+      return timed;
+    }
+  }
+
+  /** Publishes {@code n} samples in confirm mode; the future completes when every one is confirmed. */
+  private CompletableFuture<Void> publishAll(Channel ch, String queue, int n) throws Exception {
+    ch.confirmSelect();
+    Semaphore window = new Semaphore(WINDOW);
+    ConcurrentNavigableMap<Long, Long> outstanding = new ConcurrentSkipListMap<>();
+    AtomicInteger confirmed = new AtomicInteger();
+    CompletableFuture<Void> all = new CompletableFuture<>();
+    ch.addConfirmListener(new ConfirmListener() {
+      @Override
+      public void handleAck(long tag, boolean multiple) {
+        settled(tag, multiple);
+      }
+
+      @Override
+      public void handleNack(long tag, boolean multiple) {
+        all.completeExceptionally(new IOException("message " + tag + " nacked"));
+        settled(tag, multiple);
+      }
+
+      private void settled(long tag, boolean multiple) {
+        int count = 0;
+        if (multiple) {
+          for (Iterator<Long> it = outstanding.headMap(tag, true).keySet().iterator(); it.hasNext(); ) {
+            it.next();
+            it.remove();
+            count++;
+          }
+        } else if (outstanding.remove(tag) != null) {
+          count = 1;
+        }
+        window.release(count);
+        if (confirmed.addAndGet(count) == n) {
+          all.complete(null);
+        }
+      }
+    });
+    for (int i = 0; i < n; i++) {
+      window.acquire();
+      byte[] body = writer.writeValueAsBytes(Sample.of(i));
+      long seq = ch.getNextPublishSeqNo();
+      outstanding.put(seq, seq);
+      ch.basicPublish("", queue, PERSISTENT_JSON, body);
+    }
+    return all;
+  }
+
+  /** Decodes each delivery and acks every {@value #ACK_EVERY}-th with multiple=true (and the last one). */
+  private final class AckingConsumer extends DefaultConsumer {
+    private final int expected;
+    private final CompletableFuture<Void> done;
+    private final Latencies latencies;
+    private int received; // only touched by this channel's dispatch thread
+
+    AckingConsumer(Channel ch, int expected, CompletableFuture<Void> done, Latencies latencies) {
+      super(ch);
+      this.expected = expected;
+      this.done = done;
+      this.latencies = latencies;
+    }
+
+    @Override
+    public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body) throws IOException {
+      Sample sample = reader.readValue(body);
+      if (latencies != null) {
+        latencies.since(sample.sentAt());
+      }
+      received++;
+      if (received % ACK_EVERY == 0 || received == expected) {
+        getChannel().basicAck(envelope.getDeliveryTag(), true);
+      }
+      if (received == expected) {
+        done.complete(null);
+      }
+    }
+  }
+
+  @Override
+  public Measurement.Timed rpc(String queue, int calls, int callers, Latencies latencies) throws Exception {
+    try (Channel server = consuming.createChannel(); Channel client = publishing.createChannel()) {
+      server.basicQos(PREFETCH);
+      String serverTag = server.basicConsume(queue, false, new DefaultConsumer(server) {
+        @Override
+        public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body)
+            throws IOException {
+          Sample request = reader.readValue(body);
+          AMQP.BasicProperties replyProps = new AMQP.BasicProperties.Builder()
+              .contentType("application/json").correlationId(props.getCorrelationId()).build();
+          server.basicPublish("", props.getReplyTo(), replyProps, writer.writeValueAsBytes(request));
+          server.basicAck(envelope.getDeliveryTag(), false);
+        }
+      });
+      Map<String, CompletableFuture<Sample>> pending = new ConcurrentHashMap<>();
+      client.basicConsume("amq.rabbitmq.reply-to", true, new DefaultConsumer(client) {
+        @Override
+        public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body)
+            throws IOException {
+          CompletableFuture<Sample> call = pending.remove(props.getCorrelationId());
+          if (call != null) {
+            call.complete(reader.readValue(body));
+          }
+        }
+      });
+      AtomicLong ids = new AtomicLong();
+      ExecutorService threads = Executors.newFixedThreadPool(callers);
+      try {
+        Measurement m = Measurement.start();
+        Future<?>[] running = new Future<?>[callers];
+        for (int c = 0; c < callers; c++) {
+          int share = calls / callers + (c < calls % callers ? 1 : 0);
+          running[c] = threads.submit(() -> {
+            for (int i = 0; i < share; i++) {
+              long id = ids.incrementAndGet();
+              String correlationId = Long.toString(id);
+              CompletableFuture<Sample> reply = new CompletableFuture<>();
+              pending.put(correlationId, reply);
+              AMQP.BasicProperties props = new AMQP.BasicProperties.Builder().contentType("application/json")
+                  .correlationId(correlationId).replyTo("amq.rabbitmq.reply-to").build();
+              byte[] body = writer.writeValueAsBytes(Sample.of(id));
+              synchronized (client) { // a channel must not be used by two threads at once
+                client.basicPublish("", queue, props, body);
+              }
+              latencies.since(reply.get(30, TimeUnit.SECONDS).sentAt());
+            }
+            return null;
+          });
+        }
+        for (Future<?> f : running) {
+          f.get();
+        }
+        Measurement.Timed timed = m.stop(calls);
+        server.basicCancel(serverTag);
+        return timed;
+      } finally {
+        threads.shutdownNow();
+      }
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    publishing.close();
+    consuming.close();
+  }
+
+  @Override
+  public String toString() {
+    return "raw";
+  }
+}

@@ -1,0 +1,128 @@
+package io.rabbitkit.bench;
+
+import io.rabbitkit.Consumer;
+import io.rabbitkit.Publisher;
+import io.rabbitkit.RabbitToolkit;
+import io.rabbitkit.RpcClient;
+import io.rabbitkit.RpcServer;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** The same workloads written with the toolkit, with its defaults except the window and prefetch. */
+final class ToolkitSide implements Side {
+
+  private final RabbitToolkit rabbit;
+
+  ToolkitSide(String uri) {
+    this.rabbit = RabbitToolkit.builder().uri(uri).connectionName("bench-toolkit").connect();
+  }
+
+  private Publisher<Sample> publisher(String queue) {
+    return rabbit.publisherBuilder(Sample.class).routingKey(queue).maxInFlight(RawSide.WINDOW).build();
+  }
+
+  @Override
+  public Measurement.Timed publishConfirm(String queue, int n) throws Exception {
+    try (Publisher<Sample> publisher = publisher(queue)) {
+      Measurement m = Measurement.start();
+      publishAll(publisher, n).get(5, TimeUnit.MINUTES);
+      return m.stop(n);
+    }
+  }
+
+  private static CompletableFuture<Void> publishAll(Publisher<Sample> publisher, int n) {
+    AtomicInteger confirmed = new AtomicInteger();
+    CompletableFuture<Void> all = new CompletableFuture<>();
+    for (int i = 0; i < n; i++) {
+      publisher.publish(Sample.of(i)).whenComplete((confirmation, error) -> {
+        if (error != null) {
+          all.completeExceptionally(error);
+        } else if (confirmed.incrementAndGet() == n) {
+          all.complete(null);
+        }
+      });
+    }
+    return all;
+  }
+
+  private Consumer consumer(String queue, int n, CompletableFuture<Void> done, Latencies latencies) {
+    AtomicInteger received = new AtomicInteger();
+    return rabbit.consumerBuilder(Sample.class).queue(queue).prefetch(RawSide.PREFETCH)
+        .handler(delivery -> {
+          if (latencies != null) {
+            latencies.since(delivery.body().sentAt());
+          }
+          if (received.incrementAndGet() == n) {
+            done.complete(null);
+          }
+        })
+        .build();
+  }
+
+  @Override
+  public Measurement.Timed consumeAck(String queue, int n) throws Exception {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    Measurement m = Measurement.start();
+    try (Consumer consumer = consumer(queue, n, done, null)) {
+      done.get(5, TimeUnit.MINUTES);
+      return m.stop(n);
+    }
+  }
+
+  @Override
+  public Measurement.Timed endToEnd(String queue, int n, Latencies latencies) throws Exception {
+    CompletableFuture<Void> consumed = new CompletableFuture<>();
+    try (Consumer consumer = consumer(queue, n, consumed, latencies); Publisher<Sample> publisher = publisher(queue)) {
+      Measurement m = Measurement.start();
+      CompletableFuture<Void> confirmed = publishAll(publisher, n);
+      CompletableFuture.allOf(confirmed, consumed).get(5, TimeUnit.MINUTES);
+      return m.stop(n);
+    }
+  }
+
+  @Override
+  public Measurement.Timed rpc(String queue, int calls, int callers, Latencies latencies) throws Exception {
+    try (RpcServer server = rabbit.rpcServerBuilder(Sample.class, Sample.class).queue(queue)
+            .prefetch(RawSide.PREFETCH).handler(request -> request).build();
+        RpcClient<Sample, Sample> client = rabbit.rpcClientBuilder(Sample.class, Sample.class).routingKey(queue)
+            .timeout(Duration.ofSeconds(30)).build()) {
+      AtomicLong ids = new AtomicLong();
+      ExecutorService threads = Executors.newFixedThreadPool(callers);
+      try {
+        Measurement m = Measurement.start();
+        Future<?>[] running = new Future<?>[callers];
+        for (int c = 0; c < callers; c++) {
+          int share = calls / callers + (c < calls % callers ? 1 : 0);
+          running[c] = threads.submit(() -> {
+            for (int i = 0; i < share; i++) {
+              latencies.since(client.call(Sample.of(ids.incrementAndGet())).get().sentAt());
+            }
+            return null;
+          });
+        }
+        for (Future<?> f : running) {
+          f.get();
+        }
+        return m.stop(calls);
+      } finally {
+        threads.shutdownNow();
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    rabbit.close();
+  }
+
+  @Override
+  public String toString() {
+    return "toolkit";
+  }
+}
