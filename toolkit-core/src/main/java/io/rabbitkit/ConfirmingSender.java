@@ -307,11 +307,12 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
     List<Pending> mine = new ArrayList<>(confirmed.size());
     for (Pending p : confirmed) {
       if (p.settled.compareAndSet(false, true)) {
-        window.release();
         mine.add(p);
       }
     }
     if (!mine.isEmpty()) {
+      // One release for the batch: the publisher wakes once and sends a burst, not one message per wake-up.
+      window.release(mine.size());
       callbacks.execute(() -> {
         for (Pending p : mine) {
           Throwable failure = outcome.apply(p);

@@ -27,6 +27,7 @@ public final class Bench {
         --messages N  messages per run (default 50000; RPC makes N/10 calls)
         --repeats R   timed runs per side and workload (default 5), after one warm-up run each
         --uri URI     broker (default: $RABBITMQ_URI, else amqp://guest:guest@localhost:5672/)
+        --only NAME   run one workload (publish-confirm, consume-ack, end-to-end, rpc, rpc-16)
       """;
 
   /** A workload and how to run it once on one side. */
@@ -40,13 +41,15 @@ public final class Bench {
   private final int messages;
   private final int repeats;
   private final boolean quick;
+  private final String only;
   private final ConnectionFactory factory = new ConnectionFactory();
   private final String uri;
   private final ObjectMapper json = new ObjectMapper();
   private final PrintStream out;
 
-  Bench(String uri, int messages, int repeats, boolean quick, PrintStream out) throws Exception {
+  Bench(String uri, int messages, int repeats, boolean quick, String only, PrintStream out) throws Exception {
     this.uri = uri;
+    this.only = only;
     this.messages = messages;
     this.repeats = repeats;
     this.quick = quick;
@@ -64,6 +67,7 @@ public final class Bench {
     boolean quick = false;
     Integer messages = null;
     Integer repeats = null;
+    String only = null;
     String env = System.getenv("RABBITMQ_URI");
     String uri = env == null || env.isBlank() ? "amqp://guest:guest@localhost:5672/" : env;
     for (int i = 0; i < args.length; i++) {
@@ -72,6 +76,7 @@ public final class Bench {
         case "--messages" -> messages = positive(args, ++i);
         case "--repeats" -> repeats = positive(args, ++i);
         case "--uri" -> uri = value(args, ++i);
+        case "--only" -> only = value(args, ++i);
         case "--help", "-h" -> {
           System.out.print(USAGE);
           return;
@@ -83,7 +88,7 @@ public final class Bench {
       }
     }
     new Bench(uri, messages != null ? messages : quick ? 2_000 : 50_000, repeats != null ? repeats : quick ? 1 : 5,
-        quick, System.out).run();
+        quick, only, System.out).run();
   }
 
   private static String value(String[] args, int i) {
@@ -127,6 +132,9 @@ public final class Bench {
         ToolkitSide toolkit = new ToolkitSide(uri)) {
       Channel ch = admin.createChannel();
       for (Workload w : workloads) {
+        if (only != null && !only.equals(w.name())) {
+          continue;
+        }
         String queue = "rabbitkit-bench-" + w.name();
         ch.queueDelete(queue);
         ch.queueDeclare(queue, true, false, false, null);
