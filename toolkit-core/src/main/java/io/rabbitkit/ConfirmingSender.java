@@ -49,8 +49,16 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
     }
   }
 
-  /** Settings of one sender. */
-  record Options(int maxInFlight, Duration windowTimeout, Duration confirmTimeout, boolean resend, int maxBodySize) {}
+  /**
+   * Settings of one sender. {@code inlineCompletion} completes futures on the connection thread: only
+   * for the toolkit's own senders whose callbacks merely hand work on (RPC replies), never for users'.
+   */
+  record Options(int maxInFlight, Duration windowTimeout, Duration confirmTimeout, boolean resend, int maxBodySize,
+      boolean inlineCompletion) {
+    Options(int maxInFlight, Duration windowTimeout, Duration confirmTimeout, boolean resend, int maxBodySize) {
+      this(maxInFlight, windowTimeout, confirmTimeout, resend, maxBodySize, false);
+    }
+  }
 
   static final class Pending {
     final Outbound message;
@@ -313,7 +321,7 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
     if (!mine.isEmpty()) {
       // One release for the batch: the publisher wakes once and sends a burst, not one message per wake-up.
       window.release(mine.size());
-      callbacks.execute(() -> {
+      Runnable complete = () -> {
         for (Pending p : mine) {
           Throwable failure = outcome.apply(p);
           if (failure == null) {
@@ -323,7 +331,12 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
             p.future.completeExceptionally(failure);
           }
         }
-      });
+      };
+      if (options.inlineCompletion()) {
+        complete.run();
+      } else {
+        callbacks.execute(complete);
+      }
     }
   }
 

@@ -24,6 +24,11 @@ final class Context {
 
   final Executor executor;
   final ScheduledExecutorService timer;
+  /**
+   * Runs amqp-client's consumer dispatch for the toolkit's connections. Unbounded, so that each
+   * busy channel (one per unit of consumer concurrency) has a thread of its own; idle threads end.
+   */
+  final ExecutorService dispatch = Executors.newCachedThreadPool(threads("rabbitkit-dispatch"));
   final TopologyRegistry topology = new TopologyRegistry();
   private final ExecutorService pool;
   private final boolean ownsPool;
@@ -55,6 +60,7 @@ final class Context {
 
   void shutdown() {
     timer.shutdownNow();
+    dispatch.shutdown();
     if (ownsPool) {
       pool.shutdown();
       try {

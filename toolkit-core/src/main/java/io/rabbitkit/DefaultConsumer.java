@@ -34,6 +34,8 @@ import org.slf4j.LoggerFactory;
 final class DefaultConsumer<T> implements Consumer {
 
   private static final Logger LOG = LoggerFactory.getLogger(DefaultConsumer.class);
+  /** How long an ack may wait to be joined by others into one multiple ack. */
+  private static final long ACK_DELAY_MICROS = 1000;
 
   record Settings<T>(String queue, MessageCodec<T> codec, MessageHandler<T> handler, AsyncMessageHandler<T> asyncHandler,
       int prefetch, int concurrency, Retry retry, Duration requeueDelay, int maxBodySize, Duration drainTimeout,
@@ -244,7 +246,7 @@ final class DefaultConsumer<T> implements Consumer {
     if (finished.incrementAndGet() == settings.stopAfter()) {
       limitReached = true;
       LOG.info("queue '{}': {} message(s) handled; cancelling the subscription", settings.queue(), settings.stopAfter());
-      workers.forEach(Worker::cancel);
+      workers.forEach(w -> w.cancel(System.nanoTime() + TimeUnit.SECONDS.toNanos(10)));
       stopped.complete(null);
     }
   }
@@ -268,8 +270,8 @@ final class DefaultConsumer<T> implements Consumer {
       return;
     }
     stopping = true;
-    workers.forEach(Worker::cancel);
     long deadline = System.nanoTime() + settings.drainTimeout().toNanos();
+    workers.forEach(w -> w.cancel(deadline));
     synchronized (drained) {
       while (inFlight.get() > 0) {
         long left = deadline - System.nanoTime();
@@ -328,7 +330,12 @@ final class DefaultConsumer<T> implements Consumer {
         public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
           inFlight.incrementAndGet();
           Inbound in = new Inbound(Worker.this, ch, envelope, properties, body);
-          serial.execute(() -> process(in));
+          // Handled right here on amqp-client's dispatch thread for this channel when the worker is idle:
+          // no hand-off; a busy handler holds back only this channel's deliveries.
+          serial.executeHere(() -> {
+            track(in);
+            process(in);
+          });
         }
 
         @Override
@@ -360,15 +367,17 @@ final class DefaultConsumer<T> implements Consumer {
      * Cancels the subscription and waits until amqp-client has dispatched every delivery sent before
      * the cancel (the broker's cancel-ok can overtake deliveries still queued for dispatch).
      */
-    void cancel() {
+    void cancel(long deadlineNanos) {
       Channel ch = channel.current();
       String tag = consumerTag;
       consumerTag = null;
       if (ch != null && tag != null) {
         try {
           ch.basicCancel(tag);
-          if (!cancelOk.await(10, TimeUnit.SECONDS)) {
-            LOG.warn("queue '{}': no cancel-ok within 10 s; deliveries may still arrive", settings.queue());
+          // On this worker's own thread, waiting would block the very dispatch that delivers cancel-ok.
+          if (!serial.isCurrentThread()
+              && !cancelOk.await(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+            LOG.warn("queue '{}': no cancel-ok before the drain deadline; deliveries may still arrive", settings.queue());
           }
         } catch (IOException | RuntimeException e) {
           LOG.debug("cancelling consumer {} failed: {}", tag, e.getMessage());
@@ -378,14 +387,79 @@ final class DefaultConsumer<T> implements Consumer {
       }
     }
 
-    /** Acknowledges; {@code finalOutcome} says the message is done (processed or dead-lettered), not just moved on. */
+    /**
+     * Acknowledges; {@code finalOutcome} says the message is done (processed or dead-lettered), not
+     * just moved on. Acks in delivery order are batched into one {@code multiple} ack, sent when a
+     * quarter of the prefetch is waiting or a millisecond after the first;
+     * an ack that overtakes an earlier, unsettled delivery is sent on its own at once, so a slow
+     * message never holds back the others' acks.
+     */
     void ack(Inbound in, boolean finalOutcome) {
-      settle(in, ch -> {
+      Runnable r = () -> {
         if (finalOutcome) {
           finishedOne(); // before the ack: stopAfter cancels while this message still holds its prefetch slot
         }
-        ch.basicAck(in.tag(), false);
-      });
+        if (unsettled.peekFirst() != in) {
+          settleNow(in, ch -> ch.basicAck(in.tag(), false));
+          return;
+        }
+        unsettled.pollFirst();
+        toAck.add(in);
+        while (!unsettled.isEmpty() && unsettled.peekFirst().settledAlone) {
+          unsettled.pollFirst();
+        }
+        if (toAck.size() >= Math.max(1, settings.prefetch() / 4)) {
+          flushAcks();
+        } else if (!flushQueued) {
+          flushQueued = true;
+          context.timer.schedule(() -> serial.execute(this::flushAcks), ACK_DELAY_MICROS, TimeUnit.MICROSECONDS);
+        }
+      };
+      if (serial.isCurrentThread()) {
+        r.run();
+      } else {
+        serial.execute(r);
+      }
+    }
+
+    /** Deliveries of the current channel, in delivery-tag order, not yet covered by an ack; serial executor only. */
+    private final java.util.ArrayDeque<Inbound> unsettled = new java.util.ArrayDeque<>();
+    /** Handled deliveries whose ack waits for the next multiple ack; serial executor only. */
+    private final List<Inbound> toAck = new ArrayList<>();
+    private boolean flushQueued;
+
+    /** Registers a new delivery, in delivery order; forgets those of an earlier channel, which can no longer be acked. */
+    private void track(Inbound in) {
+      if (!unsettled.isEmpty() && unsettled.peekFirst().channel() != in.channel()) {
+        unsettled.clear();
+      }
+      if (!toAck.isEmpty() && toAck.get(0).channel() != in.channel()) {
+        flushAcks();
+      }
+      unsettled.addLast(in);
+    }
+
+    private void flushAcks() {
+      flushQueued = false;
+      if (toAck.isEmpty()) {
+        return;
+      }
+      Inbound last = toAck.get(toAck.size() - 1);
+      try {
+        // Safe: every earlier delivery on this channel is either in this batch or already settled on its own.
+        last.channel().basicAck(last.tag(), toAck.size() > 1);
+      } catch (IOException | ShutdownSignalException e) {
+        LOG.debug("{}: channel lost before {} message(s) were acked; the broker redelivers them", last.describe(),
+            toAck.size());
+      } catch (RuntimeException e) {
+        LOG.warn("{}: acking failed", last.describe(), e);
+      } finally {
+        int n = toAck.size();
+        toAck.clear();
+        for (int i = 0; i < n; i++) {
+          settled();
+        }
+      }
     }
 
     /** Rejects without requeue: the queue's dead-letter exchange takes the message. */
@@ -416,21 +490,30 @@ final class DefaultConsumer<T> implements Consumer {
     }
 
     void settle(Inbound in, ChannelOp op) {
-      Runnable r = () -> {
-        try {
-          op.run(in.channel());
-        } catch (IOException | ShutdownSignalException e) {
-          LOG.debug("{}: channel lost before it was settled; the broker redelivers it", in.describe());
-        } catch (RuntimeException e) {
-          LOG.warn("{}: settling failed", in.describe(), e);
-        } finally {
-          settled();
-        }
-      };
+      Runnable r = () -> settleNow(in, op);
       if (serial.isCurrentThread()) {
         r.run(); // already on this channel's thread: settle now, not behind queued deliveries
       } else {
         serial.execute(r);
+      }
+    }
+
+    /** Settles one delivery on its own, on the serial executor. */
+    private void settleNow(Inbound in, ChannelOp op) {
+      try {
+        op.run(in.channel());
+      } catch (IOException | ShutdownSignalException e) {
+        LOG.debug("{}: channel lost before it was settled; the broker redelivers it", in.describe());
+      } catch (RuntimeException e) {
+        LOG.warn("{}: settling failed", in.describe(), e);
+      } finally {
+        in.settledAlone = true;
+        if (unsettled.peekFirst() == in) {
+          while (!unsettled.isEmpty() && unsettled.peekFirst().settledAlone) {
+            unsettled.pollFirst();
+          }
+        }
+        settled();
       }
     }
   }

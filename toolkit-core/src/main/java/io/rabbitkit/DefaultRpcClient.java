@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,7 +23,10 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
   private static final Logger LOG = LoggerFactory.getLogger(DefaultRpcClient.class);
   static final String DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
 
-  private record Call<R>(CompletableFuture<R> future, Channel channel, ScheduledFuture<?> timeout) {}
+  private record Call<R>(CompletableFuture<R> future, Channel channel, long deadline, Duration timeout) {}
+
+  /** How often outstanding calls are checked against their deadlines. */
+  private static final long SWEEP_MILLIS = 20;
 
   private final Context context;
   private final String exchange;
@@ -33,6 +37,10 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
   private final Map<String, Call<R>> calls = new ConcurrentHashMap<>();
   private final Object publishLock = new Object();
   private final ManagedChannel channel;
+  /** Unique per client; correlation ids are this plus a counter (cheaper than a random UUID per call). */
+  private final String idPrefix = UUID.randomUUID() + "-";
+  private final AtomicLong nextId = new AtomicLong();
+  private final ScheduledFuture<?> sweeper;
   private volatile boolean closed;
   private volatile Runnable onClose = () -> {};
 
@@ -45,9 +53,13 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
     this.responseCodec = responseCodec;
     this.defaultTimeout = defaultTimeout;
     this.channel = new ManagedChannel(connection, "rpc client of '" + routingKey + "'", this);
+    // One periodic check rather than a timer task per call: scheduling and cancelling a task per call
+    // woke the timer thread twice per call.
+    this.sweeper = context.timer.scheduleAtFixedRate(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
     try {
       channel.start();
     } catch (IOException | RuntimeException e) {
+      sweeper.cancel(false);
       throw Errors.io("subscribing to direct reply-to", e);
     }
   }
@@ -87,7 +99,7 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
     if (closed) {
       return CompletableFuture.failedFuture(new ResourceClosedException("rpc client of '" + routingKey + "' is closed"));
     }
-    String id = UUID.randomUUID().toString();
+    String id = idPrefix + Long.toString(nextId.incrementAndGet(), 36);
     byte[] body;
     try {
       body = requestCodec.encode(request);
@@ -110,9 +122,7 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
         return CompletableFuture.failedFuture(new ConnectionException(ConnectionException.Reason.CLOSED,
             "cannot send request " + id + ": the connection is down (recovering)", null));
       }
-      ScheduledFuture<?> timer = context.timer.schedule(
-          () -> fail(id, new RpcTimeoutException(id, routingKey, timeout)), timeout.toMillis(), TimeUnit.MILLISECONDS);
-      calls.put(id, new Call<>(future, ch, timer));
+      calls.put(id, new Call<>(future, ch, System.nanoTime() + timeout.toNanos(), timeout));
       try {
         ch.basicPublish(exchange, routingKey, true, props, body);
       } catch (IOException | RuntimeException e) {
@@ -129,7 +139,6 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
       LOG.debug("reply {} arrived after its call ended", id);
       return;
     }
-    call.timeout().cancel(false);
     Map<String, Object> headers = props.getHeaders();
     String remoteType = Headers.string(headers, DefaultRpcServer.ERROR_TYPE);
     context.executor.execute(() -> {
@@ -150,9 +159,17 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
   private void fail(String id, Throwable failure) {
     Call<R> call = id == null ? null : calls.remove(id);
     if (call != null) {
-      call.timeout().cancel(false);
       context.executor.execute(() -> call.future().completeExceptionally(failure));
     }
+  }
+
+  private void sweep() {
+    long now = System.nanoTime();
+    calls.forEach((id, call) -> {
+      if (now - call.deadline() >= 0) {
+        fail(id, new RpcTimeoutException(id, routingKey, call.timeout()));
+      }
+    });
   }
 
   @Override
@@ -171,6 +188,7 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
       return;
     }
     closed = true;
+    sweeper.cancel(false);
     for (String id : calls.keySet()) {
       fail(id, new ResourceClosedException("rpc client of '" + routingKey + "' was closed before the reply to " + id));
     }

@@ -10,8 +10,43 @@ import java.util.Map;
  * One raw delivery and the channel incarnation it came on. Acks must go to that very channel: after
  * the channel is lost, the broker has already put the message back, so a late ack is dropped.
  */
-record Inbound(DefaultConsumer<?>.Worker worker, Channel channel, Envelope envelope, AMQP.BasicProperties props,
-    byte[] body) {
+final class Inbound {
+
+  private final DefaultConsumer<?>.Worker worker;
+  private final Channel channel;
+  private final Envelope envelope;
+  private final AMQP.BasicProperties props;
+  private final byte[] body;
+  /** Settled on its own (not by a later multiple ack); only touched on the worker's serial executor. */
+  boolean settledAlone;
+
+  Inbound(DefaultConsumer<?>.Worker worker, Channel channel, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
+    this.worker = worker;
+    this.channel = channel;
+    this.envelope = envelope;
+    this.props = props;
+    this.body = body;
+  }
+
+  DefaultConsumer<?>.Worker worker() {
+    return worker;
+  }
+
+  Channel channel() {
+    return channel;
+  }
+
+  Envelope envelope() {
+    return envelope;
+  }
+
+  AMQP.BasicProperties props() {
+    return props;
+  }
+
+  byte[] body() {
+    return body;
+  }
 
   long tag() {
     return envelope.getDeliveryTag();

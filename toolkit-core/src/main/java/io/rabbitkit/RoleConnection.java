@@ -44,7 +44,7 @@ final class RoleConnection implements AutoCloseable {
       String endpoint, Context context, ConnectionListener listener) {
     Connection connection;
     try {
-      connection = factory.newConnection(addresses, name);
+      connection = factory.newConnection(context.dispatch, addresses, name);
     } catch (IOException | TimeoutException | RuntimeException e) {
       throw Errors.connectFailed(e, endpoint);
     }

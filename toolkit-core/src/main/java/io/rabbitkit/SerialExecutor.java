@@ -30,6 +30,18 @@ final class SerialExecutor implements Executor {
     schedule();
   }
 
+  /**
+   * Runs {@code task} on the calling thread when nothing else is running or waiting, together with
+   * whatever is queued behind it; otherwise queues it like {@link #execute}. Saves a thread hand-off
+   * for callers that may block, such as amqp-client's consumer dispatch.
+   */
+  void executeHere(Runnable task) {
+    tasks.add(task);
+    if (scheduled.compareAndSet(false, true)) {
+      drain();
+    }
+  }
+
   private void schedule() {
     if (!tasks.isEmpty() && scheduled.compareAndSet(false, true)) {
       pool.execute(this::drain);

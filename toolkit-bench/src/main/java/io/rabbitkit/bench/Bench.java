@@ -42,14 +42,17 @@ public final class Bench {
   private final int repeats;
   private final boolean quick;
   private final String only;
+  private final String queuePrefix;
   private final ConnectionFactory factory = new ConnectionFactory();
   private final String uri;
   private final ObjectMapper json = new ObjectMapper();
   private final PrintStream out;
 
-  Bench(String uri, int messages, int repeats, boolean quick, String only, PrintStream out) throws Exception {
+  Bench(String uri, int messages, int repeats, boolean quick, String only, String queuePrefix, PrintStream out)
+      throws Exception {
     this.uri = uri;
     this.only = only;
+    this.queuePrefix = queuePrefix;
     this.messages = messages;
     this.repeats = repeats;
     this.quick = quick;
@@ -88,7 +91,7 @@ public final class Bench {
       }
     }
     new Bench(uri, messages != null ? messages : quick ? 2_000 : 50_000, repeats != null ? repeats : quick ? 1 : 5,
-        quick, only, System.out).run();
+        quick, only, "rabbitkit-bench-", System.out).run();
   }
 
   private static String value(String[] args, int i) {
@@ -135,7 +138,7 @@ public final class Bench {
         if (only != null && !only.equals(w.name())) {
           continue;
         }
-        String queue = "rabbitkit-bench-" + w.name();
+        String queue = queuePrefix + w.name();
         ch.queueDelete(queue);
         ch.queueDeclare(queue, true, false, false, null);
         try {
