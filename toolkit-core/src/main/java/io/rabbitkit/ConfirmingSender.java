@@ -323,12 +323,18 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
       window.release(mine.size());
       Runnable complete = () -> {
         for (Pending p : mine) {
-          Throwable failure = outcome.apply(p);
-          if (failure == null) {
-            Outbound m = p.message;
-            p.future.complete(new Confirmation(m.messageId(), m.exchange(), m.routingKey()));
-          } else {
-            p.future.completeExceptionally(failure);
+          try {
+            Throwable failure = outcome.apply(p);
+            if (failure == null) {
+              Outbound m = p.message;
+              p.future.complete(new Confirmation(m.messageId(), m.exchange(), m.routingKey()));
+            } else {
+              p.future.completeExceptionally(failure);
+            }
+          } catch (RuntimeException e) {
+            // Never leave a future pending: whoever waits on it would wait forever.
+            LOG.error("{}: completing the outcome of message {} failed", name, p.message.messageId(), e);
+            p.future.completeExceptionally(e);
           }
         }
       };

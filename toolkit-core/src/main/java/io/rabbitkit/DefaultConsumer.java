@@ -34,6 +34,8 @@ import org.slf4j.LoggerFactory;
 final class DefaultConsumer<T> implements Consumer {
 
   private static final Logger LOG = LoggerFactory.getLogger(DefaultConsumer.class);
+  /** Content encodings that leave the body as it is ("utf-8" is a charset some clients put there). */
+  private static final java.util.Set<String> IDENTITY_ENCODINGS = java.util.Set.of("", "identity", "utf-8", "utf8");
   /** How long an ack may wait to be joined by others into one multiple ack. */
   private static final long ACK_DELAY_MICROS = 1000;
 
@@ -122,15 +124,19 @@ final class DefaultConsumer<T> implements Consumer {
       return;
     }
     counters.received.increment();
-    T body;
+    Delivery<T> delivery;
     try {
-      body = decode(in);
+      delivery = delivery(in, decode(in));
     } catch (MessageDecodingException e) {
       LOG.warn("{} cannot be decoded: {}", in.describe(), e.getMessage());
       failures.poison(in, e, FailureHeaders.REASON_UNDECODABLE);
       return;
+    } catch (RuntimeException e) {
+      // Properties or headers the toolkit cannot represent: dead-letter it rather than let it stall the channel.
+      LOG.warn("{} has properties that cannot be read: {}", in.describe(), e.toString());
+      failures.poison(in, new MessageDecodingException("unreadable properties: " + e, e), FailureHeaders.REASON_UNDECODABLE);
+      return;
     }
-    Delivery<T> delivery = delivery(in, body);
     String id = in.messageId();
     if (processedIds != null && id != null && processedIds.contains(id)) {
       LOG.debug("{} was already processed; acknowledging the duplicate", in.describe());
@@ -154,6 +160,12 @@ final class DefaultConsumer<T> implements Consumer {
     if (in.body().length > settings.maxBodySize()) {
       throw new MessageDecodingException("body of " + in.body().length + " bytes exceeds the consumer's limit of "
           + settings.maxBodySize() + " bytes");
+    }
+    String encoding = in.props().getContentEncoding();
+    if (encoding != null && !IDENTITY_ENCODINGS.contains(encoding.trim().toLowerCase(java.util.Locale.ROOT))) {
+      // Codecs read plain bytes: a compressed body would be decoded as garbage or, worse, as something else.
+      throw new MessageDecodingException("unsupported content encoding '" + Names.printable(encoding)
+          + "' (codecs read uncompressed bodies)");
     }
     try {
       return settings.codec().decode(in.body(), in.props().getContentType());

@@ -39,7 +39,8 @@ public record Delivery<T>(T body, String queue, String exchange, String routingK
     requireNonNull(replyTo, "replyTo");
     requireNonNull(contentType, "contentType");
     requireNonNull(timestamp, "timestamp");
-    headers = Map.copyOf(requireNonNull(headers, "headers"));
+    // Not Map.copyOf: AMQP header values may be void (null).
+    headers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(requireNonNull(headers, "headers")));
   }
 
   /** Returns one header's value, if present. */

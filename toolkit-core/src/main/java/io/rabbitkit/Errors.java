@@ -36,10 +36,33 @@ final class Errors {
       case TIMEOUT -> "timed out (host unreachable or wrong port?)";
       case AUTHENTICATION_FAILED -> "authentication failed: the broker refused the user name or password";
       case VIRTUAL_HOST -> "virtual host refused: " + replyText(e);
-      case TLS -> "TLS handshake failed: " + rootMessage(e);
+      case TLS -> "TLS handshake failed: " + tlsDetail(e);
       default -> rootMessage(e);
     };
     return new ConnectionException(reason, "cannot connect to " + endpoint + ": " + detail, e);
+  }
+
+  /** Says in words which TLS check failed; the JDK's messages are terse. */
+  private static String tlsDetail(Throwable e) {
+    String all = "";
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      all += " " + t.getMessage();
+    }
+    String root = rootMessage(e);
+    if (all.contains("No subject alternative") || all.contains("No name matching")) {
+      return "the broker's certificate does not name the host connected to (" + root
+          + "); connect with a host name the certificate lists";
+    }
+    if (all.contains("PKIX path") || all.contains("certification path")) {
+      return "the broker's certificate is not trusted (" + root + "); set trustStore(...) to the CA that signed it";
+    }
+    if (all.contains("Unsupported or unrecognized SSL message")) {
+      return "the port does not speak TLS (a plain AMQP port?)";
+    }
+    if (all.contains("bad_certificate") || all.contains("certificate_required") || all.contains("unknown_ca")) {
+      return "the broker refused the client certificate (" + root + ")";
+    }
+    return root;
   }
 
   private static Reason connectReason(Throwable e) {

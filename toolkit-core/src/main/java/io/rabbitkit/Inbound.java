@@ -67,10 +67,11 @@ final class Inbound {
 
   /** Failed processing rounds before this delivery, from the toolkit's own header (never from {@code x-death}). */
   int failedRounds() {
-    return Math.max(0, Headers.integer(headers(), FailureHeaders.ATTEMPTS, 0));
+    // The header comes from the message: a hostile or broken value must not overflow the round count.
+    return Math.min(1_000_000, Math.max(0, Headers.integer(headers(), FailureHeaders.ATTEMPTS, 0)));
   }
 
   String describe() {
-    return "message " + Names.orNone(messageId()) + " from queue '" + queue() + "'";
+    return "message " + Names.printable(messageId()) + " from queue '" + queue() + "'";
   }
 }

@@ -12,7 +12,6 @@ import io.rabbitkit.topology.Topology;
 import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -331,6 +330,13 @@ public final class RabbitToolkit implements AutoCloseable {
     return "RabbitToolkit[" + endpoint + ", connection '" + connectionName + "'" + (closed.get() ? ", closed" : "") + "]";
   }
 
+  /** amqp-client's factory, opened up for TLS without hostname verification (its public method always verifies). */
+  private static final class Factory extends ConnectionFactory {
+    void tls(SSLContext context, boolean verifyHostname) {
+      useSslProtocol(context, verifyHostname);
+    }
+  }
+
   /**
    * Connection settings. Start from {@link #uri(String)} or set fields one by one; later calls win.
    * Not thread-safe.
@@ -340,9 +346,17 @@ public final class RabbitToolkit implements AutoCloseable {
    * every 2 s.
    */
   public static final class Builder {
+    /** Default of {@link #maxInboundMessageBodySize}: 64 MiB, amqp-client's own default. */
+    public static final int DEFAULT_MAX_INBOUND_MESSAGE_BODY_SIZE = 64 * 1024 * 1024;
+
     private final List<Address> addresses = new ArrayList<>();
     private boolean tls;
     private SSLContext sslContext;
+    private java.security.KeyStore trustStore;
+    private java.security.KeyStore keyStore;
+    private char[] keyStorePassword;
+    private boolean hostnameVerification = true;
+    private int maxInboundMessageBodySize = DEFAULT_MAX_INBOUND_MESSAGE_BODY_SIZE;
     private String username = "guest";
     private String password = "guest";
     private String virtualHost = "/";
@@ -437,11 +451,52 @@ public final class RabbitToolkit implements AutoCloseable {
       return this;
     }
 
-    /** Turns TLS on with this context (for a custom trust store or client certificate); hostname verification stays on. */
+    /** Turns TLS on with this context; hostname verification stays on. Overrides {@link #trustStore} and {@link #keyStore}. */
     public Builder tls(SSLContext sslContext) {
       this.sslContext = requireNonNull(sslContext, "sslContext");
       this.tls = true;
       return this;
+    }
+
+    /**
+     * Turns TLS on, trusting only the CAs in {@code file}: PEM certificates ({@code .pem}, {@code
+     * .crt}, {@code .cer}, for example RabbitMQ's {@code ca_certificate.pem}) or a PKCS#12/JKS trust
+     * store. The file is read now.
+     *
+     * @param password the store's password, or null for PEM files and stores without one
+     * @throws IllegalArgumentException if the file cannot be read or loaded
+     */
+    public Builder trustStore(java.nio.file.Path file, String password) {
+      this.trustStore = Tls.load("trustStore", requireNonNull(file, "file"), chars(password));
+      this.tls = true;
+      return this;
+    }
+
+    /**
+     * Turns TLS on and presents the client certificate and key in {@code file} (PKCS#12 or JKS),
+     * for brokers that verify peers. The file is read now.
+     *
+     * @throws IllegalArgumentException if the file cannot be read or loaded
+     */
+    public Builder keyStore(java.nio.file.Path file, String password) {
+      requireNonNull(file, "file");
+      this.keyStorePassword = chars(requireNonNull(password, "password"));
+      this.keyStore = Tls.load("keyStore", file, keyStorePassword);
+      this.tls = true;
+      return this;
+    }
+
+    /**
+     * Checks that the broker's certificate names the host connected to (on by default). Turn it off
+     * only for certificates you cannot fix: without it, any certificate the CAs signed is accepted.
+     */
+    public Builder hostnameVerification(boolean verify) {
+      this.hostnameVerification = verify;
+      return this;
+    }
+
+    private static char[] chars(String password) {
+      return password == null ? null : password.toCharArray();
     }
 
     /** Sets the client-provided connection name, shown in the management UI ({@code /publisher} and {@code /consumer} are appended). */
@@ -490,6 +545,20 @@ public final class RabbitToolkit implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The largest message body amqp-client accepts ({@value #DEFAULT_MAX_INBOUND_MESSAGE_BODY_SIZE}
+     * bytes by default). A larger one closes the whole connection, so keep it above every
+     * consumer's {@link ConsumerBuilder#maxBodySize} (which dead-letters instead) and set the
+     * broker's {@code max_message_size} no higher than this.
+     */
+    public Builder maxInboundMessageBodySize(int bytes) {
+      if (bytes < 1) {
+        throw new IllegalArgumentException("maxInboundMessageBodySize must be >= 1: " + bytes);
+      }
+      this.maxInboundMessageBodySize = bytes;
+      return this;
+    }
+
     /** Hears connection loss, recovery and blocking. */
     public Builder listener(ConnectionListener listener) {
       this.listener = requireNonNull(listener, "listener");
@@ -509,7 +578,7 @@ public final class RabbitToolkit implements AutoCloseable {
     public RabbitToolkit connect() {
       List<Address> targets = addresses.isEmpty() ? List.of(new Address("localhost", defaultPort())) : List.copyOf(addresses);
       String endpoint = describe(targets);
-      ConnectionFactory factory = new ConnectionFactory();
+      Factory factory = new Factory();
       factory.setUsername(username);
       factory.setPassword(password);
       factory.setVirtualHost(virtualHost);
@@ -521,14 +590,11 @@ public final class RabbitToolkit implements AutoCloseable {
       factory.setConnectionTimeout((int) Math.min(Integer.MAX_VALUE, connectionTimeout.toMillis()));
       factory.setHandshakeTimeout((int) Math.min(Integer.MAX_VALUE, connectionTimeout.toMillis()));
       factory.setChannelRpcTimeout(30_000);
+      factory.setMaxInboundMessageBodySize(maxInboundMessageBodySize);
       factory.setExceptionHandler(new ForgivingExceptionHandler());
       if (tls) {
-        try {
-          factory.useSslProtocol(sslContext != null ? sslContext : SSLContext.getDefault());
-        } catch (NoSuchAlgorithmException e) {
-          throw new ConnectionException(ConnectionException.Reason.TLS, "no default TLS context: " + e.getMessage(), e);
-        }
-        factory.enableHostnameVerification();
+        factory.tls(sslContext != null ? sslContext : Tls.context(trustStore, keyStore, keyStorePassword),
+            hostnameVerification);
       }
       List<com.rabbitmq.client.Address> amqpAddresses = targets.stream()
           .map(a -> new com.rabbitmq.client.Address(a.host(), a.port())).toList();

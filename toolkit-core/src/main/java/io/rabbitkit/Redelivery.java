@@ -25,6 +25,12 @@ public record Redelivery(List<Duration> delays) {
 
   public Redelivery {
     delays = List.copyOf(requireNonNull(delays, "delays"));
+    for (int i = 1; i < delays.size(); i++) {
+      if (delays.get(i).compareTo(delays.get(i - 1)) <= 0) {
+        throw new IllegalArgumentException("redelivery delays must increase: " + delays.get(i - 1) + " is followed by "
+            + delays.get(i) + " in " + delays);
+      }
+    }
     for (Duration d : delays) {
       if (d.isNegative() || d.isZero()) {
         throw new IllegalArgumentException("redelivery delays must be positive: " + d);

@@ -2,7 +2,9 @@ package io.rabbitkit.codec;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,7 +17,23 @@ import java.io.IOException;
 /** Jackson JSON. Accepts {@code application/json}, {@code *+json}, {@code text/json} and no content type. */
 final class JsonCodec<T> implements MessageCodec<T> {
 
-  private static final ObjectMapper DEFAULT_MAPPER = JsonMapper.builder()
+  /** Deepest nesting of arrays and objects the default mapper reads; deeper documents are rejected. */
+  static final int MAX_NESTING_DEPTH = 200;
+  /** Longest number (in characters) the default mapper reads. */
+  static final int MAX_NUMBER_LENGTH = 256;
+
+  /**
+   * No default typing, so a type hint such as {@code "@class"} in a body cannot choose what is
+   * instantiated: only the declared type and its declared field types are. Reading is bounded by
+   * stream read constraints (nesting, number length; strings by Jackson's default), so a hostile
+   * body fails to decode instead of exhausting the stack or the heap.
+   */
+  private static final ObjectMapper DEFAULT_MAPPER = JsonMapper.builder(JsonFactory.builder()
+          .streamReadConstraints(StreamReadConstraints.builder()
+              .maxNestingDepth(MAX_NESTING_DEPTH)
+              .maxNumberLength(MAX_NUMBER_LENGTH)
+              .build())
+          .build())
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
       .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)

@@ -15,6 +15,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.testcontainers.rabbitmq.RabbitMQContainer;
+import org.testcontainers.utility.MountableFile;
 
 /**
  * A RabbitMQ broker of the test's own, for fault tests: kill its connections, restart it, stop it.
@@ -37,14 +38,19 @@ public final class ThrowawayBroker implements AutoCloseable {
   private static final Path LOCAL_BIN = Path.of("/usr/lib/rabbitmq/bin");
 
   private final String uri;
+  private final String tlsUri;
   private final Local local;
   private final RabbitMQContainer container;
 
-  private ThrowawayBroker(String uri, Local local, RabbitMQContainer container) {
+  private ThrowawayBroker(String uri, String tlsUri, Local local, RabbitMQContainer container) {
     this.uri = uri;
+    this.tlsUri = tlsUri;
     this.local = local;
     this.container = container;
   }
+
+  /** PEM files for a TLS listener: the CA that signs client certificates, the broker's certificate and key. */
+  public record TlsFiles(Path caCertificate, Path certificate, Path key) {}
 
   /**
    * Starts a broker.
@@ -52,24 +58,68 @@ public final class ThrowawayBroker implements AutoCloseable {
    * @throws IllegalStateException if neither a local RabbitMQ installation nor Docker is available
    */
   public static ThrowawayBroker start() {
+    return start(null);
+  }
+
+  /**
+   * Starts a broker that also accepts TLS connections at {@link #tlsUri()}, with host name {@code
+   * localhost}. It verifies client certificates against the CA when a client presents one, and
+   * accepts clients without one.
+   */
+  public static ThrowawayBroker startWithTls(TlsFiles files) {
+    return start(java.util.Objects.requireNonNull(files, "files"));
+  }
+
+  private static ThrowawayBroker start(TlsFiles tls) {
     if (Files.isExecutable(LOCAL_BIN.resolve("rabbitmq-server"))) {
-      Local local = Local.start();
-      return new ThrowawayBroker("amqp://guest:guest@127.0.0.1:" + local.port + "/", local, null);
+      Local local = Local.start(tls);
+      return new ThrowawayBroker("amqp://guest:guest@127.0.0.1:" + local.port + "/",
+          tls == null ? null : "amqps://guest:guest@localhost:" + local.tlsPort + "/", local, null);
     }
     try {
       RabbitMQContainer container = new RabbitMQContainer(BrokerLocator.IMAGE);
+      if (tls != null) {
+        Path conf = Files.createTempFile("rabbitkit-tls-", ".conf");
+        Files.writeString(conf, "listeners.ssl.default = 5671\n" + sslOptions("/etc/rabbitmq/tls"), StandardCharsets.UTF_8);
+        container.withCopyFileToContainer(MountableFile.forHostPath(tls.caCertificate(), 0644), "/etc/rabbitmq/tls/ca.pem")
+            .withCopyFileToContainer(MountableFile.forHostPath(tls.certificate(), 0644), "/etc/rabbitmq/tls/cert.pem")
+            .withCopyFileToContainer(MountableFile.forHostPath(tls.key(), 0644), "/etc/rabbitmq/tls/key.pem")
+            .withCopyFileToContainer(MountableFile.forHostPath(conf, 0644), "/etc/rabbitmq/conf.d/90-tls.conf")
+            .addExposedPort(5671);
+      }
       container.start();
       return new ThrowawayBroker("amqp://guest:guest@" + container.getHost() + ":" + container.getAmqpPort() + "/",
-          null, container);
-    } catch (RuntimeException e) {
+          tls == null ? null : "amqps://guest:guest@localhost:" + container.getMappedPort(5671) + "/", null, container);
+    } catch (RuntimeException | IOException e) {
       throw new IllegalStateException("fault tests need a broker of their own: install rabbitmq-server locally "
           + "or make Docker available for Testcontainers (" + e.getMessage() + ")", e);
     }
   }
 
+  /** rabbitmq.conf lines for a TLS listener whose PEM files are in {@code dir}: client certificates optional but checked. */
+  private static String sslOptions(String dir) {
+    return "ssl_options.cacertfile = " + dir + "/ca.pem\n"
+        + "ssl_options.certfile = " + dir + "/cert.pem\n"
+        + "ssl_options.keyfile = " + dir + "/key.pem\n"
+        + "ssl_options.verify = verify_peer\n"
+        + "ssl_options.fail_if_no_peer_cert = false\n";
+  }
+
   /** Returns the broker's AMQP URI. */
   public String uri() {
     return uri;
+  }
+
+  /**
+   * Returns the URI of the TLS listener ({@code amqps://...@localhost:port/}).
+   *
+   * @throws IllegalStateException if the broker was not started with {@link #startWithTls}
+   */
+  public String tlsUri() {
+    if (tlsUri == null) {
+      throw new IllegalStateException("started without TLS: use ThrowawayBroker.startWithTls(...)");
+    }
+    return tlsUri;
   }
 
   /** Closes every client connection; clients see {@code 320 CONNECTION_FORCED}. */
@@ -127,14 +177,16 @@ public final class ThrowawayBroker implements AutoCloseable {
   private static final class Local {
     final String node;
     final int port;
+    final int tlsPort;
     final Path base;
     final Map<String, String> env;
     final Process server;
     final Thread stopper;
 
-    private Local(String node, int port, Path base, Map<String, String> env, Process server) {
+    private Local(String node, int port, int tlsPort, Path base, Map<String, String> env, Process server) {
       this.node = node;
       this.port = port;
+      this.tlsPort = tlsPort;
       this.base = base;
       this.env = env;
       this.server = server;
@@ -142,14 +194,22 @@ public final class ThrowawayBroker implements AutoCloseable {
       Runtime.getRuntime().addShutdownHook(stopper);
     }
 
-    static Local start() {
+    static Local start(TlsFiles tls) {
       try {
         Path base = Files.createTempDirectory("rabbitkit-node-");
         int port = freePortPair();
+        int tlsPort = tls == null ? -1 : freePort(port);
         String node = "rabbitkit-" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffL) + "@localhost";
         Files.createDirectories(base.resolve("home"));
-        Files.writeString(base.resolve("rabbitmq.conf"), "listeners.tcp.default = 127.0.0.1:" + port + "\n",
-            StandardCharsets.UTF_8);
+        StringBuilder conf = new StringBuilder("listeners.tcp.default = 127.0.0.1:" + port + "\n");
+        if (tls != null) {
+          Path dir = Files.createDirectories(base.resolve("tls"));
+          Files.copy(tls.caCertificate(), dir.resolve("ca.pem"));
+          Files.copy(tls.certificate(), dir.resolve("cert.pem"));
+          Files.copy(tls.key(), dir.resolve("key.pem"));
+          conf.append("listeners.ssl.default = 127.0.0.1:").append(tlsPort).append('\n').append(sslOptions(dir.toString()));
+        }
+        Files.writeString(base.resolve("rabbitmq.conf"), conf, StandardCharsets.UTF_8);
         Files.writeString(base.resolve("enabled_plugins"), "[].\n", StandardCharsets.UTF_8);
         Files.writeString(base.resolve("advanced.config"), "[].\n", StandardCharsets.UTF_8);
         Files.writeString(base.resolve("rabbitmq-env.conf"), "", StandardCharsets.UTF_8);
@@ -172,7 +232,7 @@ public final class ThrowawayBroker implements AutoCloseable {
             .redirectOutput(base.resolve("console.log").toFile());
         pb.environment().putAll(env);
         Process server = pb.start();
-        Local local = new Local(node, port, base, env, server);
+        Local local = new Local(node, port, tlsPort, base, env, server);
         try {
           local.ctl("wait", base.resolve("pid").toString(), "--timeout", "120");
         } catch (RuntimeException e) {
@@ -248,6 +308,16 @@ public final class ThrowawayBroker implements AutoCloseable {
         }
       }
       throw new IOException("no free port pair for a throw-away node");
+    }
+
+    private static int freePort(int other) throws IOException {
+      for (int i = 0; i < 100; i++) {
+        int port = ThreadLocalRandom.current().nextInt(20_000, 45_000);
+        if (port != other && port != other + 20000 && portFree(port)) {
+          return port;
+        }
+      }
+      throw new IOException("no free port for a throw-away node");
     }
 
     private static boolean portFree(int port) {
