@@ -8,12 +8,10 @@ import io.rabbitkit.codec.MessageCodec;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,9 +35,7 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
   private final Map<String, Call<R>> calls = new ConcurrentHashMap<>();
   private final Object publishLock = new Object();
   private final ManagedChannel channel;
-  /** Unique per client; correlation ids are this plus a counter (cheaper than a random UUID per call). */
-  private final String idPrefix = UUID.randomUUID() + "-";
-  private final AtomicLong nextId = new AtomicLong();
+  private final MessageIds ids = new MessageIds();
   private final ScheduledFuture<?> sweeper;
   private volatile boolean closed;
   private volatile Runnable onClose = () -> {};
@@ -99,7 +95,7 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
     if (closed) {
       return CompletableFuture.failedFuture(new ResourceClosedException("rpc client of '" + routingKey + "' is closed"));
     }
-    String id = idPrefix + Long.toString(nextId.incrementAndGet(), 36);
+    String id = ids.next();
     byte[] body;
     try {
       body = requestCodec.encode(request);

@@ -17,7 +17,7 @@ import java.util.Optional;
  * }</pre>
  *
  * @param body the value to encode
- * @param messageId the message id; absent means a random UUID
+ * @param messageId the message id; absent means the publisher's (generated unless configured)
  * @param routingKey the routing key; absent means the publisher's
  * @param headers headers added to the publisher's (these win on equal names); never {@code x-} headers
  * @param correlationId the correlation id

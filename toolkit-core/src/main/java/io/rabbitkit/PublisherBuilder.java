@@ -6,7 +6,6 @@ import io.rabbitkit.codec.MessageCodec;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.UUID;
 import java.util.function.Function;
 
 /**
@@ -14,7 +13,8 @@ import java.util.function.Function;
  * Each setter checks its argument at once; {@link #build()} checks the combination. Not
  * thread-safe.
  *
- * <p>Defaults: the default exchange, persistent messages, mandatory on, a random UUID message id,
+ * <p>Defaults: the default exchange, persistent messages, mandatory on, a unique message id (a
+ * random prefix per publisher and a counter),
  * {@value #DEFAULT_MAX_IN_FLIGHT} messages in flight, a {@code 30 s} confirm timeout, a {@code 10
  * s} window timeout, re-send after recovery on, bodies up to 16 MiB.
  *
@@ -35,7 +35,7 @@ public final class PublisherBuilder<T> {
   private MessageCodec<T> codec;
   private String exchange = "";
   private Function<? super T, String> routingKey;
-  private Function<? super T, String> messageId = ignored -> UUID.randomUUID().toString();
+  private Function<? super T, String> messageId;
   private final Map<String, Object> headers = new LinkedHashMap<>();
   private boolean mandatory = true;
   private boolean persistent = true;
@@ -43,6 +43,7 @@ public final class PublisherBuilder<T> {
   private Duration confirmTimeout = DEFAULT_CONFIRM_TIMEOUT;
   private Duration windowTimeout = DEFAULT_WINDOW_TIMEOUT;
   private boolean resendAfterRecovery = true;
+  private boolean failWhileDisconnected;
   private int maxBodySize = DEFAULT_MAX_BODY_SIZE;
 
   PublisherBuilder(RabbitToolkit toolkit, Class<T> type) {
@@ -75,7 +76,7 @@ public final class PublisherBuilder<T> {
     return this;
   }
 
-  /** Derives the message id from each message (for example a business key), instead of a random UUID. */
+  /** Derives the message id from each message (for example a business key), instead of a generated one. */
   public PublisherBuilder<T> messageId(Function<? super T, String> messageId) {
     this.messageId = requireNonNull(messageId, "messageId");
     return this;
@@ -140,6 +141,19 @@ public final class PublisherBuilder<T> {
     return this;
   }
 
+  /**
+   * What {@code publish} does while the connection is down and recovering. By default ({@code
+   * false}) the message waits and is sent once the connection is back, and its future fails with
+   * {@link ConfirmTimeoutException} if that takes longer than the confirm timeout. With {@code true}
+   * its future fails at once with a {@link PublishException} whose cause is a {@link
+   * ConnectionException}, and the message is not sent. Messages already sent keep waiting for
+   * their re-send either way.
+   */
+  public PublisherBuilder<T> failWhileDisconnected(boolean fail) {
+    this.failWhileDisconnected = fail;
+    return this;
+  }
+
   /** Refuses bodies larger than this, before sending (the broker would close the channel). */
   public PublisherBuilder<T> maxBodySize(int bytes) {
     if (bytes < 1) {
@@ -163,10 +177,15 @@ public final class PublisherBuilder<T> {
       routingKey = ignored -> "";
     }
     ConfirmingSender.Options options = new ConfirmingSender.Options(maxInFlight, windowTimeout, confirmTimeout,
-        resendAfterRecovery, maxBodySize);
+        resendAfterRecovery, maxBodySize, false, failWhileDisconnected);
     String name = "publisher to " + (exchange.isEmpty() ? "default exchange" : "exchange '" + exchange + "'");
     ConfirmingSender sender = toolkit.sender(name, options);
-    DefaultPublisher<T> publisher = new DefaultPublisher<>(sender, codec, exchange, routingKey, messageId,
+    Function<? super T, String> ids = messageId;
+    if (ids == null) {
+      MessageIds generated = new MessageIds();
+      ids = ignored -> generated.next();
+    }
+    DefaultPublisher<T> publisher = new DefaultPublisher<>(sender, codec, exchange, routingKey, ids,
         Map.copyOf(headers), mandatory, persistent);
     publisher.onClose(toolkit.track(publisher));
     return publisher;

@@ -165,6 +165,7 @@ public final class Bench {
     double[][] p50 = new double[2][repeats];
     double[][] p99 = new double[2][repeats];
     double[][] alloc = new double[2][repeats];
+    double[][] cpu = new double[2][repeats];
     for (int r = 0; r < repeats; r++) {
       Side[] sides = {raw, toolkit};
       for (int s = 0; s < 2; s++) {
@@ -174,6 +175,7 @@ public final class Bench {
         admin.queuePurge(queue);
         rate[s][r] = t.perSecond();
         alloc[s][r] = t.allocPerMessage();
+        cpu[s][r] = t.cpuMicrosPerMessage();
         p50[s][r] = latencies.percentileMillis(50);
         p99[s][r] = latencies.percentileMillis(99);
       }
@@ -195,14 +197,16 @@ public final class Bench {
     }
     line.put("raw_alloc_bytes_per_msg", round(median(alloc[0])));
     line.put("toolkit_alloc_bytes_per_msg", round(median(alloc[1])));
+    line.put("raw_client_cpu_us_per_msg", millis(median(cpu[0])));
+    line.put("toolkit_client_cpu_us_per_msg", millis(median(cpu[1])));
     line.put("messages", w.count());
     line.put("repeats", repeats);
-    out.printf(Locale.ROOT, "%-16s raw %9.0f/s (%.0f-%.0f)  toolkit %9.0f/s (%.0f-%.0f)  ratio %.3f%s  alloc B/msg raw %.0f toolkit %.0f%n",
+    out.printf(Locale.ROOT, "%-16s raw %9.0f/s (%.0f-%.0f)  toolkit %9.0f/s (%.0f-%.0f)  ratio %.3f%s  alloc B/msg raw %.0f toolkit %.0f  client CPU us/msg raw %.1f toolkit %.1f%n",
         w.name(), median(rate[0]), min(rate[0]), max(rate[0]), median(rate[1]), min(rate[1]), max(rate[1]),
         median(rate[1]) / median(rate[0]),
         w.latency() ? String.format(Locale.ROOT, "  p50/p99 ms raw %.2f/%.2f toolkit %.2f/%.2f", median(p50[0]),
             median(p99[0]), median(p50[1]), median(p99[1])) : "",
-        median(alloc[0]), median(alloc[1]));
+        median(alloc[0]), median(alloc[1]), median(cpu[0]), median(cpu[1]));
     return line;
   }
 

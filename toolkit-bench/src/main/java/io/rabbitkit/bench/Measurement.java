@@ -11,7 +11,7 @@ import java.util.Map;
 final class Measurement {
 
   /** The timed part of one run. */
-  record Timed(long nanos, long allocatedBytes, int count) {
+  record Timed(long nanos, long allocatedBytes, long cpuNanos, int count) {
     double perSecond() {
       return count * 1e9 / nanos;
     }
@@ -19,15 +19,21 @@ final class Measurement {
     double allocPerMessage() {
       return allocatedBytes < 0 ? Double.NaN : (double) allocatedBytes / count;
     }
+
+    double cpuMicrosPerMessage() {
+      return cpuNanos < 0 ? Double.NaN : cpuNanos / 1000.0 / count;
+    }
   }
 
   private static final com.sun.management.ThreadMXBean THREADS = threads();
 
   private final Map<Long, Long> allocatedAtStart;
+  private final Map<Long, Long> cpuAtStart;
   private final long start;
 
   private Measurement() {
     this.allocatedAtStart = allocated();
+    this.cpuAtStart = cpu();
     this.start = System.nanoTime();
   }
 
@@ -38,13 +44,34 @@ final class Measurement {
   Timed stop(int count) {
     long nanos = System.nanoTime() - start;
     long bytes = -1;
+    long cpuNanos = -1;
     if (THREADS != null) {
-      bytes = 0;
-      for (Map.Entry<Long, Long> e : allocated().entrySet()) {
-        bytes += e.getValue() - allocatedAtStart.getOrDefault(e.getKey(), 0L);
+      bytes = delta(allocatedAtStart, allocated());
+      cpuNanos = delta(cpuAtStart, cpu());
+    }
+    return new Timed(nanos, bytes, cpuNanos, count);
+  }
+
+  private static long delta(Map<Long, Long> before, Map<Long, Long> after) {
+    long sum = 0;
+    for (Map.Entry<Long, Long> e : after.entrySet()) {
+      sum += e.getValue() - before.getOrDefault(e.getKey(), 0L);
+    }
+    return sum;
+  }
+
+  /** CPU time of every live thread of this JVM (the client; the broker is another process). */
+  private static Map<Long, Long> cpu() {
+    Map<Long, Long> result = new HashMap<>();
+    if (THREADS != null && THREADS.isThreadCpuTimeSupported()) {
+      for (long id : THREADS.getAllThreadIds()) {
+        long t = THREADS.getThreadCpuTime(id);
+        if (t >= 0) {
+          result.put(id, t);
+        }
       }
     }
-    return new Timed(nanos, bytes, count);
+    return result;
   }
 
   private static Map<Long, Long> allocated() {
