@@ -54,9 +54,9 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
    * for the toolkit's own senders whose callbacks merely hand work on (RPC replies), never for users'.
    */
   record Options(int maxInFlight, Duration windowTimeout, Duration confirmTimeout, boolean resend, int maxBodySize,
-      boolean inlineCompletion) {
+      boolean inlineCompletion, boolean failWhileDisconnected) {
     Options(int maxInFlight, Duration windowTimeout, Duration confirmTimeout, boolean resend, int maxBodySize) {
-      this(maxInFlight, windowTimeout, confirmTimeout, resend, maxBodySize, false);
+      this(maxInFlight, windowTimeout, confirmTimeout, resend, maxBodySize, false, false);
     }
   }
 
@@ -131,6 +131,7 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
   private final ReentrantLock sendLock = new ReentrantLock();
   private final List<Pending> parked = new ArrayList<>(); // guarded by sendLock
   private final AtomicLong order = new AtomicLong();
+  private final AtomicLong resent = new AtomicLong();
   private final ScheduledFuture<?> sweeper;
   private volatile Incarnation current;
   private volatile boolean closed;
@@ -184,8 +185,12 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
       return p.future;
     }
     try {
+      Incarnation inc = current;
       if (closed) {
         fail(p, new ResourceClosedException(name + " is closed"));
+      } else if (options.failWhileDisconnected() && (inc == null || !inc.channel.isOpen())) {
+        fail(p, failure(message, "not sent: the connection is down and recovering", new ConnectionException(
+            ConnectionException.Reason.CLOSED, "no open channel while the connection recovers", null)));
       } else {
         sendLocked(p);
       }
@@ -233,6 +238,7 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
         List<Pending> resend = new ArrayList<>(parked);
         parked.clear();
         LOG.info("{}: re-sending {} unconfirmed message(s) on a new channel", name, resend.size());
+        resent.addAndGet(resend.size());
         for (Pending p : resend) {
           if (!p.settled.get()) {
             sendLocked(p);
@@ -363,6 +369,11 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
 
   boolean isOpen() {
     return channel.isOpen();
+  }
+
+  /** Messages re-sent on a new channel after theirs was lost. */
+  long resent() {
+    return resent.get();
   }
 
   /**

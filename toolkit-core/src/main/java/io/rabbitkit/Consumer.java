@@ -22,8 +22,9 @@ public interface Consumer extends AutoCloseable {
   ConsumerStats stats();
 
   /**
-   * Completes when this consumer stops receiving messages: after {@link ConsumerBuilder#stopAfter}'s
-   * count, after the broker cancelled it (queue deleted), or after {@link #close()}.
+   * Completes when this consumer stops receiving messages for good: after {@link
+   * ConsumerBuilder#stopAfter}'s count, or after {@link #close()}. (A cancel by the broker is not
+   * the end: the consumer subscribes again when the queue is back.)
    */
   CompletionStage<Void> stopped();
 

@@ -67,7 +67,7 @@ public final class ConsumerBuilder<T> {
   private Duration requeueDelay = DEFAULT_REQUEUE_DELAY;
   private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
   private int maxBodySize = DEFAULT_MAX_BODY_SIZE;
-  private int deduplicate;
+  private ProcessedMessages deduplicate;
   private long stopAfter;
   private ConsumerListener listener = new ConsumerListener() {};
 
@@ -192,15 +192,20 @@ public final class ConsumerBuilder<T> {
 
   /**
    * Skips (acknowledges without handling) a message whose message id is among the last {@code
-   * capacity} ids this consumer processed. At-least-once delivery means duplicates (a re-send after
-   * recovery, a redelivery after a crash); this catches those that reach the same process. Off by
-   * default.
+   * capacity} ids this consumer processed within the last hour: {@code
+   * deduplicate(ProcessedMessages.inMemory(capacity, Duration.ofHours(1)))}. Off by default.
    */
   public ConsumerBuilder<T> deduplicate(int capacity) {
-    if (capacity < 1) {
-      throw new IllegalArgumentException("capacity must be >= 1: " + capacity);
-    }
-    this.deduplicate = capacity;
+    return deduplicate(ProcessedMessages.inMemory(capacity, Duration.ofHours(1)));
+  }
+
+  /**
+   * Makes the consumer idempotent: a message whose id {@code store} holds is acked without being
+   * handled; a handled message's id is added to it before the ack. Messages without an id are
+   * always handled. See {@link ProcessedMessages} for what each store guarantees.
+   */
+  public ConsumerBuilder<T> deduplicate(ProcessedMessages store) {
+    this.deduplicate = requireNonNull(store, "store");
     return this;
   }
 

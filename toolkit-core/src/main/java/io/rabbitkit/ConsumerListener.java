@@ -9,10 +9,15 @@ import java.time.Duration;
 public interface ConsumerListener {
 
   /**
-   * The broker cancelled the consumer (its queue was deleted, for example). It receives no more
-   * messages; close it and build a new one once the queue is back.
+   * The broker cancelled the consumer (its queue was deleted, for example). The consumer subscribes
+   * again on its own, with back-off up to 10 s between attempts, until the queue is back ({@link
+   * #resumed}) or the consumer is closed; meanwhile {@code isRunning()} is false and every failed
+   * attempt is logged.
    */
   default void cancelledByBroker(String queue) {}
+
+  /** The consumer of {@code queue} subscribed again after the broker cancelled it (the queue is back). */
+  default void resumed(String queue) {}
 
   /** A failed message was moved to delay queue tier {@code attempt} and comes back after {@code delay}. */
   default void retryScheduled(String queue, String messageId, int attempt, Duration delay, Throwable cause) {}

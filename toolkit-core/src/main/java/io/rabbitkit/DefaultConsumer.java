@@ -41,7 +41,7 @@ final class DefaultConsumer<T> implements Consumer {
 
   record Settings<T>(String queue, MessageCodec<T> codec, MessageHandler<T> handler, AsyncMessageHandler<T> asyncHandler,
       int prefetch, int concurrency, Retry retry, Duration requeueDelay, int maxBodySize, Duration drainTimeout,
-      ConsumerListener listener, int deduplicate, long stopAfter) {}
+      ConsumerListener listener, ProcessedMessages processed, long stopAfter) {}
 
   private final Settings<T> settings;
   private final RoleConnection connection;
@@ -49,7 +49,7 @@ final class DefaultConsumer<T> implements Consumer {
   private final ExecutorService pool;
   private final List<Worker> workers = new ArrayList<>();
   private final ConsumerCounters counters;
-  private final ProcessedIds processedIds;
+  private final ProcessedMessages processed;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Object drained = new Object();
   private final AtomicBoolean closing = new AtomicBoolean();
@@ -66,7 +66,7 @@ final class DefaultConsumer<T> implements Consumer {
     this.context = connection.context();
     this.counters = counters;
     this.pool = Executors.newFixedThreadPool(settings.concurrency(), Context.threads("rabbitkit-consumer-" + settings.queue()));
-    this.processedIds = settings.deduplicate() > 0 ? new ProcessedIds(settings.deduplicate()) : null;
+    this.processed = settings.processed();
     if (settings.retry() != null) {
       settings.retry().getEventPublisher().onRetry(event -> counters.retriedInProcess.increment());
     }
@@ -112,6 +112,10 @@ final class DefaultConsumer<T> implements Consumer {
     return counters.snapshot();
   }
 
+  Health.ConsumerStatus status() {
+    return new Health.ConsumerStatus(settings.queue(), isRunning(), inFlight.get(), stats());
+  }
+
   @Override
   public CompletionStage<Void> stopped() {
     return stopped.minimalCompletionStage();
@@ -138,11 +142,21 @@ final class DefaultConsumer<T> implements Consumer {
       return;
     }
     String id = in.messageId();
-    if (processedIds != null && id != null && processedIds.contains(id)) {
-      LOG.debug("{} was already processed; acknowledging the duplicate", in.describe());
-      counters.duplicates.increment();
-      in.worker().ack(in, true);
-      return;
+    if (processed != null && id != null) {
+      boolean seen;
+      try {
+        seen = processed.contains(id);
+      } catch (RuntimeException e) {
+        LOG.warn("{}: the processed-messages store failed; treating the message as failed", in.describe(), e);
+        failures.failed(in, e);
+        return;
+      }
+      if (seen) {
+        LOG.debug("{} was already processed; acknowledging the duplicate", in.describe());
+        counters.duplicates.increment();
+        in.worker().ack(in, true);
+        return;
+      }
     }
     if (settings.handler() != null) {
       outcome(in, runSync(delivery));
@@ -231,10 +245,15 @@ final class DefaultConsumer<T> implements Consumer {
   }
 
   private void outcome(Inbound in, Throwable failure) {
-    if (failure == null) {
-      if (processedIds != null && in.messageId() != null) {
-        processedIds.add(in.messageId());
+    if (failure == null && processed != null && in.messageId() != null) {
+      try {
+        processed.add(in.messageId());
+      } catch (RuntimeException e) {
+        LOG.warn("{}: the processed-messages store failed to record it; treating the message as failed", in.describe(), e);
+        failure = e;
       }
+    }
+    if (failure == null) {
       counters.processed.increment();
       in.worker().ack(in, true);
     } else if (failure instanceof RejectMessageException) {
@@ -334,7 +353,15 @@ final class DefaultConsumer<T> implements Consumer {
     @Override
     public void opened(Channel ch) throws IOException {
       ch.basicQos(settings.prefetch());
-      if (stopping || cancelledByBroker || limitReached) {
+      subscribe(ch);
+    }
+
+    /**
+     * Subscribes on {@code ch}. Throws when the queue is missing (the broker then closes the channel,
+     * and {@link ManagedChannel} opens a new one with back-off, which subscribes again).
+     */
+    private synchronized void subscribe(Channel ch) throws IOException {
+      if (stopping || limitReached || consumerTag != null) {
         return;
       }
       consumerTag = ch.basicConsume(settings.queue(), false, new com.rabbitmq.client.DefaultConsumer(ch) {
@@ -360,14 +387,32 @@ final class DefaultConsumer<T> implements Consumer {
         public void handleCancel(String tag) {
           cancelledByBroker = true;
           consumerTag = null;
-          LOG.warn("the broker cancelled the consumer of queue '{}' (queue deleted?); it receives no more messages",
+          LOG.warn("the broker cancelled the consumer of queue '{}' (queue deleted?); subscribing again with back-off",
               settings.queue());
           context.executor.execute(() -> settings.listener().cancelledByBroker(settings.queue()));
-          if (workers.stream().allMatch(w -> w.cancelledByBroker)) {
-            stopped.complete(null);
-          }
+          resubscribeLater(ch, 0);
         }
       });
+      if (cancelledByBroker) {
+        cancelledByBroker = false;
+        LOG.info("consumer of queue '{}' subscribed again", settings.queue());
+        context.executor.execute(() -> settings.listener().resumed(settings.queue()));
+      }
+    }
+
+    /** After a broker-side cancel: subscribe again on the same channel, so acks for deliveries in progress stay valid. */
+    private void resubscribeLater(Channel ch, int attempt) {
+      context.timer.schedule(() -> context.executor.execute(() -> {
+        if (channel.current() != ch || !ch.isOpen()) {
+          return; // a new incarnation subscribes in opened()
+        }
+        try {
+          subscribe(ch);
+        } catch (IOException | RuntimeException e) {
+          // The queue is missing: the broker closed the channel; the replacement retries with back-off.
+          LOG.debug("queue '{}': subscribing again failed: {}", settings.queue(), Errors.rootMessage(e));
+        }
+      }), ManagedChannel.backoff(attempt).toMillis(), TimeUnit.MILLISECONDS);
     }
 
     @Override

@@ -79,6 +79,10 @@ final class DefaultPublisher<T> implements Publisher<T> {
     return sender.inFlight();
   }
 
+  Health.PublisherStatus status() {
+    return new Health.PublisherStatus(sender.toString(), sender.inFlight(), sender.resent());
+  }
+
   /** Runs {@code hook} once this resource has closed (the toolkit forgets it then). */
   void onClose(Runnable hook) {
     this.onClose = hook;

@@ -1,27 +1,49 @@
 package io.rabbitkit;
 
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** The most recent processed message ids, bounded (least recently seen goes first). Thread-safe. */
-final class ProcessedIds {
+/** The in-memory {@link ProcessedMessages}: bounded by count and by age. Thread-safe. */
+final class ProcessedIds implements ProcessedMessages {
 
-  private final Map<String, Boolean> ids;
+  private final Map<String, Long> recordedAt; // id -> System.nanoTime() when recorded
+  private final long windowNanos;
 
-  ProcessedIds(int capacity) {
-    this.ids = new LinkedHashMap<>(16, 0.75f, true) {
+  ProcessedIds(int capacity, Duration window) {
+    if (capacity < 1) {
+      throw new IllegalArgumentException("capacity must be >= 1: " + capacity);
+    }
+    requireNonNull(window, "window");
+    if (window.isNegative() || window.isZero()) {
+      throw new IllegalArgumentException("window must be positive: " + window);
+    }
+    this.windowNanos = window.toNanos();
+    this.recordedAt = new LinkedHashMap<>(16, 0.75f, true) {
       @Override
-      protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+      protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
         return size() > capacity;
       }
     };
   }
 
-  synchronized boolean contains(String id) {
-    return ids.get(id) != null;
+  @Override
+  public synchronized boolean contains(String id) {
+    Long at = recordedAt.get(id);
+    if (at == null) {
+      return false;
+    }
+    if (System.nanoTime() - at > windowNanos) {
+      recordedAt.remove(id);
+      return false;
+    }
+    return true;
   }
 
-  synchronized void add(String id) {
-    ids.put(id, Boolean.TRUE);
+  @Override
+  public synchronized void add(String id) {
+    recordedAt.put(id, System.nanoTime());
   }
 }

@@ -240,6 +240,20 @@ public final class RabbitToolkit implements AutoCloseable {
     return consuming.isOpen() && publishing.isOpen();
   }
 
+  /** Returns a snapshot of the connections, publishers and consumers, for health checks. */
+  public Health health() {
+    List<Health.PublisherStatus> publishers = new ArrayList<>();
+    List<Health.ConsumerStatus> consumers = new ArrayList<>();
+    for (AutoCloseable r : resources) {
+      if (r instanceof DefaultPublisher<?> p) {
+        publishers.add(p.status());
+      } else if (r instanceof DefaultConsumer<?> c) {
+        consumers.add(c.status());
+      }
+    }
+    return new Health(List.of(publishing.status(), consuming.status()), publishers, consumers);
+  }
+
   /** Returns whether the broker currently blocks publishing (a memory or disk alarm). */
   public boolean isBlocked() {
     return publishing.isBlocked();

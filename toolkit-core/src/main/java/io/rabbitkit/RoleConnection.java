@@ -31,6 +31,10 @@ final class RoleConnection implements AutoCloseable {
   private final List<ManagedChannel> channels = new CopyOnWriteArrayList<>();
   private final ManagedChannel admin;
   private volatile boolean blocked;
+  private volatile boolean closed;
+  private final java.util.concurrent.atomic.AtomicLong recoveries = new java.util.concurrent.atomic.AtomicLong();
+  private volatile long lostAtNanos;
+  private volatile long longestRecoveryNanos;
 
   private RoleConnection(Connection connection, String name, Context context, ConnectionListener listener) {
     this.connection = connection;
@@ -70,6 +74,7 @@ final class RoleConnection implements AutoCloseable {
     });
     connection.addShutdownListener(cause -> {
       if (!cause.isInitiatedByApplication()) {
+        lostAtNanos = System.nanoTime();
         LOG.warn("{}: {}", name, Errors.describe(cause));
         fire(() -> listener.connectionLost(name, cause.getMessage()));
       }
@@ -106,6 +111,13 @@ final class RoleConnection implements AutoCloseable {
     }
     for (ManagedChannel channel : channels) {
       channel.connectionRecovered();
+    }
+    recoveries.incrementAndGet();
+    long lost = lostAtNanos;
+    if (lost != 0) {
+      long took = System.nanoTime() - lost;
+      longestRecoveryNanos = Math.max(longestRecoveryNanos, took);
+      LOG.info("{}: channels restored {} ms after the connection was lost", name, took / 1_000_000);
     }
     fire(() -> listener.recovered(name));
   }
@@ -189,6 +201,12 @@ final class RoleConnection implements AutoCloseable {
     return blocked;
   }
 
+  Health.ConnectionStatus status() {
+    Health.State state = closed ? Health.State.CLOSED : !connection.isOpen() ? Health.State.RECOVERING
+        : blocked ? Health.State.BLOCKED : Health.State.OPEN;
+    return new Health.ConnectionStatus(name, state, recoveries.get(), java.time.Duration.ofNanos(longestRecoveryNanos));
+  }
+
   Context context() {
     return context;
   }
@@ -199,6 +217,7 @@ final class RoleConnection implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     admin.close();
     try {
       connection.close(5_000);

@@ -92,7 +92,7 @@ public final class RpcServerBuilder<Q, R> {
     }
     ConfirmingSender replies = toolkit.sender("replies of rpc server '" + queue + "'", new ConfirmingSender.Options(
         Math.max(16, prefetch * concurrency), Duration.ofSeconds(30), Duration.ofSeconds(30), true, Integer.MAX_VALUE,
-        true)); // the reply's confirm only queues the request's ack: no need for a thread hand-off
+        true, false)); // the reply's confirm only queues the request's ack: no need for a thread hand-off
     DefaultRpcServer<Q, R> server = new DefaultRpcServer<>(queue, requestCodec, responseCodec, handler, replies);
     try {
       ConsumerBuilder<byte[]> requests = toolkit.consumerBuilder(byte[].class)

@@ -66,7 +66,7 @@ class SmallPartsTest {
 
   @Test
   void processedIdsForgetTheLeastRecentlySeen() {
-    ProcessedIds ids = new ProcessedIds(2);
+    ProcessedMessages ids = ProcessedMessages.inMemory(2, java.time.Duration.ofHours(1));
     ids.add("a");
     ids.add("b");
     assertTrue(ids.contains("a")); // touches a
@@ -74,6 +74,15 @@ class SmallPartsTest {
     assertTrue(ids.contains("a"));
     assertFalse(ids.contains("b"));
     assertTrue(ids.contains("c"));
+  }
+
+  @Test
+  void processedIdsForgetIdsOlderThanTheWindow() throws Exception {
+    ProcessedMessages ids = ProcessedMessages.inMemory(100, java.time.Duration.ofMillis(50));
+    ids.add("a");
+    assertTrue(ids.contains("a"));
+    Thread.sleep(80);
+    assertFalse(ids.contains("a"));
   }
 
   @Test
