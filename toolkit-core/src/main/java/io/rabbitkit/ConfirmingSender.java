@@ -68,6 +68,7 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
     final AtomicBoolean settled = new AtomicBoolean();
     volatile int returnCode;
     volatile String returnText;
+    int nacks; // only touched by confirm listeners, which run one at a time on the reader thread
 
     Pending(Outbound message, long order, long deadline) {
       this.message = message;
@@ -93,8 +94,11 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
 
     @Override
     public void handleNack(long tag, boolean multiple) {
-      settle(take(tag, multiple),
-          p -> new MessageNackedException(p.message.messageId(), p.message.exchange(), p.message.routingKey()));
+      List<Pending> nacked = take(tag, multiple);
+      if (options.resend()) {
+        nacked = retryLater(nacked);
+      }
+      settle(nacked, p -> new MessageNackedException(p.message.messageId(), p.message.exchange(), p.message.routingKey()));
     }
 
     private List<Pending> take(long tag, boolean multiple) {
@@ -132,6 +136,8 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
   private final List<Pending> parked = new ArrayList<>(); // guarded by sendLock
   private final AtomicLong order = new AtomicLong();
   private final AtomicLong resent = new AtomicLong();
+  private final AtomicLong nackResent = new AtomicLong();
+  private final java.util.concurrent.ScheduledExecutorService timer;
   private final ScheduledFuture<?> sweeper;
   private volatile Incarnation current;
   private volatile boolean closed;
@@ -140,6 +146,7 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
     this.name = name;
     this.options = options;
     this.callbacks = connection.context().executor;
+    this.timer = connection.context().timer;
     this.window = new Semaphore(options.maxInFlight());
     this.channel = new ManagedChannel(connection, name, this);
     long period = Math.max(10, Math.min(100, options.confirmTimeout().toMillis() / 4));
@@ -223,6 +230,41 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
       fail(p, failure(m, "amqp-client refused the message: " + e.getMessage(), e));
       ManagedChannel.abortQuietly(inc.channel); // the sequence number was consumed without a publish
     }
+  }
+
+  /**
+   * A nack means the broker could not take the message now (a quorum queue electing a new leader,
+   * a full queue that rejects publishes). Re-sends each one with back-off while its confirm deadline
+   * allows; returns those out of time, whose futures fail with the nack.
+   */
+  private List<Pending> retryLater(List<Pending> nacked) {
+    List<Pending> outOfTime = new ArrayList<>();
+    long now = System.nanoTime();
+    for (Pending p : nacked) {
+      long delayMs = Math.min(5_000, 100L << Math.min(p.nacks++, 6));
+      if (closed || p.deadline - now - TimeUnit.MILLISECONDS.toNanos(delayMs) <= 0) {
+        outOfTime.add(p);
+        continue;
+      }
+      LOG.debug("{}: broker nacked message {}; re-sending it in {} ms", name, p.message.messageId(), delayMs);
+      nackResent.incrementAndGet();
+      timer.schedule(() -> {
+        sendLock.lock();
+        try {
+          if (!p.settled.get()) {
+            if (closed) {
+              fail(p, new ResourceClosedException(name + " was closed before message " + p.message.messageId()
+                  + " was confirmed; the outcome is unknown"));
+            } else {
+              sendLocked(p);
+            }
+          }
+        } finally {
+          sendLock.unlock();
+        }
+      }, delayMs, TimeUnit.MILLISECONDS);
+    }
+    return outOfTime;
   }
 
   @Override
@@ -371,9 +413,9 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
     return channel.isOpen();
   }
 
-  /** Messages re-sent on a new channel after theirs was lost. */
+  /** Messages re-sent: on a new channel after theirs was lost, or after the broker nacked them. */
   long resent() {
-    return resent.get();
+    return resent.get() + nackResent.get();
   }
 
   /**

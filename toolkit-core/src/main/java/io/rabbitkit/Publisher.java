@@ -13,8 +13,10 @@ import java.util.concurrent.CompletableFuture;
  *     .whenComplete((confirmation, error) -> ...);
  * }</pre>
  *
- * <p>The returned future completes <em>only</em> when the broker has confirmed a routed message. It
- * fails with {@link MessageNackedException}, {@link MessageReturnedException} (unroutable, with
+ * <p>The returned future completes <em>only</em> when the broker has confirmed a routed message. A
+ * message the broker nacks (a quorum queue electing a leader, a full queue rejecting publishes) is
+ * re-sent with back-off until its confirm timeout. The future fails with {@link
+ * MessageNackedException} (nacked until then), {@link MessageReturnedException} (unroutable, with
  * mandatory on), {@link ConfirmTimeoutException} (outcome unknown), {@link PublishException} (not
  * sent: window full, too large, exchange missing) or {@link ResourceClosedException}. Futures
  * complete on the toolkit's callback executor, never on a connection thread, so callbacks may

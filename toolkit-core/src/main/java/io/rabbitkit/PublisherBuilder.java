@@ -132,9 +132,10 @@ public final class PublisherBuilder<T> {
   }
 
   /**
-   * Whether messages unconfirmed when a channel or connection is lost are re-sent on the next one
-   * (default {@code true}: at-least-once, possibly a duplicate) or their futures fail with {@link
-   * PublishException} (the outcome is then unknown to you).
+   * Whether messages unconfirmed when a channel or connection is lost are re-sent on the next one,
+   * and nacked messages re-sent with back-off until their confirm timeout (default {@code true}:
+   * at-least-once, possibly a duplicate), or their futures fail at once with {@link
+   * PublishException} or {@link MessageNackedException} (the outcome is then yours to handle).
    */
   public PublisherBuilder<T> resendAfterRecovery(boolean resend) {
     this.resendAfterRecovery = resend;

@@ -207,21 +207,37 @@ class ConsumerIT {
   }
 
   @Test
-  void aConsumerCancelledByTheBrokerIsReportedNotSilentlyDead(RabbitToolkit rabbit, TestNames names) {
+  void aConsumerCancelledByTheBrokerIsReportedAndResumesWhenTheQueueIsBack(RabbitToolkit rabbit, TestNames names)
+      throws Exception {
     String queue = names.queue("q");
     rabbit.declare(Topology.of(Queue.classic(queue)));
-    BlockingQueue<String> cancelled = new LinkedBlockingQueue<>();
-    try (Consumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {})
+    BlockingQueue<String> events = new LinkedBlockingQueue<>();
+    BlockingQueue<String> received = new LinkedBlockingQueue<>();
+    try (Consumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> received.add(d.body()))
         .listener(new ConsumerListener() {
           @Override
           public void cancelledByBroker(String q) {
-            cancelled.add(q);
+            events.add("cancelled");
           }
-        }).build()) {
+
+          @Override
+          public void resumed(String q) {
+            events.add("resumed");
+          }
+        }).build();
+        Publisher<String> p = strings(rabbit, queue)) {
       assertTrue(c.isRunning());
       rabbit.deleteQueue(queue);
-      Await.until(Duration.ofSeconds(10), "cancel reported", () -> cancelled.contains(queue));
+      assertEquals("cancelled", events.poll(10, TimeUnit.SECONDS));
       assertFalse(c.isRunning());
+      Thread.sleep(1500); // a few failed attempts while the queue is gone
+      assertFalse(c.isRunning());
+
+      rabbit.declare(Topology.of(Queue.classic(queue)));
+      assertEquals("resumed", events.poll(20, TimeUnit.SECONDS));
+      Await.until(Duration.ofSeconds(5), "running again", c::isRunning);
+      p.publish("after the queue came back").get(10, TimeUnit.SECONDS);
+      assertEquals("after the queue came back", received.poll(10, TimeUnit.SECONDS));
     }
   }
 

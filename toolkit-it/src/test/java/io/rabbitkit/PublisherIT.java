@@ -2,6 +2,7 @@ package io.rabbitkit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rabbitkit.test.Await;
@@ -49,13 +50,30 @@ class PublisherIT {
   }
 
   @Test
-  void aFullRejectPublishQueueNacks(RabbitToolkit rabbit, TestNames names) throws Exception {
+  void aFullRejectPublishQueueNacksOnceRetryingRunsOutOfTime(RabbitToolkit rabbit, TestNames names) throws Exception {
     String queue = names.queue("full");
     rabbit.declare(Topology.of(Queue.classic(queue).withMaxLength(1).withOverflow(Queue.Overflow.REJECT_PUBLISH)));
-    try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).build()) {
+    try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue)
+        .confirmTimeout(Duration.ofSeconds(1)).build()) {
       p.publish("fits").get(10, TimeUnit.SECONDS);
       MessageNackedException e = assertInstanceOf(MessageNackedException.class, Await.failure(p.publish("too many"), WAIT));
       assertEquals(queue, e.routingKey());
+      assertTrue(rabbit.health().publishers().get(0).resent() >= 2, "re-sent with back-off before giving up");
+    }
+    assertEquals(1, rabbit.queueInfo(queue).orElseThrow().messageCount());
+  }
+
+  @Test
+  void aNackedMessageIsResentAndConfirmedOnceTheQueueHasRoom(RabbitToolkit rabbit, TestNames names) throws Exception {
+    String queue = names.queue("full");
+    rabbit.declare(Topology.of(Queue.classic(queue).withMaxLength(1).withOverflow(Queue.Overflow.REJECT_PUBLISH)));
+    try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).build()) {
+      p.publish("first").get(10, TimeUnit.SECONDS);
+      CompletableFuture<Confirmation> waiting = p.publish("second");
+      Thread.sleep(500);
+      assertFalse(waiting.isDone(), "nacked, and waiting to be re-sent");
+      rabbit.purgeQueue(queue);
+      waiting.get(10, TimeUnit.SECONDS);
     }
     assertEquals(1, rabbit.queueInfo(queue).orElseThrow().messageCount());
   }

@@ -137,6 +137,64 @@ public final class ThrowawayBroker implements AutoCloseable {
     ctl("start_app");
   }
 
+  /** Returns the AMQP port. */
+  public int port() {
+    return local != null ? local.port : container.getAmqpPort();
+  }
+
+  /**
+   * Kills the node's Erlang VM with SIGKILL, as a crash would (nothing is flushed or closed). Its
+   * data stays: {@link #startNode()} boots it again. Local nodes only.
+   */
+  public void kill() {
+    localOnly("kill").kill();
+  }
+
+  /** Stops the node gracefully, keeping its data for {@link #startNode()}. Local nodes only. */
+  public void stopNode() {
+    localOnly("stopNode").shutdown();
+  }
+
+  /** Boots the node again on the same ports and data after {@link #kill()} or {@link #stopNode()}. Local nodes only. */
+  public void startNode() {
+    localOnly("startNode").launch();
+  }
+
+  /** Freezes the node (SIGSTOP): connections stay open but nothing answers, as in a long GC pause or a VM stall. */
+  public void pause() {
+    if (local != null) {
+      local.signal("STOP");
+    } else {
+      container.getDockerClient().pauseContainerCmd(container.getContainerId()).exec();
+    }
+  }
+
+  /** Lets a paused node run again (SIGCONT). */
+  public void unpause() {
+    if (local != null) {
+      local.signal("CONT");
+    } else {
+      container.getDockerClient().unpauseContainerCmd(container.getContainerId()).exec();
+    }
+  }
+
+  /** Raises a memory alarm: the broker blocks every publishing connection until it is cleared. */
+  public void raiseMemoryAlarm() {
+    ctl("eval", "rabbit_alarm:set_alarm({{resource_limit, memory, node()}, []}).");
+  }
+
+  /** Clears the memory alarm raised by {@link #raiseMemoryAlarm()}. */
+  public void clearMemoryAlarm() {
+    ctl("eval", "rabbit_alarm:clear_alarm({resource_limit, memory, node()}).");
+  }
+
+  private Local localOnly(String what) {
+    if (local == null) {
+      throw new UnsupportedOperationException(what + " needs a local node (rabbitmq-server installed), not a container");
+    }
+    return local;
+  }
+
   /** Runs {@code rabbitmqctl} against this broker and returns its output. */
   public String ctl(String... args) {
     if (local != null) {
@@ -174,33 +232,44 @@ public final class ThrowawayBroker implements AutoCloseable {
   }
 
   /** A node of our own, from the local installation; nothing shared with the default node but epmd. */
-  private static final class Local {
+  static final class Local {
     final String node;
     final int port;
     final int tlsPort;
     final Path base;
     final Map<String, String> env;
-    final Process server;
+    private volatile Process server;
     final Thread stopper;
 
-    private Local(String node, int port, int tlsPort, Path base, Map<String, String> env, Process server) {
+    private Local(String node, int port, int tlsPort, Path base, Map<String, String> env) {
       this.node = node;
       this.port = port;
       this.tlsPort = tlsPort;
       this.base = base;
       this.env = env;
-      this.server = server;
       this.stopper = new Thread(this::stop, "rabbitkit-throwaway-stop-" + node);
       Runtime.getRuntime().addShutdownHook(stopper);
     }
 
     static Local start(TlsFiles tls) {
+      return start(tls, null);
+    }
+
+    /** Starts a node; {@code cookie}, when given, is its Erlang cookie (nodes of one cluster share one). */
+    static Local start(TlsFiles tls, String cookie) {
       try {
         Path base = Files.createTempDirectory("rabbitkit-node-");
         int port = freePortPair();
         int tlsPort = tls == null ? -1 : freePort(port);
         String node = "rabbitkit-" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffL) + "@localhost";
-        Files.createDirectories(base.resolve("home"));
+        Path home = Files.createDirectories(base.resolve("home"));
+        if (cookie != null) {
+          Path cookieFile = home.resolve(".erlang.cookie");
+          Files.writeString(cookieFile, cookie, StandardCharsets.US_ASCII);
+          cookieFile.toFile().setReadable(false, false);
+          cookieFile.toFile().setWritable(false, false);
+          cookieFile.toFile().setReadable(true, true);
+        }
         StringBuilder conf = new StringBuilder("listeners.tcp.default = 127.0.0.1:" + port + "\n");
         if (tls != null) {
           Path dir = Files.createDirectories(base.resolve("tls"));
@@ -214,7 +283,7 @@ public final class ThrowawayBroker implements AutoCloseable {
         Files.writeString(base.resolve("advanced.config"), "[].\n", StandardCharsets.UTF_8);
         Files.writeString(base.resolve("rabbitmq-env.conf"), "", StandardCharsets.UTF_8);
         Map<String, String> env = Map.ofEntries(
-            Map.entry("HOME", base.resolve("home").toString()),
+            Map.entry("HOME", home.toString()),
             Map.entry("RABBITMQ_NODENAME", node),
             Map.entry("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1"),
             Map.entry("RABBITMQ_NODE_PORT", Integer.toString(port)),
@@ -227,22 +296,77 @@ public final class ThrowawayBroker implements AutoCloseable {
             Map.entry("RABBITMQ_CONF_ENV_FILE", base.resolve("rabbitmq-env.conf").toString()),
             Map.entry("RABBITMQ_PID_FILE", base.resolve("pid").toString()),
             Map.entry("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", "+S 1:1 +A 4"));
-        ProcessBuilder pb = new ProcessBuilder(LOCAL_BIN.resolve("rabbitmq-server").toString())
-            .redirectErrorStream(true)
-            .redirectOutput(base.resolve("console.log").toFile());
-        pb.environment().putAll(env);
-        Process server = pb.start();
-        Local local = new Local(node, port, tlsPort, base, env, server);
-        try {
-          local.ctl("wait", base.resolve("pid").toString(), "--timeout", "120");
-        } catch (RuntimeException e) {
-          local.stop();
-          throw new IllegalStateException("throw-away node " + node + " did not start: " + e.getMessage()
-              + " (see " + base.resolve("console.log") + ")", e);
-        }
+        Local local = new Local(node, port, tlsPort, base, env);
+        local.launch();
         return local;
       } catch (IOException e) {
         throw new UncheckedIOException(e);
+      }
+    }
+
+    /** Starts the node's process on its existing data directory and waits until it runs. */
+    void launch() {
+      try {
+        Files.deleteIfExists(base.resolve("pid"));
+        ProcessBuilder pb = new ProcessBuilder(LOCAL_BIN.resolve("rabbitmq-server").toString())
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(base.resolve("console.log").toFile()));
+        pb.environment().putAll(env);
+        server = pb.start();
+        ctl("wait", base.resolve("pid").toString(), "--timeout", "120");
+      } catch (IOException | RuntimeException e) {
+        stop();
+        throw new IllegalStateException("throw-away node " + node + " did not start: " + e.getMessage()
+            + " (see " + base.resolve("console.log") + ")", e);
+      }
+    }
+
+    /** The Erlang VM's process (beam.smp), the one to kill or pause. */
+    ProcessHandle beam() {
+      Process s = server;
+      if (s == null) {
+        throw new IllegalStateException("node " + node + " is not running");
+      }
+      return s.descendants().filter(h -> h.info().command().map(c -> c.contains("beam")).orElse(false))
+          .findFirst().orElseThrow(() -> new IllegalStateException("no beam process for node " + node));
+    }
+
+    /** Kills the VM with SIGKILL, as a crash would, and waits until it is gone. Data stays for {@link #launch()}. */
+    void kill() {
+      ProcessHandle beam = beam();
+      beam.destroyForcibly();
+      beam.onExit().join();
+      Process s = server;
+      s.descendants().forEach(ProcessHandle::destroyForcibly);
+      try {
+        s.waitFor(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    /** Stops the node gracefully, keeping its data for {@link #launch()}. */
+    void shutdown() {
+      ctl("stop", base.resolve("pid").toString());
+      try {
+        server.waitFor(60, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    /** Sends a signal (STOP, CONT) to the VM. */
+    void signal(String name) {
+      try {
+        Process p = new ProcessBuilder("kill", "-" + name, Long.toString(beam().pid())).start();
+        if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+          throw new IllegalStateException("kill -" + name + " failed for node " + node);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted", e);
       }
     }
 
@@ -276,6 +400,16 @@ public final class ThrowawayBroker implements AutoCloseable {
     synchronized void stop() {
       if (!Files.exists(base)) {
         return;
+      }
+      Process server = this.server;
+      if (server == null) {
+        deleteTree(base);
+        return;
+      }
+      try {
+        signal("CONT"); // a paused node cannot stop
+      } catch (RuntimeException e) {
+        // not running
       }
       try {
         if (server.isAlive()) {
