@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -69,8 +70,8 @@ class FaultSuiteIT {
    * passes each of {@code at} (fractions of the total), runs the next fault. Returns once every
    * future has completed and every confirmed message has been handled.
    */
-  private static Stream run(RabbitToolkit rabbit, String queue, int total, boolean idempotent, double[] at,
-      Runnable fault) throws Exception {
+  private static Stream run(String label, RabbitToolkit rabbit, String queue, int total, boolean idempotent,
+      double[] at, Runnable fault) throws Exception {
     Stream s = new Stream(total);
     ConsumerBuilder<Order> cb = rabbit.consumerBuilder(Order.class).queue(queue).prefetch(200)
         .handler(d -> s.handled.computeIfAbsent(d.body().id(), k -> new AtomicInteger()).incrementAndGet());
@@ -107,7 +108,7 @@ class FaultSuiteIT {
       }
       s.resent.set(rabbit.health().publishers().stream().mapToLong(Health.PublisherStatus::resent).sum());
       long skipped = consumer.stats().duplicates();
-      report(rabbit, s, skipped);
+      report(label, rabbit, s, skipped);
     }
     return s;
   }
@@ -122,7 +123,7 @@ class FaultSuiteIT {
     return true;
   }
 
-  private static void report(RabbitToolkit rabbit, Stream s, long skippedDuplicates) {
+  private static void report(String label, RabbitToolkit rabbit, Stream s, long skippedDuplicates) {
     long lost = 0;
     for (int i = 0; i < s.total; i++) {
       if (!s.futures.get(i).isCompletedExceptionally() && !s.handled.containsKey("m" + i)) {
@@ -132,8 +133,7 @@ class FaultSuiteIT {
     Duration longest = rabbit.health().connections().stream().map(Health.ConnectionStatus::longestRecovery)
         .max(Duration::compareTo).orElse(Duration.ZERO);
     System.out.printf("FIGURES %s: messages=%d confirmed=%d failed=%d resent=%d duplicates_before_dedup=%d "
-            + "duplicates_handled=%d lost=%d longest_recovery_ms=%d%n", StackWalker.getInstance().walk(f -> f.skip(2)
-            .findFirst().map(StackWalker.StackFrame::getMethodName).orElse("?")), s.total, s.confirmed.get(),
+            + "duplicates_handled=%d lost=%d longest_recovery_ms=%d%n", label, s.total, s.confirmed.get(),
         s.failures.size(), s.resent.get(), s.duplicates() + skippedDuplicates, s.duplicates(), lost, longest.toMillis());
     assertEquals(0, lost, "confirmed but never handled");
   }
@@ -151,7 +151,7 @@ class FaultSuiteIT {
     try (RabbitToolkit rabbit = toolkit().connectionName("suite-close").connect()) {
       String queue = queue("close");
       rabbit.declare(Topology.of(Queue.classic(queue)));
-      Stream s = run(rabbit, queue, 100_000, true, new double[] {0.1, 0.25, 0.4, 0.55, 0.7, 0.85},
+      Stream s = run("6 forced connection closes, idempotent consumer", rabbit, queue, 100_000, true, new double[] {0.1, 0.25, 0.4, 0.55, 0.7, 0.85},
           broker::closeAllConnections);
       assertEquals(100_000, s.confirmed.get(), "every publish confirmed, re-sent where needed: " + s.failures);
       assertEquals(100_000, s.handled.size());
@@ -168,7 +168,7 @@ class FaultSuiteIT {
       String queue = queue("proxy");
       rabbit.declare(Topology.of(Queue.classic(queue)));
       AtomicInteger step = new AtomicInteger();
-      Stream s = run(rabbit, queue, 20_000, false, new double[] {0.3, 0.6}, () -> {
+      Stream s = run("TCP reset, then 5 s black hole", rabbit, queue, 20_000, false, new double[] {0.3, 0.6}, () -> {
         if (step.getAndIncrement() == 0) {
           proxy.reset();
         } else {
@@ -188,7 +188,8 @@ class FaultSuiteIT {
       for (Queue q : List.of(Queue.classic(queue("restart-classic")), Queue.quorum(queue("restart-quorum")))) {
         rabbit.declare(Topology.of(q));
         AtomicInteger step = new AtomicInteger();
-        Stream s = run(rabbit, q.name(), 20_000, false, new double[] {0.3, 0.6}, () -> {
+        Stream s = run("node stopped, then killed (" + q.type().brokerName() + " queue)", rabbit, q.name(), 20_000,
+            false, new double[] {0.3, 0.6}, () -> {
           if (step.getAndIncrement() == 0) {
             broker.stopNode();
             broker.startNode();
@@ -210,7 +211,7 @@ class FaultSuiteIT {
       rabbit.declare(Topology.of(Queue.classic(queue)));
       List<Boolean> sawBlocked = new java.util.concurrent.CopyOnWriteArrayList<>();
       List<CompletableFuture<Void>> clearing = new ArrayList<>();
-      Stream s = run(rabbit, queue, 20_000, false, new double[] {0.5}, () -> {
+      Stream s = run("memory alarm for 3 s", rabbit, queue, 20_000, false, new double[] {0.5}, () -> {
         broker.raiseMemoryAlarm();
         // Publishing goes on (and blocks); the alarm clears 3 s after the broker blocked the connection.
         clearing.add(CompletableFuture.runAsync(() -> {
@@ -268,6 +269,40 @@ class FaultSuiteIT {
   }
 
   @Test
+  void whileTheNodeIsDownPublishingWaitsByDefaultOrFailsAtOnceWhenConfiguredTo() throws Exception {
+    try (RabbitToolkit rabbit = toolkit().connectionName("suite-down").connect()) {
+      String queue = queue("down");
+      rabbit.declare(Topology.of(Queue.classic(queue)));
+      Set<String> consumed = ConcurrentHashMap.newKeySet();
+      try (Consumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> consumed.add(d.body())).build();
+          Publisher<String> waiting = rabbit.publisherBuilder(String.class).routingKey(queue).build();
+          Publisher<String> failing = rabbit.publisherBuilder(String.class).routingKey(queue)
+              .failWhileDisconnected(true).build()) {
+        broker.stopNode();
+        boolean restarted = false;
+        try {
+          Await.until(Duration.ofSeconds(10), "connection lost", () -> !rabbit.isConnected());
+          Throwable e = Await.failure(failing.publish("refused"), Duration.ofSeconds(2));
+          assertTrue(e instanceof PublishException && e.getCause() instanceof ConnectionException, e.toString());
+          CompletableFuture<Confirmation> parked = waiting.publish("waited");
+          Thread.sleep(500);
+          assertTrue(!parked.isDone(), "waits for the connection");
+          broker.startNode();
+          restarted = true;
+          parked.get(30, TimeUnit.SECONDS);
+          Await.until(Duration.ofSeconds(30), "consumed after recovery", () -> consumed.contains("waited"));
+          assertTrue(!consumed.contains("refused"));
+        } finally {
+          if (!restarted) {
+            broker.startNode(); // leave the node up for the other tests
+          }
+        }
+      }
+      rabbit.deleteQueue(queue);
+    }
+  }
+
+  @Test
   void inAThreeNodeClusterKillingTheClientsNodeAndThenTheQuorumLeaderLosesNoConfirmedMessage() throws Exception {
     try (ThrowawayCluster cluster = ThrowawayCluster.start(3);
         RabbitToolkit rabbit = RabbitToolkit.builder().uri(cluster.uri()).recoveryInterval(Duration.ofMillis(250))
@@ -277,7 +312,8 @@ class FaultSuiteIT {
       List<CompletableFuture<Void>> restarts = new ArrayList<>();
       List<String> killed = new ArrayList<>();
       AtomicInteger step = new AtomicInteger();
-      Stream s = run(rabbit, queue, 20_000, false, new double[] {0.3, 0.6}, () -> {
+      Stream s = run("3-node cluster: client's node killed, then the quorum leader", rabbit, queue, 20_000, false,
+          new double[] {0.3, 0.6}, () -> {
         restarts.forEach(CompletableFuture::join); // keep a quorum: two of three nodes up before the next kill
         int victim = step.getAndIncrement() == 0 ? cluster.nodeOf("suite-cluster/publisher") : cluster.leaderOf(queue);
         assertTrue(victim >= 0, () -> "found no node to kill in:\n" + cluster.ctl(2, "list_connections", "pid", "name")

@@ -111,7 +111,7 @@ class FuzzIT {
   private static Case generate(Random r, int i) {
     String id = "m" + i;
     byte[] order = ("{\"orderId\":\"" + id + "\",\"quantity\":" + r.nextInt(100) + "}").getBytes(StandardCharsets.UTF_8);
-    return switch (r.nextInt(16)) {
+    return switch (r.nextInt(17)) {
       case 0 -> new Case("plain", true, json(), order);
       case 1 -> new Case("no content type", true, props().build(), order);
       case 2 -> new Case("charset", true, props().contentType("application/json; charset=utf-8").build(), order);
@@ -135,6 +135,8 @@ class FuzzIT {
           + "\",\"quantity\":1}").getBytes(StandardCharsets.UTF_8));
       case 14 -> new Case("bad attempts header", true, json().builder().headers(Map.of(FailureHeaders.ATTEMPTS,
           pick(r, Integer.MAX_VALUE, -5, Long.MAX_VALUE, "abc", Map.of("a", 1), List.of(1, 2)))).build(), order);
+      case 15 -> new Case("type hint", true, json(), ("{\"@class\":\"java.lang.ProcessBuilder\",\"orderId\":\"" + id
+          + "\",\"quantity\":1,\"command\":[\"touch\",\"/tmp/pwned\"]}").getBytes(StandardCharsets.UTF_8));
       default -> new Case("huge headers, bad body", false, json().builder().headers(hugeHeaders(r)).build(),
           randomBytes(r));
     };
