@@ -67,11 +67,22 @@ class FaultSuiteIT {
 
   /**
    * Publishes {@code total} messages to {@code queue} while consuming them; when publishing
-   * passes each of {@code at} (fractions of the total), runs the next fault. Returns once every
-   * future has completed and every confirmed message has been handled.
+   * passes each of {@code at} (fractions of the total), starts the next fault on another thread
+   * (one fault at a time), so that publishing and consuming go on while it happens. Returns once
+   * every fault is over, every future has completed and every confirmed message has been handled.
    */
   private static Stream run(String label, RabbitToolkit rabbit, String queue, int total, boolean idempotent,
       double[] at, Runnable fault) throws Exception {
+    return run(label, rabbit, queue, total, idempotent, at, fault, false);
+  }
+
+  /**
+   * As above; with {@code inline}, the publishing thread runs each fault itself, so the fault
+   * strikes with the in-flight window full and publishing resumes only after it (for faults that
+   * take longer than publishing the rest of the stream, such as restarting the node).
+   */
+  private static Stream run(String label, RabbitToolkit rabbit, String queue, int total, boolean idempotent,
+      double[] at, Runnable fault, boolean inline) throws Exception {
     Stream s = new Stream(total);
     ConsumerBuilder<Order> cb = rabbit.consumerBuilder(Order.class).queue(queue).prefetch(200)
         .handler(d -> s.handled.computeIfAbsent(d.body().id(), k -> new AtomicInteger()).incrementAndGet());
@@ -82,10 +93,15 @@ class FaultSuiteIT {
         Publisher<Order> p = rabbit.publisherBuilder(Order.class).routingKey(queue).messageId(Order::id)
             .confirmTimeout(Duration.ofSeconds(60)).windowTimeout(Duration.ofSeconds(60)).build()) {
       int nextFault = 0;
+      CompletableFuture<Void> faults = CompletableFuture.completedFuture(null);
       for (int i = 0; i < total; i++) {
         if (nextFault < at.length && i >= at[nextFault] * total) {
           nextFault++;
-          fault.run();
+          if (inline) {
+            fault.run();
+          } else {
+            faults = faults.thenRunAsync(fault);
+          }
         }
         CompletableFuture<Confirmation> f = p.publish(new Order("m" + i, i));
         f.whenComplete((c, e) -> {
@@ -97,6 +113,7 @@ class FaultSuiteIT {
         });
         s.futures.add(f);
       }
+      faults.get(3, TimeUnit.MINUTES);
       CompletableFuture.allOf(s.futures.toArray(CompletableFuture[]::new)).handle((v, e) -> null)
           .get(3, TimeUnit.MINUTES);
       assertTrue(s.futures.stream().allMatch(CompletableFuture::isDone), "every future completed");
@@ -197,7 +214,7 @@ class FaultSuiteIT {
             broker.kill();
             broker.startNode();
           }
-        });
+        }, true);
         assertTrue(s.confirmed.get() > 0);
         rabbit.deleteQueue(q.name());
       }
@@ -210,23 +227,25 @@ class FaultSuiteIT {
       String queue = queue("alarm");
       rabbit.declare(Topology.of(Queue.classic(queue)));
       List<Boolean> sawBlocked = new java.util.concurrent.CopyOnWriteArrayList<>();
-      List<CompletableFuture<Void>> clearing = new ArrayList<>();
-      Stream s = run("memory alarm for 3 s", rabbit, queue, 20_000, false, new double[] {0.5}, () -> {
-        broker.raiseMemoryAlarm();
-        // Publishing goes on (and blocks); the alarm clears 3 s after the broker blocked the connection.
-        clearing.add(CompletableFuture.runAsync(() -> {
+      List<CompletableFuture<Confirmation>> probes = new ArrayList<>();
+      try (Publisher<Order> probe = rabbit.publisherBuilder(Order.class).routingKey(queue).build()) {
+        Stream s = run("memory alarm for 3 s", rabbit, queue, 20_000, false, new double[] {0.05}, () -> {
+          broker.raiseMemoryAlarm();
           try {
+            // A publish after the alarm makes the broker block the (shared) publishing connection, however
+            // far the stream has got by now.
+            probes.add(probe.publish(new Order("probe", -1)));
             Await.until(Duration.ofSeconds(20), "publishing connection blocked", rabbit::isBlocked);
             sawBlocked.add(rabbit.health().connections().stream().anyMatch(c -> c.state() == Health.State.BLOCKED));
             sleep(3_000);
           } finally {
             broker.clearMemoryAlarm();
           }
-        }));
-      });
-      clearing.forEach(CompletableFuture::join);
+        });
+        probes.get(0).get(30, TimeUnit.SECONDS);
+        assertEquals(20_000, s.confirmed.get(), "every publish confirmed after the alarm cleared: " + s.failures);
+      }
       assertEquals(List.of(true), sawBlocked, "health showed the blocked connection");
-      assertEquals(20_000, s.confirmed.get(), "every publish confirmed after the alarm cleared: " + s.failures);
       rabbit.deleteQueue(queue);
     }
   }
