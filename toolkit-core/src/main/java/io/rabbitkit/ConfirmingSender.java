@@ -248,23 +248,27 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
       }
       LOG.debug("{}: broker nacked message {}; re-sending it in {} ms", name, p.message.messageId(), delayMs);
       nackResent.incrementAndGet();
-      timer.schedule(() -> {
-        sendLock.lock();
-        try {
-          if (!p.settled.get()) {
-            if (closed) {
-              fail(p, new ResourceClosedException(name + " was closed before message " + p.message.messageId()
-                  + " was confirmed; the outcome is unknown"));
-            } else {
-              sendLocked(p);
-            }
-          }
-        } finally {
-          sendLock.unlock();
-        }
-      }, delayMs, TimeUnit.MILLISECONDS);
+      // Off the timer thread: a publish can block (a blocked connection), and the timer serves everyone.
+      timer.schedule(() -> callbacks.execute(() -> resend(p)), delayMs, TimeUnit.MILLISECONDS);
     }
     return outOfTime;
+  }
+
+  private void resend(Pending p) {
+    sendLock.lock();
+    try {
+      if (p.settled.get()) {
+        return;
+      }
+      if (closed) {
+        fail(p, new ResourceClosedException(name + " was closed before message " + p.message.messageId()
+            + " was confirmed; the outcome is unknown"));
+      } else {
+        sendLocked(p);
+      }
+    } finally {
+      sendLock.unlock();
+    }
   }
 
   @Override

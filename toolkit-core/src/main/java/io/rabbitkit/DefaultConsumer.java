@@ -9,6 +9,7 @@ import io.rabbitkit.codec.MessageCodec;
 import io.rabbitkit.deadletter.FailureHeaders;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -337,6 +338,12 @@ final class DefaultConsumer<T> implements Consumer {
     private volatile String consumerTag;
     private volatile boolean cancelledByBroker;
     private final CountDownLatch cancelOk = new CountDownLatch(1);
+    // Ack batching; touched only on the serial executor.
+    /** Deliveries of the current channel, in delivery-tag order, not yet covered by an ack. */
+    private final ArrayDeque<Inbound> unsettled = new ArrayDeque<>();
+    /** Handled deliveries whose ack waits for the next multiple ack. */
+    private final List<Inbound> toAck = new ArrayList<>();
+    private boolean flushQueued;
 
     Worker(int index) {
       this.channel = new ManagedChannel(connection, "consumer of queue '" + settings.queue() + "' #" + index, this);
@@ -390,7 +397,7 @@ final class DefaultConsumer<T> implements Consumer {
           LOG.warn("the broker cancelled the consumer of queue '{}' (queue deleted?); subscribing again with back-off",
               settings.queue());
           context.executor.execute(() -> settings.listener().cancelledByBroker(settings.queue()));
-          resubscribeLater(ch, 0);
+          resubscribeSoon(ch);
         }
       });
       if (cancelledByBroker) {
@@ -401,7 +408,7 @@ final class DefaultConsumer<T> implements Consumer {
     }
 
     /** After a broker-side cancel: subscribe again on the same channel, so acks for deliveries in progress stay valid. */
-    private void resubscribeLater(Channel ch, int attempt) {
+    private void resubscribeSoon(Channel ch) {
       context.timer.schedule(() -> context.executor.execute(() -> {
         if (channel.current() != ch || !ch.isOpen()) {
           return; // a new incarnation subscribes in opened()
@@ -412,7 +419,7 @@ final class DefaultConsumer<T> implements Consumer {
           // The queue is missing: the broker closed the channel; the replacement retries with back-off.
           LOG.debug("queue '{}': subscribing again failed: {}", settings.queue(), Errors.rootMessage(e));
         }
-      }), ManagedChannel.backoff(attempt).toMillis(), TimeUnit.MILLISECONDS);
+      }), ManagedChannel.backoff(0).toMillis(), TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -447,9 +454,9 @@ final class DefaultConsumer<T> implements Consumer {
     /**
      * Acknowledges; {@code finalOutcome} says the message is done (processed or dead-lettered), not
      * just moved on. Acks in delivery order are batched into one {@code multiple} ack, sent when a
-     * quarter of the prefetch is waiting or a millisecond after the first;
-     * an ack that overtakes an earlier, unsettled delivery is sent on its own at once, so a slow
-     * message never holds back the others' acks.
+     * quarter of the prefetch is waiting or a millisecond after the first; an ack that overtakes an
+     * earlier, unsettled delivery is sent on its own at once, so a slow message never holds back the
+     * others' acks.
      */
     void ack(Inbound in, boolean finalOutcome) {
       Runnable r = () -> {
@@ -478,12 +485,6 @@ final class DefaultConsumer<T> implements Consumer {
         serial.execute(r);
       }
     }
-
-    /** Deliveries of the current channel, in delivery-tag order, not yet covered by an ack; serial executor only. */
-    private final java.util.ArrayDeque<Inbound> unsettled = new java.util.ArrayDeque<>();
-    /** Handled deliveries whose ack waits for the next multiple ack; serial executor only. */
-    private final List<Inbound> toAck = new ArrayList<>();
-    private boolean flushQueued;
 
     /** Registers a new delivery, in delivery order; forgets those of an earlier channel, which can no longer be acked. */
     private void track(Inbound in) {

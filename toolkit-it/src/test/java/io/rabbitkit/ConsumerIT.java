@@ -232,10 +232,15 @@ class ConsumerIT {
       assertFalse(c.isRunning());
       Thread.sleep(1500); // a few failed attempts while the queue is gone
       assertFalse(c.isRunning());
+      Health health = rabbit.health();
+      assertFalse(health.healthy(), health.toString());
+      assertEquals(List.of(queue), health.consumers().stream().filter(s -> !s.running())
+          .map(Health.ConsumerStatus::queue).toList());
 
       rabbit.declare(Topology.of(Queue.classic(queue)));
       assertEquals("resumed", events.poll(20, TimeUnit.SECONDS));
       Await.until(Duration.ofSeconds(5), "running again", c::isRunning);
+      assertTrue(rabbit.health().healthy(), rabbit.health().toString());
       p.publish("after the queue came back").get(10, TimeUnit.SECONDS);
       assertEquals("after the queue came back", received.poll(10, TimeUnit.SECONDS));
     }
