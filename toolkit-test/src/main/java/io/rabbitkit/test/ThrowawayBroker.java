@@ -137,6 +137,15 @@ public final class ThrowawayBroker implements AutoCloseable {
     ctl("start_app");
   }
 
+  /**
+   * Returns whether nodes can be started from a local RabbitMQ installation, which {@link #kill},
+   * {@link #stopNode}, {@link #startNode} and {@link ThrowawayCluster} need (containers cannot
+   * do those). Use it in an assumption to skip such tests where only Docker is available.
+   */
+  public static boolean localNodesAvailable() {
+    return Files.isExecutable(LOCAL_BIN.resolve("rabbitmq-server"));
+  }
+
   /** Returns the AMQP port. */
   public int port() {
     return local != null ? local.port : container.getAmqpPort();
