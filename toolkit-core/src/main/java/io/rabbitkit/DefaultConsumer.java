@@ -469,9 +469,7 @@ final class DefaultConsumer<T> implements Consumer {
         }
         unsettled.pollFirst();
         toAck.add(in);
-        while (!unsettled.isEmpty() && unsettled.peekFirst().settledAlone) {
-          unsettled.pollFirst();
-        }
+        dropSettledHead();
         if (toAck.size() >= Math.max(1, settings.prefetch() / 4)) {
           flushAcks();
         } else if (!flushQueued) {
@@ -495,6 +493,13 @@ final class DefaultConsumer<T> implements Consumer {
         flushAcks();
       }
       unsettled.addLast(in);
+    }
+
+    /** Forgets deliveries at the head that were settled on their own: a later multiple ack may cover them. */
+    private void dropSettledHead() {
+      while (!unsettled.isEmpty() && unsettled.peekFirst().settledAlone) {
+        unsettled.pollFirst();
+      }
     }
 
     private void flushAcks() {
@@ -566,11 +571,7 @@ final class DefaultConsumer<T> implements Consumer {
         LOG.warn("{}: settling failed", in.describe(), e);
       } finally {
         in.settledAlone = true;
-        if (unsettled.peekFirst() == in) {
-          while (!unsettled.isEmpty() && unsettled.peekFirst().settledAlone) {
-            unsettled.pollFirst();
-          }
-        }
+        dropSettledHead();
         settled();
       }
     }

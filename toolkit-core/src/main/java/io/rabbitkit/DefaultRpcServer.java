@@ -4,7 +4,6 @@ import com.rabbitmq.client.AMQP;
 import io.rabbitkit.codec.MessageCodec;
 import java.time.Duration;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
@@ -27,6 +26,7 @@ final class DefaultRpcServer<Q, R> implements RpcServer {
   private final MessageCodec<R> responseCodec;
   private final RpcHandler<Q, R> handler;
   private final ConfirmingSender replies;
+  private final MessageIds replyIds = new MessageIds();
   private volatile Consumer consumer;
   private volatile Runnable onClose = () -> {};
 
@@ -66,7 +66,7 @@ final class DefaultRpcServer<Q, R> implements RpcServer {
     }
     AMQP.BasicProperties props = new AMQP.BasicProperties.Builder()
         .correlationId(id)
-        .messageId(UUID.randomUUID().toString())
+        .messageId(replyIds.next())
         .contentType(contentType)
         .headers(headers)
         .deliveryMode(1)

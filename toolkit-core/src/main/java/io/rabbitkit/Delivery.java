@@ -39,8 +39,10 @@ public record Delivery<T>(T body, String queue, String exchange, String routingK
     requireNonNull(replyTo, "replyTo");
     requireNonNull(contentType, "contentType");
     requireNonNull(timestamp, "timestamp");
-    // Not Map.copyOf: AMQP header values may be void (null).
-    headers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(requireNonNull(headers, "headers")));
+    // Not Map.copyOf: AMQP header values may be void (null). Most messages have none: no copy then.
+    requireNonNull(headers, "headers");
+    headers = headers.isEmpty() ? Map.of()
+        : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(headers));
   }
 
   /** Returns one header's value, if present. */

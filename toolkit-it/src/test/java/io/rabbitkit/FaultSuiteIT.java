@@ -132,22 +132,22 @@ class FaultSuiteIT {
   }
 
   private static boolean confirmedAllHandled(Stream s) {
-    for (int i = 0; i < s.total; i++) {
-      CompletableFuture<Confirmation> f = s.futures.get(i);
-      if (!f.isCompletedExceptionally() && !s.handled.containsKey("m" + i)) {
-        return false;
-      }
-    }
-    return true;
+    return lost(s) == 0;
   }
 
-  private static void report(String label, RabbitToolkit rabbit, Stream s, long skippedDuplicates) {
+  /** Messages whose future did not fail but which the handler has not seen (yet). */
+  private static long lost(Stream s) {
     long lost = 0;
     for (int i = 0; i < s.total; i++) {
       if (!s.futures.get(i).isCompletedExceptionally() && !s.handled.containsKey("m" + i)) {
         lost++;
       }
     }
+    return lost;
+  }
+
+  private static void report(String label, RabbitToolkit rabbit, Stream s, long skippedDuplicates) {
+    long lost = lost(s);
     Duration longest = rabbit.health().connections().stream().map(Health.ConnectionStatus::longestRecovery)
         .max(Duration::compareTo).orElse(Duration.ZERO);
     System.out.printf("FIGURES %s: messages=%d confirmed=%d failed=%d resent=%d duplicates_before_dedup=%d "

@@ -3,6 +3,10 @@ package io.rabbitkit.bench;
 import java.lang.management.ManagementFactory;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Times a run and counts the bytes this JVM's threads allocated during it (the broker is another
@@ -39,6 +43,37 @@ final class Measurement {
 
   static Measurement start() {
     return new Measurement();
+  }
+
+  /** One call of an RPC loop; {@code id} is unique across all callers. */
+  @FunctionalInterface
+  interface Call {
+    void call(long id) throws Exception;
+  }
+
+  /** Times {@code calls} calls made by {@code callers} threads, each in a loop, sharing the calls evenly. */
+  static Timed concurrently(int calls, int callers, Call call) throws Exception {
+    AtomicLong ids = new AtomicLong();
+    ExecutorService threads = Executors.newFixedThreadPool(callers);
+    try {
+      Measurement m = start();
+      Future<?>[] running = new Future<?>[callers];
+      for (int c = 0; c < callers; c++) {
+        int share = calls / callers + (c < calls % callers ? 1 : 0);
+        running[c] = threads.submit(() -> {
+          for (int i = 0; i < share; i++) {
+            call.call(ids.incrementAndGet());
+          }
+          return null;
+        });
+      }
+      for (Future<?> f : running) {
+        f.get();
+      }
+      return m.stop(calls);
+    } finally {
+      threads.shutdownNow();
+    }
   }
 
   Timed stop(int count) {

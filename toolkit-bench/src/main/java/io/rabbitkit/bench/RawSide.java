@@ -17,13 +17,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The hand-written baseline, as an experienced amqp-client user would write it: separate publishing
@@ -192,39 +189,20 @@ final class RawSide implements Side {
           }
         }
       });
-      AtomicLong ids = new AtomicLong();
-      ExecutorService threads = Executors.newFixedThreadPool(callers);
-      try {
-        Measurement m = Measurement.start();
-        Future<?>[] running = new Future<?>[callers];
-        for (int c = 0; c < callers; c++) {
-          int share = calls / callers + (c < calls % callers ? 1 : 0);
-          running[c] = threads.submit(() -> {
-            for (int i = 0; i < share; i++) {
-              long id = ids.incrementAndGet();
-              String correlationId = Long.toString(id);
-              CompletableFuture<Sample> reply = new CompletableFuture<>();
-              pending.put(correlationId, reply);
-              AMQP.BasicProperties props = new AMQP.BasicProperties.Builder().contentType("application/json")
-                  .correlationId(correlationId).replyTo("amq.rabbitmq.reply-to").build();
-              byte[] body = writer.writeValueAsBytes(Sample.of(id));
-              synchronized (client) { // a channel must not be used by two threads at once
-                client.basicPublish("", queue, props, body);
-              }
-              latencies.since(reply.get(30, TimeUnit.SECONDS).sentAt());
-            }
-            return null;
-          });
+      Measurement.Timed timed = Measurement.concurrently(calls, callers, id -> {
+        String correlationId = Long.toString(id);
+        CompletableFuture<Sample> reply = new CompletableFuture<>();
+        pending.put(correlationId, reply);
+        AMQP.BasicProperties props = new AMQP.BasicProperties.Builder().contentType("application/json")
+            .correlationId(correlationId).replyTo("amq.rabbitmq.reply-to").build();
+        byte[] body = writer.writeValueAsBytes(Sample.of(id));
+        synchronized (client) { // a channel must not be used by two threads at once
+          client.basicPublish("", queue, props, body);
         }
-        for (Future<?> f : running) {
-          f.get();
-        }
-        Measurement.Timed timed = m.stop(calls);
-        server.basicCancel(serverTag);
-        return timed;
-      } finally {
-        threads.shutdownNow();
-      }
+        latencies.since(reply.get(30, TimeUnit.SECONDS).sentAt());
+      });
+      server.basicCancel(serverTag);
+      return timed;
     }
   }
 

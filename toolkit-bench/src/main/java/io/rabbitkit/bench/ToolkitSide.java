@@ -7,12 +7,9 @@ import io.rabbitkit.RpcClient;
 import io.rabbitkit.RpcServer;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /** The same workloads written with the toolkit, with its defaults except the window and prefetch. */
 final class ToolkitSide implements Side {
@@ -92,27 +89,8 @@ final class ToolkitSide implements Side {
             .prefetch(RawSide.PREFETCH).handler(request -> request).build();
         RpcClient<Sample, Sample> client = rabbit.rpcClientBuilder(Sample.class, Sample.class).routingKey(queue)
             .timeout(Duration.ofSeconds(30)).build()) {
-      AtomicLong ids = new AtomicLong();
-      ExecutorService threads = Executors.newFixedThreadPool(callers);
-      try {
-        Measurement m = Measurement.start();
-        Future<?>[] running = new Future<?>[callers];
-        for (int c = 0; c < callers; c++) {
-          int share = calls / callers + (c < calls % callers ? 1 : 0);
-          running[c] = threads.submit(() -> {
-            for (int i = 0; i < share; i++) {
-              latencies.since(client.call(Sample.of(ids.incrementAndGet())).get().sentAt());
-            }
-            return null;
-          });
-        }
-        for (Future<?> f : running) {
-          f.get();
-        }
-        return m.stop(calls);
-      } finally {
-        threads.shutdownNow();
-      }
+      return Measurement.concurrently(calls, callers,
+          id -> latencies.since(client.call(Sample.of(id)).get().sentAt()));
     }
   }
 

@@ -444,19 +444,18 @@ public final class ThrowawayBroker implements AutoCloseable {
 
     /** A port P with P + 20000 (the Erlang distribution port) free too. */
     private static int freePortPair() throws IOException {
-      for (int i = 0; i < 100; i++) {
-        int port = ThreadLocalRandom.current().nextInt(20_000, 45_000);
-        if (portFree(port) && portFree(port + 20000)) {
-          return port;
-        }
-      }
-      throw new IOException("no free port pair for a throw-away node");
+      return freePort(port -> portFree(port + 20000));
     }
 
+    /** A free port other than {@code other} and its distribution port. */
     private static int freePort(int other) throws IOException {
+      return freePort(port -> port != other && port != other + 20000);
+    }
+
+    private static int freePort(java.util.function.IntPredicate alsoRequired) throws IOException {
       for (int i = 0; i < 100; i++) {
         int port = ThreadLocalRandom.current().nextInt(20_000, 45_000);
-        if (port != other && port != other + 20000 && portFree(port)) {
+        if (alsoRequired.test(port) && portFree(port)) {
           return port;
         }
       }
