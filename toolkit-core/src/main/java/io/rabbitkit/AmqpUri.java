@@ -13,8 +13,10 @@ import java.util.Locale;
  * <p>Rules: {@code amqps} turns TLS on and defaults the port to 5671; several comma-separated hosts
  * form a cluster; an empty path or a bare {@code /} selects vhost {@code /} (as pika does, unlike
  * amqp-client, which selects the empty vhost); otherwise the path minus its leading slash,
- * percent-decoded, is the vhost ({@code %2F} is {@code /}). Error messages never repeat the
- * password.
+ * percent-decoded, is the vhost ({@code %2F} is {@code /}). Error messages never repeat anything
+ * from the user info (user name and password): it is shown as {@code ****}. A user info that holds
+ * an unencoded {@code /}, {@code ?} or {@code #} is refused with a hint to percent-encode it,
+ * rather than read as a host, port or path (which would print the password and connect as guest).
  */
 record AmqpUri(boolean tls, List<Address> addresses, String username, String password, String virtualHost,
     Duration heartbeat, Duration connectionTimeout) {
@@ -35,6 +37,15 @@ record AmqpUri(boolean tls, List<Address> addresses, String username, String pas
       throw new IllegalArgumentException("unsupported URI scheme '" + scheme + "' (expected amqp or amqps): " + masked);
     }
     String rest = uri.substring(schemeEnd + 3);
+    int lastAt = rest.lastIndexOf('@');
+    int firstDelimiter = indexOfAny(rest, "/?#");
+    if (lastAt >= 0 && firstDelimiter >= 0 && firstDelimiter < lastAt) {
+      throw new IllegalArgumentException("the user name or password in the AMQP URI holds an unencoded '/', '?', '#' "
+          + "or '@': percent-encode / ? # @ : in the password (%2F %3F %23 %40 %3A): " + masked);
+    }
+    if (rest.indexOf('#') >= 0) {
+      throw new IllegalArgumentException("an AMQP URI has no fragment: percent-encode '#' as %23: " + masked);
+    }
     int authorityEnd = indexOfAny(rest, "/?");
     String authority = authorityEnd < 0 ? rest : rest.substring(0, authorityEnd);
     String pathAndQuery = authorityEnd < 0 ? "" : rest.substring(authorityEnd);
@@ -87,7 +98,14 @@ record AmqpUri(boolean tls, List<Address> addresses, String username, String pas
         String value = eq < 0 ? "" : pair.substring(eq + 1);
         switch (key) {
           case "heartbeat" -> heartbeat = Duration.ofSeconds(parseLong(key, value, masked));
-          case "connection_timeout" -> connectionTimeout = Duration.ofMillis(parseLong(key, value, masked));
+          case "connection_timeout" -> {
+            long millis = parseLong(key, value, masked);
+            if (millis == 0) {
+              throw new IllegalArgumentException("AMQP URI parameter connection_timeout must be positive (milliseconds): "
+                  + masked);
+            }
+            connectionTimeout = Duration.ofMillis(millis);
+          }
           default -> throw new IllegalArgumentException("unknown AMQP URI parameter '" + key
               + "' (supported: heartbeat, connection_timeout): " + masked);
         }
@@ -96,7 +114,10 @@ record AmqpUri(boolean tls, List<Address> addresses, String username, String pas
     return new AmqpUri(tls, List.copyOf(addresses), username, password, virtualHost, heartbeat, connectionTimeout);
   }
 
-  /** Replaces the password in an AMQP URI with {@code ****}; safe to log. */
+  /**
+   * Replaces the user info of an AMQP URI (user name and password) with {@code ****}, and makes the
+   * rest safe for a log line; safe to print even for a URI that does not parse.
+   */
   static String mask(String uri) {
     if (uri == null) {
       return null;
@@ -105,14 +126,8 @@ record AmqpUri(boolean tls, List<Address> addresses, String username, String pas
     int start = schemeEnd < 0 ? 0 : schemeEnd + 3;
     // The last '@' ends the user info even when an unencoded password holds '/', '?' or '@'.
     int at = uri.lastIndexOf('@');
-    if (at < start) {
-      return uri;
-    }
-    int colon = uri.indexOf(':', start);
-    if (colon < 0 || colon > at) {
-      return uri;
-    }
-    return uri.substring(0, colon + 1) + "****" + uri.substring(at);
+    String shown = at < start ? uri : uri.substring(0, start) + "****" + uri.substring(at);
+    return Names.printable(shown, 300);
   }
 
   private static int indexOfAny(String s, String chars) {

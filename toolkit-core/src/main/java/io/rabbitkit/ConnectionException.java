@@ -25,6 +25,8 @@ public final class ConnectionException extends ToolkitException {
     VIRTUAL_HOST,
     /** The TLS handshake failed (untrusted certificate, hostname mismatch, plain port). */
     TLS,
+    /** Something answers on the port, but not an AMQP 0-9-1 broker (another service, an AMQP 1.0 port). */
+    NOT_AMQP,
     /** The connection is closed or was lost. */
     CLOSED,
     /** Any other I/O failure. */

@@ -3,6 +3,7 @@ package io.rabbitkit;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.AlreadyClosedException;
 import com.rabbitmq.client.AuthenticationFailureException;
+import com.rabbitmq.client.MalformedFrameException;
 import com.rabbitmq.client.Method;
 import com.rabbitmq.client.PossibleAuthenticationFailureException;
 import com.rabbitmq.client.ShutdownSignalException;
@@ -23,6 +24,7 @@ import javax.net.ssl.SSLException;
 final class Errors {
 
   private static final Pattern INEQUIVALENT_ARG = Pattern.compile("inequivalent arg '([^']+)'");
+  private static final Pattern INVALID_ARG = Pattern.compile("invalid arg '([^']+)'");
   private static final Pattern EXCHANGE_IN_TEXT = Pattern.compile("exchange '([^']*)' in vhost");
 
   private Errors() {}
@@ -37,7 +39,8 @@ final class Errors {
       case AUTHENTICATION_FAILED -> "authentication failed: the broker refused the user name or password";
       case VIRTUAL_HOST -> "virtual host refused: " + replyText(e);
       case TLS -> "TLS handshake failed: " + tlsDetail(e);
-      default -> rootMessage(e);
+      case NOT_AMQP -> notAmqpDetail(e);
+      default -> Names.printable(rootMessage(e), 300);
     };
     return new ConnectionException(reason, "cannot connect to " + endpoint + ": " + detail, e);
   }
@@ -65,8 +68,32 @@ final class Errors {
     return root;
   }
 
-  private static Reason connectReason(Throwable e) {
+  /** Says what a server that is not an AMQP 0-9-1 broker did. */
+  private static String notAmqpDetail(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
+      String m = String.valueOf(t.getMessage());
+      if (t instanceof MalformedFrameException && m.contains("protocol version mismatch")) {
+        return "the server speaks another AMQP version (" + Names.printable(m, 200) + "): an AMQP 1.0 broker or port?"
+            + " The toolkit needs AMQP 0-9-1 (RabbitMQ's port 5672, or 5671 with TLS)";
+      }
+      if (t instanceof MalformedFrameException) {
+        return "the server's answer is not AMQP 0-9-1 (" + Names.printable(m, 200) + "): another service listens on"
+            + " this port (HTTP, a database...)?";
+      }
+    }
+    return "the server closed the connection during the AMQP 0-9-1 handshake without a word: another service on this"
+        + " port (a database, a TLS-only port: use amqps://), or a broker refusing connections?";
+  }
+
+  private static Reason connectReason(Throwable e) {
+    boolean eofBeforeAnAnswer = false;
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof MalformedFrameException) {
+        return Reason.NOT_AMQP;
+      }
+      if (t instanceof java.io.EOFException) {
+        eofBeforeAnAnswer = true;
+      }
       if (t instanceof AuthenticationFailureException || t instanceof PossibleAuthenticationFailureException) {
         return Reason.AUTHENTICATION_FAILED;
       }
@@ -92,31 +119,40 @@ final class Errors {
         }
       }
     }
-    return Reason.IO;
+    return eofBeforeAnAnswer ? Reason.NOT_AMQP : Reason.IO;
+  }
+
+  /** Converts a failed declaration of {@code entity} (for example {@code queue 'orders'}). */
+  static ToolkitException topology(String entity, Throwable e) {
+    return topology("declaring", entity, e);
   }
 
   /**
-   * Converts a failed topology operation on {@code entity} (for example {@code queue 'orders'}).
+   * Converts a failed topology operation ({@code action}: declaring, deleting, purging, binding...)
+   * on {@code entity} (for example {@code queue 'orders'}).
    */
-  static ToolkitException topology(String entity, Throwable e) {
+  static ToolkitException topology(String action, String entity, Throwable e) {
     ShutdownSignalException sse = shutdownSignal(e);
     if (sse == null || sse.isHardError()) {
-      return io("declaring " + entity, e);
+      return io(action + " " + entity, e);
     }
     int code = replyCode(sse);
     String text = replyText(sse);
     Matcher m = INEQUIVALENT_ARG.matcher(text);
-    String argument = m.find() ? m.group(1) : null;
+    Matcher invalid = INVALID_ARG.matcher(text);
+    String argument = m.find() ? m.group(1) : invalid.find() ? invalid.group(1) : null;
+    boolean conflict = text.contains("inequivalent");
     String what = switch (code) {
       case AMQP.PRECONDITION_FAILED -> argument == null
-          ? entity + " conflicts with what the broker has"
-          : entity + " exists with a different '" + argument + "'";
+          ? (conflict ? entity + " conflicts with what the broker has" : "the broker refused " + action + " " + entity)
+          : conflict ? entity + " exists with a different '" + argument + "'"
+          : entity + " has an invalid '" + argument + "'";
       case AMQP.NOT_FOUND -> entity + " refers to something that does not exist";
       case AMQP.ACCESS_REFUSED -> "access to " + entity + " refused";
       case AMQP.RESOURCE_LOCKED -> entity + " is exclusive to another connection";
       default -> "the broker refused " + entity;
     };
-    return new TopologyException(entity, argument, code, what + " (" + text + ")", e);
+    return new TopologyException(entity, argument, code, what + " (" + Names.printable(text, 300) + ")", e);
   }
 
   /** Converts an I/O failure during {@code action} (for example {@code purging queue 'q'}). */
@@ -187,7 +223,7 @@ final class Errors {
   static String describe(ShutdownSignalException sse) {
     int code = replyCode(sse);
     return (sse.isHardError() ? "connection" : "channel") + " closed"
-        + (code == 0 ? "" : ": " + code + " " + replyText(sse))
+        + (code == 0 ? "" : ": " + code + " " + Names.printable(replyText(sse), 300))
         + (sse.isInitiatedByApplication() ? " by the application" : "");
   }
 
@@ -208,6 +244,6 @@ final class Errors {
 
   /** Describes a throwable for a log line without a stack trace. */
   static String brief(Throwable e) {
-    return e.getClass().getSimpleName() + ": " + e.getMessage();
+    return e.getClass().getSimpleName() + ": " + Names.printable(String.valueOf(e.getMessage()), 300);
   }
 }

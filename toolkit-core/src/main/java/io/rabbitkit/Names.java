@@ -17,19 +17,13 @@ final class Names {
     return s == null ? "<none>" : s;
   }
 
-  /**
-   * A string from a message (id, content type...) made safe for one log line: control characters
-   * become '?', and more than 100 characters are cut.
-   */
+  /** A string from a message or a peer (id, content type, reply text) made safe for one log line: see {@link SafeText}. */
   static String printable(String s) {
-    if (s == null) {
-      return "<none>";
-    }
-    StringBuilder sb = new StringBuilder(Math.min(s.length(), 101));
-    for (int i = 0; i < s.length() && i < 100; i++) {
-      char c = s.charAt(i);
-      sb.append(Character.isISOControl(c) ? '?' : c);
-    }
-    return s.length() > 100 ? sb.append('…').toString() : sb.toString();
+    return SafeText.of(s);
+  }
+
+  /** {@link #printable(String)} keeping up to {@code max} characters. */
+  static String printable(String s, int max) {
+    return SafeText.of(s, max);
   }
 }

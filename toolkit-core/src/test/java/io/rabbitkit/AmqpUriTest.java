@@ -67,11 +67,37 @@ class AmqpUriTest {
   }
 
   @Test
-  void maskHidesThePasswordEvenWithOddCharacters() {
-    assertEquals("amqp://u:****@h:5672/v", AmqpUri.mask("amqp://u:secret@h:5672/v"));
-    assertEquals("amqp://u:****@h", AmqpUri.mask("amqp://u:se/cr@et@h"));
+  void maskHidesTheWholeUserInfoEvenWithOddCharacters() {
+    assertEquals("amqp://****@h:5672/v", AmqpUri.mask("amqp://u:secret@h:5672/v"));
+    assertEquals("amqp://****@h", AmqpUri.mask("amqp://u:se/cr@et@h"));
     assertEquals("amqp://h:5672/v", AmqpUri.mask("amqp://h:5672/v"));
-    assertEquals("amqp://u@h", AmqpUri.mask("amqp://u@h"));
+    assertEquals("amqp://****@h", AmqpUri.mask("amqp://u@h"));
     assertFalse(AmqpUri.parse("amqp://u:secret@h").toString().contains("secret"));
+  }
+
+  @Test
+  void unencodedSlashQuestionMarkOrHashInThePasswordIsRefusedWithAHintAndWithoutPrintingIt() {
+    for (String bad : List.of("amqp://app:Tr0ub4dor/x9@host/", "amqp://app:7781/Summer2024@host/",
+        "amqp://app:pa?ss9@host", "amqp://app:pa#ss9@host/vh")) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AmqpUri.parse(bad), bad);
+      assertTrue(e.getMessage().contains("percent-encode / ? # @ : in the password"), e.getMessage());
+      for (String secret : List.of("app", "Tr0ub4dor", "x9", "7781", "Summer2024", "ss9")) {
+        assertFalse(e.getMessage().contains(secret), secret + " printed: " + e.getMessage());
+      }
+    }
+    // Encoded, the same passwords are fine, and the user named in the URI is used, never guest.
+    AmqpUri ok = AmqpUri.parse("amqp://app:7781%2FSummer2024@host/");
+    assertEquals("app", ok.username());
+    assertEquals("7781/Summer2024", ok.password());
+    assertEquals(List.of(new Address("host", 5672)), ok.addresses());
+    assertEquals("/", ok.virtualHost());
+  }
+
+  @Test
+  void aZeroConnectionTimeoutIsRefusedAsTheBuilderRefusesIt() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> AmqpUri.parse("amqp://h?connection_timeout=0"));
+    assertTrue(e.getMessage().contains("connection_timeout must be positive"), e.getMessage());
+    assertEquals(Duration.ZERO, AmqpUri.parse("amqp://h?heartbeat=0").heartbeat(), "heartbeat 0 turns heartbeats off");
   }
 }

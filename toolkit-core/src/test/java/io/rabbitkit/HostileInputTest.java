@@ -53,7 +53,7 @@ class HostileInputTest {
 
   @Test
   void stringsFromMessagesAreMadeSafeForOneLogLine() {
-    assertEquals("a?b?c", Names.printable("a\nb\rc"));
+    assertEquals("a\\nb\\rc", Names.printable("a\nb\rc"));
     assertEquals(101, Names.printable("x".repeat(500)).length());
     assertEquals("<none>", Names.printable(null));
   }

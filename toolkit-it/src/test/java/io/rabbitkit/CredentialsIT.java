@@ -35,11 +35,14 @@ class CredentialsIT {
       String wrong = "amqp://alice:" + ENCODED + "x@" + hostPort;
       String unreachable = "amqp://alice:" + ENCODED + "@127.0.0.1:1/";
       String noPassword = "amqp://alice@127.0.0.1:1/";
+      // Unencoded '/' in the password: read naively, they become a host, a port and a vhost.
+      String slashInPassword = "amqp://alice:Tr0ub4dor/x9@" + hostPort;
+      String portLikePassword = "amqp://alice:7781/Summer2024@" + hostPort;
 
       Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
           "-Dorg.slf4j.simpleLogger.defaultLogLevel=debug", "-Dorg.slf4j.simpleLogger.log.io.rabbitkit=debug",
           "-cp", System.getProperty("java.class.path"), CredentialsScenario.class.getName(),
-          good, wrong, unreachable, noPassword).redirectErrorStream(true).start();
+          good, wrong, unreachable, noPassword, slashInPassword, portLikePassword).redirectErrorStream(true).start();
       ByteArrayOutputStream output = new ByteArrayOutputStream();
       Thread pump = new Thread(() -> copy(child.getInputStream(), output));
       pump.start();
@@ -55,11 +58,13 @@ class CredentialsIT {
 
       // The scenario really went through every path that could leak.
       for (String expected : List.of("DEBUG", "received: hello", "after recovery: connected true", "confirmed again",
-          "failure AUTHENTICATION_FAILED", "failure CONNECTION_REFUSED", "malformed: ", "bad parameter: ", "DONE")) {
+          "failure AUTHENTICATION_FAILED", "failure CONNECTION_REFUSED", "malformed: ", "bad parameter: ",
+          "percent-encode / ? # @ : in the password", "DONE")) {
         assertTrue(out.contains(expected), "missing '" + expected + "' in:\n" + out);
       }
       assertTrue(out.contains("alice"), "the user name is shown, only the password is hidden");
-      for (String leak : List.of(SECRET, ENCODED, "Pa55", "s3cret")) {
+      assertEquals(2, out.split("refused uri: ", -1).length - 1, "both unencoded URIs refused:\n" + out);
+      for (String leak : List.of(SECRET, ENCODED, "Pa55", "s3cret", "Tr0ub4dor", "x9@", "Summer2024", "7781")) {
         assertFalse(out.contains(leak), "'" + leak + "' leaked:\n" + out);
       }
     }

@@ -50,6 +50,9 @@ public final class CredentialsScenario {
       } catch (ConnectionException e) {
         System.out.println("failure " + e.reason() + ": " + e);
         e.printStackTrace(System.out);
+      } catch (IllegalArgumentException e) {
+        System.out.println("refused uri: " + e);
+        e.printStackTrace(System.out);
       }
     }
     try {

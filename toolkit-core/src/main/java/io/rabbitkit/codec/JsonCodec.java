@@ -76,7 +76,7 @@ final class JsonCodec<T> implements MessageCodec<T> {
   public T decode(byte[] body, String contentType) {
     String mediaType = ContentTypes.mediaType(contentType);
     if (mediaType != null && !ContentTypes.isJson(mediaType)) {
-      throw new MessageDecodingException("unsupported content type '" + contentType + "', expected application/json");
+      throw new MessageDecodingException("unsupported content type '" + io.rabbitkit.SafeText.of(contentType) + "', expected application/json");
     }
     try {
       T value = mapper.readValue(body, type);
@@ -85,7 +85,8 @@ final class JsonCodec<T> implements MessageCodec<T> {
       }
       return value;
     } catch (JsonProcessingException e) {
-      throw new MessageDecodingException("malformed JSON for " + type.toCanonical() + ": " + e.getOriginalMessage(), e);
+      throw new MessageDecodingException("malformed JSON for " + type.toCanonical() + ": "
+          + io.rabbitkit.SafeText.of(e.getOriginalMessage(), 300), e);
     } catch (IOException e) {
       throw new MessageDecodingException("cannot read JSON body: " + e.getMessage(), e);
     }
