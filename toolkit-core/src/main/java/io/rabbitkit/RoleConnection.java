@@ -126,14 +126,21 @@ final class RoleConnection implements AutoCloseable {
     R call(Channel channel) throws IOException;
   }
 
-  /** Runs one request/response call on the admin channel; broker refusals become {@link TopologyException}s. */
-  <R> R adminCall(String entity, ChannelCall<R> call) {
+  /**
+   * Runs one request/response call ({@code action} on {@code entity}, for example deleting queue
+   * 'q') on the admin channel; broker refusals become {@link TopologyException}s. A failure inside
+   * amqp-client before the broker answered (a value it cannot encode) aborts the channel, so the
+   * next call gets a fresh one instead of waiting for a reply that never comes; every call is
+   * bounded by the channel RPC timeout.
+   */
+  <R> R adminCall(String action, String entity, ChannelCall<R> call) {
     synchronized (admin) {
       Channel ch = admin.obtain();
       try {
         return call.call(ch);
       } catch (IOException | RuntimeException e) {
-        throw Errors.topology(entity, e);
+        abortUnlessBrokerClosed(ch, e);
+        throw Errors.topology(action, entity, e);
       }
     }
   }
@@ -152,7 +159,7 @@ final class RoleConnection implements AutoCloseable {
     try {
       return call.call(ch);
     } catch (IOException | RuntimeException e) {
-      throw Errors.topology(entity, e);
+      throw Errors.topology("looking up", entity, e);
     } finally {
       ManagedChannel.abortQuietly(ch);
     }
@@ -161,7 +168,20 @@ final class RoleConnection implements AutoCloseable {
   /** Declares on the admin channel; a refusal closes that channel, and the next call opens a new one. */
   void declare(Topology topology) {
     synchronized (admin) {
-      TopologyRegistry.declare(admin.obtain(), topology);
+      Channel ch = admin.obtain();
+      try {
+        TopologyRegistry.declare(ch, topology);
+      } catch (RuntimeException e) {
+        abortUnlessBrokerClosed(ch, e);
+        throw e;
+      }
+    }
+  }
+
+  /** A channel whose call failed on the client side may be left waiting for a reply: never reuse it. */
+  private static void abortUnlessBrokerClosed(Channel ch, Throwable e) {
+    if (ch.isOpen() && Errors.shutdownSignal(e) == null) {
+      ManagedChannel.abortQuietly(ch);
     }
   }
 

@@ -32,13 +32,13 @@ public final class RpcClientBuilder<Q, R> {
 
   /** Sets the exchange requests go to; default {@code ""}, the default exchange. */
   public RpcClientBuilder<Q, R> exchange(String exchange) {
-    this.exchange = requireNonNull(exchange, "exchange");
+    this.exchange = Headers.shortString("exchange", requireNonNull(exchange, "exchange"));
     return this;
   }
 
   /** Sets the routing key of requests: with the default exchange, the server's queue (required). */
   public RpcClientBuilder<Q, R> routingKey(String routingKey) {
-    this.routingKey = requireNonNull(routingKey, "routingKey");
+    this.routingKey = Headers.shortString("routingKey", requireNonNull(routingKey, "routingKey"));
     return this;
   }
 

@@ -31,7 +31,12 @@ public final class RpcServerBuilder<Q, R> {
 
   /** Sets the request queue (required; declare it first). */
   public RpcServerBuilder<Q, R> queue(String queue) {
-    this.queue = requireNonNull(queue, "queue");
+    requireNonNull(queue, "queue");
+    if (queue.isEmpty()) {
+      throw new IllegalArgumentException("queue must not be empty");
+    }
+    Headers.shortString("queue name", queue);
+    this.queue = queue;
     return this;
   }
 

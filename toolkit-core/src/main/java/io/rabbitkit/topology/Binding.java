@@ -36,6 +36,9 @@ public record Binding(String source, String destination, DestinationType destina
     if (destination.isEmpty()) {
       throw new IllegalArgumentException("binding destination must not be empty");
     }
+    ShortStrings.check("binding source", source);
+    ShortStrings.check("binding destination", destination);
+    ShortStrings.check("binding key", routingKey);
     arguments = Map.copyOf(requireNonNull(arguments, "arguments"));
   }
 

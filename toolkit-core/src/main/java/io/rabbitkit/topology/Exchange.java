@@ -44,6 +44,7 @@ public record Exchange(String name, Type type, boolean durable, boolean autoDele
     if (name.startsWith("amq.")) {
       throw new IllegalArgumentException("exchange names starting with 'amq.' are reserved by the broker: " + name);
     }
+    ShortStrings.check("exchange name", name);
     arguments = Map.copyOf(requireNonNull(arguments, "arguments"));
   }
 

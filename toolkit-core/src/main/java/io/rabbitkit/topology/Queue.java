@@ -74,6 +74,7 @@ public record Queue(String name, Type type, boolean durable, boolean exclusive, 
     if (name.startsWith("amq.")) {
       throw new IllegalArgumentException("queue names starting with 'amq.' are reserved by the broker: " + name);
     }
+    ShortStrings.check("queue name", name);
     if (type != Type.CLASSIC && (!durable || exclusive || autoDelete)) {
       throw new IllegalArgumentException(type.brokerName() + " queue '" + name
           + "' must be durable, not exclusive and not auto-delete");
@@ -198,6 +199,12 @@ public record Queue(String name, Type type, boolean durable, boolean exclusive, 
   /** Returns a copy where only one consumer at a time receives messages ({@code x-single-active-consumer}). */
   public Queue withSingleActiveConsumer() {
     return withArgument("x-single-active-consumer", true);
+  }
+
+  /** Returns the delivery limit ({@code x-delivery-limit}), if one is configured. */
+  public Optional<Integer> deliveryLimit() {
+    Object limit = arguments.get("x-delivery-limit");
+    return limit instanceof Number n ? Optional.of(n.intValue()) : Optional.empty();
   }
 
   /** Returns the dead-letter exchange, if one is configured. */
