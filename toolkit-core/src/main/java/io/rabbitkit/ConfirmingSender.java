@@ -35,12 +35,23 @@ import org.slf4j.LoggerFactory;
  * there is no channel are parked too. Every pending message keeps the deadline of its first
  * publish, so none waits forever.
  *
+ * <p>Returns are matched to their message by the message id only while that id is unique among
+ * the unconfirmed messages; a message whose id is already in flight carries {@link
+ * #RETURN_KEY_HEADER} with a number only this sender hands out, and its return is matched by that.
+ *
+ * <p>When the broker closes the channel because of one message (a property or header it refuses),
+ * the unconfirmed messages are re-sent one at a time on the next channels (<em>isolation</em>):
+ * the one that closes a channel again fails alone with {@link MessageRefusedException}; the others
+ * are confirmed once each. Messages published meanwhile wait behind them.
+ *
  * <p>Confirm and return listeners run on the connection's reader thread: they only move entries
  * between maps; futures are completed on the callback executor.
  */
 final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(ConfirmingSender.class);
+  /** Header added to a message whose id another unconfirmed message of this sender already has. */
+  static final String RETURN_KEY_HEADER = "toolkit-publish-id";
 
   /** A message ready for the wire. */
   record Outbound(String exchange, String routingKey, boolean mandatory, AMQP.BasicProperties props, byte[] body) {
@@ -63,16 +74,21 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
   static final class Pending {
     final Outbound message;
     final long order;
+    /** Whether the message carries {@link #RETURN_KEY_HEADER} (= {@link #order}) for matching its return. */
+    final boolean keyed;
     final long deadline;
     final CompletableFuture<Confirmation> future = new CompletableFuture<>();
     final AtomicBoolean settled = new AtomicBoolean();
     volatile int returnCode;
     volatile String returnText;
+    /** When it was last written to a channel (System.nanoTime()), 0 if never. */
+    volatile long sentAt;
     int nacks; // only touched by confirm listeners, which run one at a time on the reader thread
 
-    Pending(Outbound message, long order, long deadline) {
+    Pending(Outbound message, long order, boolean keyed, long deadline) {
       this.message = message;
       this.order = order;
+      this.keyed = keyed;
       this.deadline = deadline;
     }
   }
@@ -116,14 +132,19 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
     public void handleReturn(int replyCode, String replyText, String exchange, String routingKey,
         AMQP.BasicProperties properties, byte[] body) {
       // A return always precedes the ack of the same message on the same channel.
+      Map<String, Object> headers = properties.getHeaders();
+      Object key = headers == null ? null : headers.get(RETURN_KEY_HEADER);
       String id = properties.getMessageId();
       for (Pending p : unconfirmed.values()) {
-        if (p.returnCode == 0 && id != null && id.equals(p.message.messageId())) {
+        boolean match = key != null ? p.keyed && key.toString().equals(Long.toString(p.order))
+            : !p.keyed && id != null && id.equals(p.message.messageId());
+        if (match && p.returnCode == 0) {
           p.returnText = replyText;
           p.returnCode = replyCode;
           return;
         }
       }
+      LOG.warn("{}: a return ({} {}) matched no unconfirmed message", name, replyCode, Names.printable(replyText));
     }
   }
 
@@ -133,7 +154,13 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
   private final ManagedChannel channel;
   private final Semaphore window;
   private final ReentrantLock sendLock = new ReentrantLock();
-  private final List<Pending> parked = new ArrayList<>(); // guarded by sendLock
+  private final List<Pending> parked = new ArrayList<>(); // guarded by sendLock, in publish order
+  /** Ids of unconfirmed messages that carry no return key: at most one such message per id. */
+  private final Map<String, Boolean> unkeyedIds = new java.util.concurrent.ConcurrentHashMap<>();
+  /** While isolating, messages up to this order are sent one at a time; guarded by sendLock. */
+  private long isolateUpTo = -1;
+  private final AtomicLong refused = new AtomicLong();
+  private final AtomicLong incarnations = new AtomicLong();
   private final AtomicLong order = new AtomicLong();
   private final AtomicLong resent = new AtomicLong();
   private final AtomicLong nackResent = new AtomicLong();
@@ -179,7 +206,10 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
       Thread.currentThread().interrupt();
       return CompletableFuture.failedFuture(failure(message, "interrupted while waiting for the in-flight window", e));
     }
-    Pending p = new Pending(message, order.incrementAndGet(), start + options.confirmTimeout().toNanos());
+    long seq = order.incrementAndGet();
+    String id = message.messageId();
+    boolean keyed = id == null || unkeyedIds.putIfAbsent(id, Boolean.TRUE) != null;
+    Pending p = new Pending(withReturnKey(message, keyed, seq), seq, keyed, start + options.confirmTimeout().toNanos());
     try {
       if (!sendLock.tryLock(Math.max(0, waitNanos - (System.nanoTime() - start)), TimeUnit.NANOSECONDS)) {
         fail(p, failure(message, "the channel stayed busy for " + options.windowTimeout().toMillis()
@@ -207,16 +237,44 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
     return p.future;
   }
 
+  /**
+   * The message with {@link #RETURN_KEY_HEADER} set to {@code key} when {@code keyed}, and without
+   * one a re-published message may carry from elsewhere otherwise (it would match the wrong return).
+   */
+  private static Outbound withReturnKey(Outbound m, boolean keyed, long key) {
+    Map<String, Object> headers = m.props().getHeaders();
+    boolean carries = headers != null && headers.containsKey(RETURN_KEY_HEADER);
+    if (!keyed && !carries) {
+      return m;
+    }
+    Map<String, Object> copy = headers == null ? new java.util.HashMap<>() : new java.util.HashMap<>(headers);
+    if (keyed) {
+      copy.put(RETURN_KEY_HEADER, key);
+    } else {
+      copy.remove(RETURN_KEY_HEADER);
+    }
+    return new Outbound(m.exchange(), m.routingKey(), m.mandatory(), m.props().builder().headers(copy).build(), m.body());
+  }
+
   private void sendLocked(Pending p) {
     Incarnation inc = current;
     if (inc == null || !inc.channel.isOpen()) {
       parked.add(p);
-      return;
+    } else if (isolating()) {
+      parked.add(p);
+      parked.sort(BY_ORDER);
+      sendNextIsolatedLocked();
+    } else {
+      publishLocked(inc, p);
     }
+  }
+
+  private void publishLocked(Incarnation inc, Pending p) {
     Outbound m = p.message;
     long seq = inc.channel.getNextPublishSeqNo();
     inc.unconfirmed.put(seq, p);
     try {
+      p.sentAt = System.nanoTime();
       inc.channel.basicPublish(m.exchange(), m.routingKey(), m.mandatory(), m.props(), m.body());
     } catch (IOException | ShutdownSignalException e) {
       // The channel is going away; lost() re-sends everything parked on the next channel.
@@ -261,8 +319,7 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
         return;
       }
       if (closed) {
-        fail(p, new ResourceClosedException(name + " was closed before message " + p.message.messageId()
-            + " was confirmed; the outcome is unknown"));
+        fail(p, closedBefore(p));
       } else {
         sendLocked(p);
       }
@@ -275,16 +332,19 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
   public void opened(Channel ch) throws IOException {
     ch.confirmSelect();
     Incarnation inc = new Incarnation(ch);
+    incarnations.incrementAndGet();
     ch.addConfirmListener(inc);
     ch.addReturnListener(inc);
     sendLock.lock();
     try {
       current = inc;
-      if (!parked.isEmpty()) {
+      if (isolating()) {
+        sendNextIsolatedLocked();
+      } else if (!parked.isEmpty()) {
         List<Pending> resend = new ArrayList<>(parked);
         parked.clear();
         LOG.info("{}: re-sending {} unconfirmed message(s) on a new channel", name, resend.size());
-        resent.addAndGet(resend.size());
+        resent.addAndGet(resend.stream().filter(p -> p.sentAt != 0).count());
         for (Pending p : resend) {
           if (!p.settled.get()) {
             sendLocked(p);
@@ -293,6 +353,51 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
       }
     } finally {
       sendLock.unlock();
+    }
+  }
+
+  private static final Comparator<Pending> BY_ORDER = Comparator.comparingLong(p -> p.order);
+
+  private boolean isolating() {
+    return isolateUpTo >= 0;
+  }
+
+  /**
+   * While isolating: once nothing is in flight, sends the next suspect alone; when every suspect
+   * is settled, sends whatever was published meanwhile at the normal pace.
+   */
+  private void sendNextIsolatedLocked() {
+    Incarnation inc = current;
+    if (inc == null || !inc.channel.isOpen() || !inc.unconfirmed.isEmpty()) {
+      return;
+    }
+    parked.removeIf(p -> p.settled.get());
+    if (!parked.isEmpty() && parked.get(0).order <= isolateUpTo) {
+      Pending next = parked.remove(0);
+      resent.incrementAndGet();
+      publishLocked(inc, next);
+      return;
+    }
+    LOG.info("{}: isolation done; {} message(s) the broker refused failed alone", name, refused.get());
+    isolateUpTo = -1;
+    List<Pending> rest = new ArrayList<>(parked);
+    parked.clear();
+    rest.forEach(this::sendLocked);
+  }
+
+  /** After a settlement: while isolating, the next suspect may go (off the reader thread: a publish can block). */
+  private void afterSettled() {
+    if (isolateUpTo >= 0 && !closed) {
+      callbacks.execute(() -> {
+        sendLock.lock();
+        try {
+          if (isolating()) {
+            sendNextIsolatedLocked();
+          }
+        } finally {
+          sendLock.unlock();
+        }
+      });
     }
   }
 
@@ -305,24 +410,41 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
         return;
       }
       current = null;
-      List<Pending> orphans = new ArrayList<>(inc.unconfirmed.values());
+      List<Pending> inFlight = new ArrayList<>(inc.unconfirmed.values());
+      inFlight.removeIf(p -> p.settled.get());
       inc.unconfirmed.clear();
+      List<Pending> orphans = new ArrayList<>(inFlight);
       orphans.addAll(parked);
       parked.clear();
-      orphans.sort(Comparator.comparingLong(p -> p.order));
+      orphans.sort(BY_ORDER);
       String badExchange = Errors.exchangeNamedIn(cause);
+      // The broker closed just this channel, not over an exchange: one of the messages in flight is at fault.
+      boolean refusal = cause != null && !cause.isHardError() && !cause.isInitiatedByApplication() && badExchange == null
+          && !inFlight.isEmpty();
+      Pending culprit = refusal && isolating() && inFlight.size() == 1 ? inFlight.get(0) : null;
       for (Pending p : orphans) {
         if (p.settled.get()) {
           continue;
         }
         Outbound m = p.message;
-        if (badExchange != null && badExchange.equals(m.exchange())) {
+        if (p == culprit) {
+          refused.incrementAndGet();
+          LOG.warn("{}: the broker refused message {} ({})", name, Names.printable(m.messageId()), Errors.describe(cause));
+          fail(p, new MessageRefusedException(m.messageId(), m.exchange(), m.routingKey(), Errors.replyCode(cause),
+              Errors.replyText(cause), cause));
+        } else if (badExchange != null && badExchange.equals(m.exchange())) {
           fail(p, failure(m, "the broker refused the exchange: " + Errors.replyText(cause), cause));
         } else if (!options.resend()) {
-          fail(p, failure(m, "the channel was lost before the broker confirmed; the outcome is unknown", cause));
+          fail(p, failure(m, p.sentAt == 0 ? "the channel was lost before the message was sent"
+              : "the channel was lost before the broker confirmed; the outcome is unknown", cause));
         } else {
           parked.add(p);
         }
+      }
+      if (refusal && options.resend() && !isolating()) {
+        isolateUpTo = inFlight.get(inFlight.size() - 1).order;
+        LOG.warn("{}: the broker closed the channel over a message ({}); re-sending the {} unconfirmed message(s) "
+            + "one at a time to find it", name, Errors.describe(cause), inFlight.size());
       }
     } finally {
       sendLock.unlock();
@@ -360,7 +482,8 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
 
   private void timedOut(Pending p) {
     Outbound m = p.message;
-    fail(p, new ConfirmTimeoutException(m.messageId(), m.exchange(), m.routingKey(), options.confirmTimeout()));
+    fail(p, new ConfirmTimeoutException(m.messageId(), m.exchange(), m.routingKey(), options.confirmTimeout(),
+        p.sentAt != 0));
   }
 
   private void settle(List<Pending> confirmed, Function<Pending, Throwable> outcome) {
@@ -368,6 +491,9 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
     for (Pending p : confirmed) {
       if (p.settled.compareAndSet(false, true)) {
         mine.add(p);
+        if (!p.keyed) {
+          unkeyedIds.remove(p.message.messageId());
+        }
       }
     }
     if (!mine.isEmpty()) {
@@ -395,7 +521,34 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
       } else {
         callbacks.execute(complete);
       }
+      afterSettled();
     }
+  }
+
+  private ResourceClosedException closedBefore(Pending p) {
+    return new ResourceClosedException(name + " was closed before message " + Names.printable(p.message.messageId())
+        + (p.sentAt == 0 ? " was sent; the broker does not have it" : " was confirmed; the outcome is unknown"));
+  }
+
+  /** How long the oldest message sent and not yet confirmed has waited, zero if none. */
+  Duration oldestUnconfirmedAge() {
+    Incarnation inc = current;
+    if (inc == null) {
+      return Duration.ZERO;
+    }
+    Map.Entry<Long, Pending> first = inc.unconfirmed.firstEntry();
+    long sentAt = first == null ? 0 : first.getValue().sentAt;
+    return sentAt == 0 ? Duration.ZERO : Duration.ofNanos(Math.max(0, System.nanoTime() - sentAt));
+  }
+
+  /** How many times the channel was replaced after the first. */
+  long channelReplacements() {
+    return Math.max(0, incarnations.get() - 1);
+  }
+
+  /** Messages the broker refused (closing the channel over them) and that failed alone. */
+  long refused() {
+    return refused.get();
   }
 
   private void fail(Pending p, Throwable failure) {
@@ -403,7 +556,7 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
   }
 
   private static PublishException failure(Outbound m, String reason, Throwable cause) {
-    return new PublishException("cannot publish message " + m.messageId() + " to "
+    return new PublishException("cannot publish message " + Names.printable(m.messageId()) + " to "
         + Names.describeTarget(m.exchange(), m.routingKey()) + ": " + reason,
         m.messageId(), m.exchange(), m.routingKey(), cause);
   }
@@ -451,8 +604,7 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
         LOG.warn("{}: closed with {} unconfirmed message(s); their futures fail", name, rest.size());
       }
       for (Pending p : rest) {
-        fail(p, new ResourceClosedException(name + " was closed before message " + p.message.messageId()
-            + " was confirmed; the outcome is unknown"));
+        fail(p, closedBefore(p));
       }
     } finally {
       sendLock.unlock();

@@ -80,7 +80,8 @@ final class DefaultPublisher<T> implements Publisher<T> {
   }
 
   Health.PublisherStatus status() {
-    return new Health.PublisherStatus(sender.toString(), sender.inFlight(), sender.resent());
+    return new Health.PublisherStatus(sender.toString(), sender.inFlight(), sender.resent(), sender.refused(),
+        sender.channelReplacements(), sender.oldestUnconfirmedAge());
   }
 
   /** Runs {@code hook} once this resource has closed (the toolkit forgets it then). */

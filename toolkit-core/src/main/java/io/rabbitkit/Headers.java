@@ -1,6 +1,8 @@
 package io.rabbitkit;
 
+import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.LongString;
+import io.rabbitkit.deadletter.FailureHeaders;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Date;
@@ -23,7 +25,12 @@ final class Headers {
       if (e.getKey() == null) {
         throw new IllegalArgumentException("header names must not be null");
       }
-      shortString("header name '" + e.getKey() + "'", e.getKey());
+      shortString("header name '" + Names.printable(e.getKey()) + "'", e.getKey());
+      if (("CC".equals(e.getKey()) || "BCC".equals(e.getKey())) && !stringList(e.getValue())) {
+        // The broker closes the channel over any other type (406 unacceptable_type_in_header).
+        throw new IllegalArgumentException("header '" + e.getKey() + "' lists extra routing keys: its value must be "
+            + "a List of Strings, not " + (e.getValue() == null ? "null" : e.getValue().getClass().getName()));
+      }
       if (!writable(e.getValue())) {
         throw new IllegalArgumentException("header '" + e.getKey() + "' has a value of type "
             + e.getValue().getClass().getName() + ", which AMQP cannot carry (use String, numbers, Boolean, "
@@ -34,11 +41,16 @@ final class Headers {
   }
 
   /** AMQP short strings hold at most 255 bytes; amqp-client would fail in the middle of a publish. */
-  static void shortString(String what, String value) {
+  static String shortString(String what, String value) {
     // At most 3 UTF-8 bytes per char: only longer strings need encoding to be measured.
     if (value != null && value.length() > 85 && value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 255) {
-      throw new IllegalArgumentException(what + " is longer than 255 bytes");
+      throw new IllegalArgumentException(what + " is longer than 255 UTF-8 bytes (AMQP short string)");
     }
+    return value;
+  }
+
+  private static boolean stringList(Object v) {
+    return v instanceof List<?> list && list.stream().allMatch(x -> x instanceof String || x instanceof LongString);
   }
 
   private static boolean writable(Object v) {
@@ -93,6 +105,67 @@ final class Headers {
       });
     }
     return out;
+  }
+
+  /**
+   * Properties for re-publishing a consumed message (to a delay queue, a dead-letter queue, on
+   * replay) with {@code headers}: persistent, no per-message TTL (it would silently drop the copy),
+   * and without what the re-publisher cannot vouch for: {@code user_id} (the broker refuses one
+   * that is not the connection's user) and the {@code CC}/{@code BCC} routing headers (they would
+   * send another copy to the queues they name). The facts are kept in toolkit headers.
+   */
+  static AMQP.BasicProperties republished(AMQP.BasicProperties original, Map<String, Object> headers) {
+    if (original.getUserId() != null) {
+      headers.put(FailureHeaders.ORIGINAL_USER_ID, original.getUserId());
+    }
+    Object cc = headers.remove("CC");
+    if (cc != null) {
+      headers.put(FailureHeaders.ORIGINAL_CC, cc);
+    }
+    headers.remove("BCC");
+    return original.builder().headers(headers).userId(null).deliveryMode(2).expiration(null).build();
+  }
+
+  /**
+   * The bytes {@code table} takes as an AMQP field table (as amqp-client writes it: strings as long
+   * strings), to keep re-published headers inside the negotiated frame size.
+   */
+  static long encodedSize(Map<String, Object> table) {
+    long size = 4;
+    if (table != null) {
+      for (Map.Entry<String, Object> e : table.entrySet()) {
+        size += 1 + utf8Length(e.getKey()) + valueSize(e.getValue());
+      }
+    }
+    return size;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static long valueSize(Object v) {
+    if (v instanceof String s) {
+      return 5 + utf8Length(s);
+    }
+    if (v instanceof LongString s) {
+      return 5 + s.length();
+    }
+    if (v instanceof byte[] b) {
+      return 5 + b.length;
+    }
+    if (v instanceof Map<?, ?> m) {
+      return 1 + encodedSize((Map<String, Object>) m);
+    }
+    if (v instanceof List<?> list) {
+      long size = 5;
+      for (Object x : list) {
+        size += valueSize(x);
+      }
+      return size;
+    }
+    return 9 + 1; // numbers, booleans, dates, decimals, void: at most 9 bytes and the type tag
+  }
+
+  private static long utf8Length(String s) {
+    return s.length() <= 85 ? s.length() * 3L : s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
   }
 
   static String string(Map<String, Object> headers, String name) {

@@ -20,7 +20,9 @@ import org.slf4j.LoggerFactory;
  *       re-declared its topology.
  * </ul>
  * A lost channel is aborted, which also unregisters it from amqp-client's recovery, so amqp-client
- * never resurrects a channel (and its consumers) that the toolkit has replaced.
+ * never resurrects a channel (and its consumers) that the toolkit has replaced. When the broker
+ * keeps closing new channels within a second of opening them, the next one waits (50 ms, doubling
+ * to 5 s), so nothing the broker refuses can make the toolkit open channels at a hot rate.
  */
 final class ManagedChannel implements AutoCloseable {
 
@@ -56,6 +58,9 @@ final class ManagedChannel implements AutoCloseable {
   private volatile Channel current;
   private volatile boolean closed;
   private int failedOpens;
+  /** Broker-side closes in a row that came less than a second after the channel opened. */
+  private int quickCloses;
+  private long openedAt;
 
   ManagedChannel(RoleConnection connection, String name, Handler handler) {
     this.connection = connection;
@@ -145,6 +150,7 @@ final class ManagedChannel implements AutoCloseable {
     }
     current = ch;
     failedOpens = 0;
+    openedAt = System.nanoTime();
     LOG.debug("{}: channel {} open", name, ch.getChannelNumber());
   }
 
@@ -156,10 +162,15 @@ final class ManagedChannel implements AutoCloseable {
       openLocked();
     } catch (IOException | RuntimeException e) {
       long delay = backoff(++failedOpens).toMillis();
-      LOG.warn("{}: cannot open a channel ({}); retrying in {} ms", name, Errors.rootMessage(e), delay);
-      connection.context().timer.schedule(
-          () -> connection.context().executor.execute(this::connectionRecovered), delay, TimeUnit.MILLISECONDS);
+      LOG.warn("{}: cannot open a channel ({}); retrying in {} ms", name, Names.printable(Errors.rootMessage(e), 300),
+          delay);
+      reopenLater(delay);
     }
+  }
+
+  private void reopenLater(long delayMillis) {
+    connection.context().timer.schedule(
+        () -> connection.context().executor.execute(this::connectionRecovered), delayMillis, TimeUnit.MILLISECONDS);
   }
 
   /** Runs on the connection's reader thread: hand off at once; the lifecycle lock decides what it means. */
@@ -173,8 +184,19 @@ final class ManagedChannel implements AutoCloseable {
         if (ch != current) {
           return; // a set-up that failed, or an incarnation already replaced
         }
+        boolean quick = cause != null && !cause.isHardError() && !cause.isInitiatedByApplication()
+            && System.nanoTime() - openedAt < TimeUnit.SECONDS.toNanos(1);
+        quickCloses = quick ? quickCloses + 1 : 0;
         loseLocked(ch, cause);
-        if (!closed) {
+        if (closed) {
+          return;
+        }
+        if (quickCloses > 2) {
+          long delay = Math.min(5_000, 50L << Math.min(quickCloses - 3, 7));
+          LOG.warn("{}: the broker closed {} new channels in a row at once; waiting {} ms before the next", name,
+              quickCloses, delay);
+          reopenLater(delay);
+        } else {
           tryOpenLocked();
         }
       } finally {

@@ -53,13 +53,14 @@ public final class PublisherBuilder<T> {
 
   /** Sets the exchange to publish to; {@code ""} (the default) is the default exchange, which routes by queue name. */
   public PublisherBuilder<T> exchange(String exchange) {
-    this.exchange = requireNonNull(exchange, "exchange");
+    Headers.shortString("exchange", requireNonNull(exchange, "exchange"));
+    this.exchange = exchange;
     return this;
   }
 
   /** Sets a fixed routing key (for the default exchange: the queue name). */
   public PublisherBuilder<T> routingKey(String routingKey) {
-    requireNonNull(routingKey, "routingKey");
+    Headers.shortString("routingKey", requireNonNull(routingKey, "routingKey"));
     this.routingKey = ignored -> routingKey;
     return this;
   }

@@ -122,4 +122,10 @@ class SmallPartsTest {
     assertTrue(s.endsWith("...[truncated]"));
     assertEquals("short", DeadLetterPipeline.truncate("short", 50));
   }
+
+  @Test
+  void failuresAreWordedByWhatWasBeingDone() {
+    ToolkitException e = Errors.topology("deleting", "queue 'q'", new java.io.IOException("boom"));
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().startsWith("deleting queue 'q' failed"), e.getMessage());
+  }
 }
