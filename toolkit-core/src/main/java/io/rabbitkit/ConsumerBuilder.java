@@ -8,6 +8,7 @@ import io.rabbitkit.codec.MessageCodec;
 import io.rabbitkit.topology.Queue;
 import io.rabbitkit.topology.Topology;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * Configures and starts a {@link Consumer}. Obtain one from {@link RabbitToolkit#consumerBuilder}.
@@ -50,7 +51,9 @@ public final class ConsumerBuilder<T> {
   public static final Duration DEFAULT_REQUEUE_DELAY = Duration.ofSeconds(1);
   /** Default time {@link Consumer#close()} lets in-flight messages finish. */
   public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
-  /** Default largest body accepted; larger ones are treated as undecodable. */
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ConsumerBuilder.class);
+
+  /** Default largest body accepted; larger ones are dead-lettered as too large. */
   public static final int DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024;
 
   private final RabbitToolkit toolkit;
@@ -82,6 +85,7 @@ public final class ConsumerBuilder<T> {
     if (queue.isEmpty()) {
       throw new IllegalArgumentException("queue must not be empty");
     }
+    Headers.shortString("queue name", queue);
     this.queue = queue;
     return this;
   }
@@ -148,6 +152,7 @@ public final class ConsumerBuilder<T> {
     if (deadLetterQueue.isEmpty()) {
       throw new IllegalArgumentException("deadLetterQueue must not be empty");
     }
+    Headers.shortString("deadLetterQueue", deadLetterQueue);
     this.deadLetterQueue = deadLetterQueue;
     return this;
   }
@@ -244,20 +249,41 @@ public final class ConsumerBuilder<T> {
       throw new IllegalStateException("set exactly one of handler(...) and asyncHandler(...)");
     }
     boolean pipeline = redelivery != null || deadLetterQueue != null;
+    String dlqName = deadLetterQueue != null ? deadLetterQueue : queue + ".dlq";
+    Headers.shortString("dead-letter queue name '" + dlqName + "'", dlqName);
+    if (redelivery != null) {
+      redelivery.delays().forEach(d -> {
+        String delayQueue = Redelivery.delayQueueName(queue, d);
+        Headers.shortString("delay queue name '" + delayQueue + "'", delayQueue);
+      });
+    }
     if (pipeline && deadLetterExchangeOnQueue) {
       throw new IllegalStateException("deadLetterExchangeOnQueue() conflicts with the toolkit's dead-letter queue");
     }
     ConsumerCounters counters = new ConsumerCounters();
-    DefaultConsumer.Settings<T> settings = new DefaultConsumer.Settings<>(queue, codec, handler, asyncHandler, prefetch,
-        concurrency, retry == null ? null : Retry.of("consumer-" + queue, retry), requeueDelay, maxBodySize,
-        drainTimeout, listener, deduplicate, stopAfter);
+    // With a known count, take no more than will be handled (see DefaultConsumer.finishedOneMustWait).
+    int channels = stopAfter > 0 ? (int) Math.min(concurrency, stopAfter) : concurrency;
+    int perChannel = stopAfter > 0 ? (int) Math.min(prefetch, Math.max(1, stopAfter / channels)) : prefetch;
+    Optional<Queue> declared = toolkit.declaredQueue(queue);
+    boolean hasDlx = deadLetterExchangeOnQueue || declared.flatMap(Queue::deadLetterExchange).isPresent();
+    String dlq = deadLetterQueue != null ? deadLetterQueue : queue + ".dlq";
+    int deliveryLimit = hasDlx ? DefaultConsumer.NO_LIMIT : declared.map(q -> q.type() != Queue.Type.QUORUM
+        ? DefaultConsumer.NO_LIMIT
+        : q.deliveryLimit().orElse(DefaultConsumer.DEFAULT_QUORUM_DELIVERY_LIMIT)).orElse(DefaultConsumer.UNKNOWN_LIMIT);
+    if (!pipeline && !hasDlx && deliveryLimit != DefaultConsumer.NO_LIMIT && deliveryLimit != DefaultConsumer.UNKNOWN_LIMIT) {
+      LOG.warn("queue '{}' is a quorum queue with a delivery limit of {} and no dead-letter exchange: a message "
+          + "that keeps failing is moved to '{}' before the broker would drop it", queue, deliveryLimit, dlq);
+    }
+    DefaultConsumer.Settings<T> settings = new DefaultConsumer.Settings<>(queue, codec, handler, asyncHandler,
+        perChannel, channels, retry == null ? null : Retry.of("consumer-" + queue, retry), requeueDelay, maxBodySize,
+        drainTimeout, listener, deduplicate, stopAfter, deliveryLimit,
+        () -> toolkit.limitGuard(queue, dlq, counters, listener, perChannel * channels));
     FailurePolicy failures;
     if (pipeline) {
-      String dlq = deadLetterQueue != null ? deadLetterQueue : queue + ".dlq";
       Redelivery tiers = redelivery != null ? redelivery : Redelivery.none();
       toolkit.declare(auxiliaryQueues(dlq, tiers));
-      failures = toolkit.deadLetterPipeline(queue, tiers, dlq, counters, listener, prefetch * concurrency);
-    } else if (deadLetterExchangeOnQueue || toolkit.declaredQueue(queue).flatMap(Queue::deadLetterExchange).isPresent()) {
+      failures = toolkit.deadLetterPipeline(queue, tiers, dlq, counters, listener, perChannel * channels);
+    } else if (hasDlx) {
       failures = FailurePolicy.rejectToDeadLetterExchange();
     } else {
       failures = FailurePolicy.requeue();

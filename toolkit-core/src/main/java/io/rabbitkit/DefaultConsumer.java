@@ -40,9 +40,23 @@ final class DefaultConsumer<T> implements Consumer {
   /** How long an ack may wait to be joined by others into one multiple ack. */
   private static final long ACK_DELAY_MICROS = 1000;
 
+  /** {@link Settings#deliveryLimit}: the queue drops nothing (classic, stream, or it has a dead-letter exchange). */
+  static final int NO_LIMIT = Integer.MAX_VALUE;
+  /** {@link Settings#deliveryLimit}: not declared through this toolkit; a quorum queue is recognised by its deliveries. */
+  static final int UNKNOWN_LIMIT = -1;
+  /** The delivery limit RabbitMQ 4 gives every quorum queue that sets none. */
+  static final int DEFAULT_QUORUM_DELIVERY_LIMIT = 20;
+
+  /**
+   * @param deliveryLimit how many requeues the queue allows before the broker drops the message
+   *     ({@link #NO_LIMIT}, {@link #UNKNOWN_LIMIT} or a number)
+   * @param limitGuard moves a message aside instead of the requeue the broker would drop it after;
+   *     created on first use
+   */
   record Settings<T>(String queue, MessageCodec<T> codec, MessageHandler<T> handler, AsyncMessageHandler<T> asyncHandler,
       int prefetch, int concurrency, Retry retry, Duration requeueDelay, int maxBodySize, Duration drainTimeout,
-      ConsumerListener listener, ProcessedMessages processed, long stopAfter) {}
+      ConsumerListener listener, ProcessedMessages processed, long stopAfter, int deliveryLimit,
+      java.util.function.Supplier<FailurePolicy> limitGuard) {}
 
   private final Settings<T> settings;
   private final RoleConnection connection;
@@ -58,6 +72,7 @@ final class DefaultConsumer<T> implements Consumer {
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private volatile boolean limitReached;
   private FailurePolicy failures;
+  private FailurePolicy limitGuard; // created on first use, on a worker's lane; guarded by this
   private volatile boolean stopping;
   private volatile Runnable onClose = () -> {};
 
@@ -87,7 +102,7 @@ final class DefaultConsumer<T> implements Consumer {
       workers.forEach(w -> w.channel.close());
       pool.shutdownNow();
       failures.close();
-      throw Errors.topology("queue '" + settings.queue() + "'", e);
+      throw Errors.topology("consuming from", "queue '" + settings.queue() + "'", e);
     }
     LOG.info("consuming from queue '{}' (prefetch {}, concurrency {})", settings.queue(), settings.prefetch(),
         settings.concurrency());
@@ -124,21 +139,29 @@ final class DefaultConsumer<T> implements Consumer {
 
   private void process(Inbound in) {
     if (limitReached) {
-      // Delivered before the subscription was cancelled: give it back untouched.
-      in.worker().settle(in, ch -> ch.basicReject(in.tag(), true));
+      // Delivered before the subscription was cancelled: give it back untouched. basic.nack, not
+      // reject: RabbitMQ 4.3+ does not count a nack toward a quorum queue's delivery limit.
+      in.worker().settle(in, ch -> ch.basicNack(in.tag(), false, true));
       return;
     }
     counters.received.increment();
+    if (in.body().length > settings.maxBodySize()) {
+      MessageDecodingException tooLarge = new MessageDecodingException("body of " + in.body().length
+          + " bytes exceeds the consumer's limit of " + settings.maxBodySize() + " bytes");
+      LOG.warn("{} is too large: {}", in.describe(), tooLarge.getMessage());
+      failures.poison(in, tooLarge, FailureHeaders.REASON_TOO_LARGE);
+      return;
+    }
     Delivery<T> delivery;
     try {
       delivery = delivery(in, decode(in));
     } catch (MessageDecodingException e) {
-      LOG.warn("{} cannot be decoded: {}", in.describe(), e.getMessage());
+      LOG.warn("{} cannot be decoded: {}", in.describe(), Names.printable(e.getMessage(), 300));
       failures.poison(in, e, FailureHeaders.REASON_UNDECODABLE);
       return;
     } catch (RuntimeException e) {
       // Properties or headers the toolkit cannot represent: dead-letter it rather than let it stall the channel.
-      LOG.warn("{} has properties that cannot be read: {}", in.describe(), e.toString());
+      LOG.warn("{} has properties that cannot be read: {}", in.describe(), Names.printable(e.toString(), 300));
       failures.poison(in, new MessageDecodingException("unreadable properties: " + e, e), FailureHeaders.REASON_UNDECODABLE);
       return;
     }
@@ -172,10 +195,6 @@ final class DefaultConsumer<T> implements Consumer {
   }
 
   private T decode(Inbound in) {
-    if (in.body().length > settings.maxBodySize()) {
-      throw new MessageDecodingException("body of " + in.body().length + " bytes exceeds the consumer's limit of "
-          + settings.maxBodySize() + " bytes");
-    }
     String encoding = in.props().getContentEncoding();
     if (encoding != null && !IDENTITY_ENCODINGS.contains(encoding.trim().toLowerCase(java.util.Locale.ROOT))) {
       // Codecs read plain bytes: a compressed body would be decoded as garbage or, worse, as something else.
@@ -258,7 +277,7 @@ final class DefaultConsumer<T> implements Consumer {
       counters.processed.increment();
       in.worker().ack(in, true);
     } else if (failure instanceof RejectMessageException) {
-      LOG.warn("{} rejected by its handler: {}", in.describe(), failure.getMessage());
+      LOG.warn("{} rejected by its handler: {}", in.describe(), Names.printable(failure.getMessage(), 300));
       failures.poison(in, failure, FailureHeaders.REASON_REJECTED);
     } else {
       LOG.debug("{} failed", in.describe(), failure); // the failure policy logs what it does with it
@@ -273,14 +292,46 @@ final class DefaultConsumer<T> implements Consumer {
     return t;
   }
 
-  /** A message reached its final outcome; runs on a worker just before that message is settled. */
-  private void finishedOne() {
-    if (finished.incrementAndGet() == settings.stopAfter()) {
-      limitReached = true;
-      LOG.info("queue '{}': {} message(s) handled; cancelling the subscription", settings.queue(), settings.stopAfter());
-      workers.forEach(w -> w.cancel(System.nanoTime() + TimeUnit.SECONDS.toNanos(10)));
-      stopped.complete(null);
+  /**
+   * A message reached its final outcome; runs on a worker just before that message is settled.
+   * Returns whether its settlement must wait: with {@code stopAfter(n)}, settling frees a prefetch
+   * slot the broker fills with another message, so the last {@code prefetch x concurrency}
+   * settlements wait until the subscription is cancelled. The broker then never sends a message
+   * this consumer will not handle (returning one would count toward a quorum queue's delivery
+   * limit on RabbitMQ 3.x and 4.0-4.2).
+   */
+  private boolean finishedOneMustWait() {
+    long stopAfter = settings.stopAfter();
+    if (stopAfter == 0) {
+      return false;
     }
+    long n = finished.incrementAndGet();
+    if (n == stopAfter) {
+      limitReached = true;
+      LOG.info("queue '{}': {} message(s) handled; cancelling the subscription", settings.queue(), stopAfter);
+      workers.forEach(w -> w.cancel(System.nanoTime() + TimeUnit.SECONDS.toNanos(10)));
+      workers.forEach(w -> w.serial.execute(w::releaseWaiting));
+      stopped.complete(null);
+      return false;
+    }
+    return n < stopAfter && n > stopAfter - (long) settings.prefetch() * settings.concurrency();
+  }
+
+  /** Whether requeueing {@code in} once more would take it past the queue's delivery limit. */
+  private boolean lastRequeueBeforeTheLimit(Inbound in) {
+    int limit = settings.deliveryLimit();
+    Object count = in.headers().get("x-delivery-count");
+    if (limit == UNKNOWN_LIMIT && count != null) {
+      limit = DEFAULT_QUORUM_DELIVERY_LIMIT; // only quorum queues count deliveries; its limit may be RabbitMQ 4's default
+    }
+    return limit != UNKNOWN_LIMIT && limit != NO_LIMIT && Headers.integer(in.headers(), "x-delivery-count", 0) >= limit;
+  }
+
+  private synchronized FailurePolicy guard() {
+    if (limitGuard == null) {
+      limitGuard = settings.limitGuard().get();
+    }
+    return limitGuard;
   }
 
   private void settled() {
@@ -304,6 +355,7 @@ final class DefaultConsumer<T> implements Consumer {
     stopping = true;
     long deadline = System.nanoTime() + settings.drainTimeout().toNanos();
     workers.forEach(w -> w.cancel(deadline));
+    workers.forEach(w -> w.serial.execute(w::releaseWaiting));
     synchronized (drained) {
       while (inFlight.get() > 0) {
         long left = deadline - System.nanoTime();
@@ -325,6 +377,11 @@ final class DefaultConsumer<T> implements Consumer {
     }
     workers.forEach(w -> w.channel.close());
     failures.close();
+    synchronized (this) {
+      if (limitGuard != null) {
+        limitGuard.close();
+      }
+    }
     pool.shutdown();
     stopped.complete(null);
     onClose.run();
@@ -344,6 +401,8 @@ final class DefaultConsumer<T> implements Consumer {
     /** Handled deliveries whose ack waits for the next multiple ack. */
     private final List<Inbound> toAck = new ArrayList<>();
     private boolean flushQueued;
+    /** Settlements held back until the subscription is cancelled (see finishedOneMustWait). */
+    private final List<Runnable> waiting = new ArrayList<>();
 
     Worker(int index) {
       this.channel = new ManagedChannel(connection, "consumer of queue '" + settings.queue() + "' #" + index, this);
@@ -460,9 +519,29 @@ final class DefaultConsumer<T> implements Consumer {
      */
     void ack(Inbound in, boolean finalOutcome) {
       Runnable r = () -> {
-        if (finalOutcome) {
-          finishedOne(); // before the ack: stopAfter cancels while this message still holds its prefetch slot
+        // Counted before the ack: stopAfter cancels while this message still holds its prefetch slot.
+        if (finalOutcome && finishedOneMustWait()) {
+          waiting.add(() -> ackNow(in));
+        } else {
+          ackNow(in);
         }
+      };
+      if (serial.isCurrentThread()) {
+        r.run();
+      } else {
+        serial.execute(r);
+      }
+    }
+
+    /** Settles what waited for the end of the subscription; on the serial executor. */
+    void releaseWaiting() {
+      List<Runnable> now = new ArrayList<>(waiting);
+      waiting.clear();
+      now.forEach(Runnable::run);
+    }
+
+    private void ackNow(Inbound in) {
+      {
         if (unsettled.peekFirst() != in) {
           settleNow(in, ch -> ch.basicAck(in.tag(), false));
           return;
@@ -476,11 +555,6 @@ final class DefaultConsumer<T> implements Consumer {
           flushQueued = true;
           context.timer.schedule(() -> serial.execute(this::flushAcks), ACK_DELAY_MICROS, TimeUnit.MICROSECONDS);
         }
-      };
-      if (serial.isCurrentThread()) {
-        r.run();
-      } else {
-        serial.execute(r);
       }
     }
 
@@ -529,16 +603,40 @@ final class DefaultConsumer<T> implements Consumer {
     void reject(Inbound in, Throwable cause, String reason) {
       counters.deadLettered.increment();
       LOG.warn("{} rejected to the queue's dead-letter exchange ({}: {})", in.describe(), reason, Errors.brief(cause));
-      settle(in, ch -> {
-        finishedOne();
-        ch.basicReject(in.tag(), false);
-      });
+      Runnable r = () -> {
+        Runnable rejectIt = () -> settleNow(in, ch -> ch.basicReject(in.tag(), false));
+        if (finishedOneMustWait()) {
+          waiting.add(rejectIt);
+        } else {
+          rejectIt.run();
+        }
+      };
+      if (serial.isCurrentThread()) {
+        r.run();
+      } else {
+        serial.execute(r);
+      }
       context.executor.execute(() -> settings.listener().deadLettered(settings.queue(), Names.orNone(in.messageId()),
           reason, cause));
     }
 
-    /** Puts the message back after the requeue delay (it keeps its prefetch slot meanwhile). */
+    /**
+     * Puts the message back after the requeue delay (it keeps its prefetch slot meanwhile), unless
+     * the queue's delivery limit makes this requeue the one after which the broker drops it: then
+     * the message is moved to the dead-letter queue instead.
+     */
     void requeueLater(Inbound in, Throwable cause) {
+      if (!in.limitGuardTried && lastRequeueBeforeTheLimit(in)) {
+        in.limitGuardTried = true;
+        LOG.warn("{} failed {} time(s) on a queue with a delivery limit; moving it to the dead-letter queue rather "
+            + "than let the broker drop it", in.describe(), Headers.integer(in.headers(), "x-delivery-count", 0) + 1);
+        guard().poison(in, cause, FailureHeaders.REASON_DELIVERY_LIMIT);
+        return;
+      }
+      if (in.limitGuardTried) {
+        LOG.error("{}: moving it aside failed; requeueing it although the queue's delivery limit may make the broker "
+            + "drop it", in.describe());
+      }
       counters.requeued.increment();
       LOG.warn("{} failed ({}); requeueing it in {} ms", in.describe(), Errors.brief(cause),
           settings.requeueDelay().toMillis());

@@ -32,7 +32,7 @@ interface FailurePolicy {
       public void poison(Inbound in, Throwable cause, String reason) {
         log.error("{} cannot be processed ({}: {}) and the consumer has no dead-letter queue; it is requeued "
             + "with a delay. Configure deadLetterQueue(...) or a dead-letter exchange to move it aside.",
-            in.describe(), reason, cause.getMessage());
+            in.describe(), reason, Names.printable(String.valueOf(cause.getMessage()), 300));
         in.worker().requeueLater(in, cause);
       }
     };

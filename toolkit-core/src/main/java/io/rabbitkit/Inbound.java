@@ -19,6 +19,8 @@ final class Inbound {
   private final byte[] body;
   /** Settled on its own (not by a later multiple ack); only touched on the worker's serial executor. */
   boolean settledAlone;
+  /** The delivery-limit guard already tried to move it aside (a second failure requeues it after all). */
+  volatile boolean limitGuardTried;
 
   Inbound(DefaultConsumer<?>.Worker worker, Channel channel, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
     this.worker = worker;

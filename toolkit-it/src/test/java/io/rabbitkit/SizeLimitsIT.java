@@ -38,7 +38,7 @@ class SizeLimitsIT {
           l -> l.size() == 1);
       DeadLetter d = dead.get(0);
       assertEquals("too-big", d.messageId().orElseThrow());
-      assertEquals(FailureHeaders.REASON_UNDECODABLE, d.reason());
+      assertEquals(FailureHeaders.REASON_TOO_LARGE, d.reason());
       assertTrue(d.exceptionMessage().orElseThrow().contains("exceeds the consumer's limit of 1024 bytes"), d.toString());
       assertEquals(2048, d.body().length, "the body is kept whole");
       assertTrue(c.isRunning());

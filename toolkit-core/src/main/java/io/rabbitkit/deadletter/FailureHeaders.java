@@ -32,6 +32,12 @@ public final class FailureHeaders {
   public static final String FIRST_FAILED_AT = "toolkit-first-failed-at";
   /** When the last processing round failed. */
   public static final String FAILED_AT = "toolkit-failed-at";
+  /** The {@code user_id} the message was published with: a re-publisher cannot vouch for it, so it moves here. */
+  public static final String ORIGINAL_USER_ID = "toolkit-original-user-id";
+  /** The {@code CC} routing header the message carried: removed on re-publish so no queue gets a second copy. */
+  public static final String ORIGINAL_CC = "toolkit-original-cc";
+  /** Set when the message's own headers were too large to re-publish with the failure headers: how many were dropped. */
+  public static final String DROPPED_HEADERS = "toolkit-dropped-headers";
   /** How many times the message was replayed from a dead-letter queue. */
   public static final String REPLAY_COUNT = "toolkit-replay-count";
 
@@ -41,6 +47,14 @@ public final class FailureHeaders {
   public static final String REASON_REJECTED = "rejected";
   /** Reason: the body could not be decoded (malformed, unknown content type, too large). */
   public static final String REASON_UNDECODABLE = "undecodable";
+
+  /** Reason: the body is larger than the consumer accepts (its {@code maxBodySize}). */
+  public static final String REASON_TOO_LARGE = "too-large";
+  /**
+   * Reason: the message failed on a queue whose delivery limit one more requeue would have
+   * reached; the broker would have dropped it (or dead-lettered it without the toolkit's headers).
+   */
+  public static final String REASON_DELIVERY_LIMIT = "delivery-limit";
 
   /** Longest exception message kept, in characters. */
   public static final int MAX_MESSAGE_LENGTH = 1024;
