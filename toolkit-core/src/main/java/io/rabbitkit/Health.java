@@ -42,10 +42,29 @@ public record Health(List<ConnectionStatus> connections, List<PublisherStatus> p
   public record ConnectionStatus(String name, State state, long recoveries, Duration longestRecovery) {}
 
   /**
+   * How long a sent message may wait for its confirm before its publisher counts as stalled: a
+   * broker that stopped answering (a network black hole before the heartbeat notices, a quorum
+   * queue without a majority) shows here first.
+   */
+  public static final Duration STALL_THRESHOLD = Duration.ofSeconds(5);
+
+  /**
    * @param inFlight messages sent or waiting to be re-sent, not yet confirmed
    * @param resent messages re-sent after a channel or connection was lost
+   * @param refused messages the broker refused by closing the channel over them (each failed alone
+   *     with {@code MessageRefusedException})
+   * @param channelReplacements how many times the publisher's channel was lost and replaced
+   * @param oldestUnconfirmed how long the oldest message sent and not yet confirmed has waited
+   *     (zero if none); over {@link #STALL_THRESHOLD} the publisher is {@link #stalled()}
    */
-  public record PublisherStatus(String name, int inFlight, long resent) {}
+  public record PublisherStatus(String name, int inFlight, long resent, long refused, long channelReplacements,
+      Duration oldestUnconfirmed) {
+
+    /** Whether a sent message has waited longer than {@link #STALL_THRESHOLD} for its confirm. */
+    public boolean stalled() {
+      return oldestUnconfirmed.compareTo(STALL_THRESHOLD) > 0;
+    }
+  }
 
   /**
    * @param running every channel is subscribed (false while recovering or after a broker cancel)
@@ -53,9 +72,34 @@ public record Health(List<ConnectionStatus> connections, List<PublisherStatus> p
    */
   public record ConsumerStatus(String queue, boolean running, int inFlight, ConsumerStats stats) {}
 
-  /** True when every connection is open (not blocked, not recovering) and every consumer is subscribed. */
+  /**
+   * True when every connection is open (not blocked, not recovering), no publisher is {@linkplain
+   * PublisherStatus#stalled() stalled} and every consumer is subscribed; {@link #problems()} says
+   * what is not.
+   */
   public boolean healthy() {
-    return connections.stream().allMatch(c -> c.state() == State.OPEN)
-        && consumers.stream().allMatch(ConsumerStatus::running);
+    return problems().isEmpty();
+  }
+
+  /** What keeps this snapshot from being healthy, one sentence each; empty when it is healthy. */
+  public List<String> problems() {
+    List<String> problems = new java.util.ArrayList<>();
+    for (ConnectionStatus c : connections) {
+      if (c.state() != State.OPEN) {
+        problems.add("connection " + c.name() + " is " + c.state());
+      }
+    }
+    for (PublisherStatus p : publishers) {
+      if (p.stalled()) {
+        problems.add(p.name() + ": a message has waited " + p.oldestUnconfirmed().toSeconds()
+            + " s for its confirm (the broker or the network stopped answering?)");
+      }
+    }
+    for (ConsumerStatus c : consumers) {
+      if (!c.running()) {
+        problems.add("the consumer of queue '" + c.queue() + "' is not subscribed");
+      }
+    }
+    return List.copyOf(problems);
   }
 }

@@ -132,21 +132,21 @@ public final class RabbitToolkit implements AutoCloseable {
    */
   public void deleteQueue(String name) {
     requireNonNull(name, "name");
-    adminCall("queue '" + name + "'", ch -> ch.queueDelete(name));
+    adminCall("deleting", "queue '" + name + "'", ch -> ch.queueDelete(name));
     context.topology.forgetQueue(name);
   }
 
   /** Deletes an exchange and stops re-declaring it after recovery. Deleting one that does not exist succeeds. */
   public void deleteExchange(String name) {
     requireNonNull(name, "name");
-    adminCall("exchange '" + name + "'", ch -> ch.exchangeDelete(name));
+    adminCall("deleting", "exchange '" + name + "'", ch -> ch.exchangeDelete(name));
     context.topology.forgetExchange(name);
   }
 
   /** Removes a binding and stops re-declaring it after recovery. */
   public void unbind(Binding binding) {
     requireNonNull(binding, "binding");
-    adminCall(binding.toString(), ch -> {
+    adminCall("removing", binding.toString(), ch -> {
       if (binding.destinationType() == Binding.DestinationType.QUEUE) {
         return ch.queueUnbind(binding.destination(), binding.source(), binding.routingKey(), binding.arguments());
       }
@@ -163,7 +163,7 @@ public final class RabbitToolkit implements AutoCloseable {
    */
   public long purgeQueue(String name) {
     requireNonNull(name, "name");
-    AMQP.Queue.PurgeOk ok = adminCall("queue '" + name + "'", ch -> ch.queuePurge(name));
+    AMQP.Queue.PurgeOk ok = adminCall("purging", "queue '" + name + "'", ch -> ch.queuePurge(name));
     return ok.getMessageCount();
   }
 
@@ -187,9 +187,9 @@ public final class RabbitToolkit implements AutoCloseable {
     }
   }
 
-  <R> R adminCall(String entity, RoleConnection.ChannelCall<R> call) {
+  <R> R adminCall(String action, String entity, RoleConnection.ChannelCall<R> call) {
     ensureOpen();
-    return consuming.adminCall(entity, call);
+    return consuming.adminCall(action, entity, call);
   }
 
   Optional<Queue> declaredQueue(String name) {
@@ -276,6 +276,17 @@ public final class RabbitToolkit implements AutoCloseable {
         publishing.frameMax());
   }
 
+  /**
+   * The dead-letter move a consumer falls back on when requeueing would take a message past its
+   * queue's delivery limit: to {@code dlq}, declared if it does not exist.
+   */
+  FailurePolicy limitGuard(String queue, String dlq, ConsumerCounters counters, ConsumerListener listener, int window) {
+    if (declaredQueue(dlq).isEmpty()) {
+      declareMissing(Topology.of(Queue.classic(dlq)));
+    }
+    return deadLetterPipeline(queue, Redelivery.none(), dlq, counters, listener, window);
+  }
+
   <T> Consumer startConsumer(DefaultConsumer.Settings<T> settings, ConsumerCounters counters, FailurePolicy failures) {
     ensureOpen();
     DefaultConsumer<T> consumer = new DefaultConsumer<>(settings, consuming, counters);
@@ -356,12 +367,24 @@ public final class RabbitToolkit implements AutoCloseable {
    * Not thread-safe.
    *
    * <p>Defaults: {@code localhost:5672}, user {@code guest}/{@code guest}, vhost {@code /},
-   * connection name {@code rabbitkit}, 10 s connection timeout, 60 s heartbeat, recovery retried
-   * every 2 s.
+   * connection name {@code rabbitkit}, {@value #DEFAULT_CONNECTION_TIMEOUT_SECONDS} s connection
+   * timeout, {@value #DEFAULT_HEARTBEAT_SECONDS} s heartbeat, recovery retried every 2 s.
    */
   public static final class Builder {
-    /** Default of {@link #maxInboundMessageBodySize}: 64 MiB, amqp-client's own default. */
-    public static final int DEFAULT_MAX_INBOUND_MESSAGE_BODY_SIZE = 64 * 1024 * 1024;
+    /**
+     * Default of {@link #maxInboundMessageBodySize}: 512 MiB, the most any RabbitMQ accepts ({@code
+     * max_message_size} cannot be set higher), so no message can make amqp-client close a
+     * connection; consumers refuse large bodies themselves ({@link ConsumerBuilder#maxBodySize}).
+     */
+    public static final int DEFAULT_MAX_INBOUND_MESSAGE_BODY_SIZE = 512 * 1024 * 1024;
+    /**
+     * Default heartbeat, in seconds: a dead peer or a network black hole is noticed after about
+     * two intervals (10 s), within RabbitMQ's advice of 5 to 20 s. amqp-client's default of 60 s
+     * took over two minutes.
+     */
+    public static final int DEFAULT_HEARTBEAT_SECONDS = 5;
+    /** Default connection timeout, in seconds: for the TCP connection and again for the AMQP handshake. */
+    public static final int DEFAULT_CONNECTION_TIMEOUT_SECONDS = 10;
 
     private final List<Address> addresses = new ArrayList<>();
     private boolean tls;
@@ -375,8 +398,8 @@ public final class RabbitToolkit implements AutoCloseable {
     private String password = "guest";
     private String virtualHost = "/";
     private String connectionName = "rabbitkit";
-    private Duration heartbeat = Duration.ofSeconds(60);
-    private Duration connectionTimeout = Duration.ofSeconds(10);
+    private Duration heartbeat = Duration.ofSeconds(DEFAULT_HEARTBEAT_SECONDS);
+    private Duration connectionTimeout = Duration.ofSeconds(DEFAULT_CONNECTION_TIMEOUT_SECONDS);
     private Duration recoveryInterval = Duration.ofSeconds(2);
     private ExecutorService callbackExecutor;
     private ConnectionListener listener = new ConnectionListener() {};
@@ -519,7 +542,11 @@ public final class RabbitToolkit implements AutoCloseable {
       return this;
     }
 
-    /** Requested heartbeat interval; zero turns heartbeats off. */
+    /**
+     * Requested heartbeat interval ({@value #DEFAULT_HEARTBEAT_SECONDS} s by default; the broker may
+     * lower it); zero turns heartbeats off. A peer that stays silent for about two intervals is
+     * taken for dead and the connection recovers.
+     */
     public Builder heartbeat(Duration heartbeat) {
       requireNonNull(heartbeat, "heartbeat");
       if (heartbeat.isNegative()) {
@@ -529,7 +556,10 @@ public final class RabbitToolkit implements AutoCloseable {
       return this;
     }
 
-    /** How long to wait for the TCP connection and the AMQP handshake. */
+    /**
+     * How long to wait for the TCP connection, and again for the AMQP handshake (a port that
+     * accepts connections but never answers fails after this long).
+     */
     public Builder connectionTimeout(Duration timeout) {
       requireNonNull(timeout, "timeout");
       if (timeout.isNegative() || timeout.isZero()) {
@@ -561,9 +591,10 @@ public final class RabbitToolkit implements AutoCloseable {
 
     /**
      * The largest message body amqp-client accepts ({@value #DEFAULT_MAX_INBOUND_MESSAGE_BODY_SIZE}
-     * bytes by default). A larger one closes the whole connection, so keep it above every
-     * consumer's {@link ConsumerBuilder#maxBodySize} (which dead-letters instead) and set the
-     * broker's {@code max_message_size} no higher than this.
+     * bytes by default). A larger one makes amqp-client close the whole connection, and the broker
+     * delivers it first again after recovery: keep this at or above the broker's {@code
+     * max_message_size} (RabbitMQ 4.x: 16 MiB by default, 3.x: 128 MiB). Consumers refuse bodies
+     * over their own {@link ConsumerBuilder#maxBodySize} by dead-lettering them.
      */
     public Builder maxInboundMessageBodySize(int bytes) {
       if (bytes < 1) {
@@ -602,7 +633,8 @@ public final class RabbitToolkit implements AutoCloseable {
       factory.setNetworkRecoveryInterval(recoveryInterval.toMillis());
       factory.setRequestedHeartbeat((int) Math.min(Integer.MAX_VALUE, heartbeat.toSeconds()));
       factory.setConnectionTimeout((int) Math.min(Integer.MAX_VALUE, connectionTimeout.toMillis()));
-      factory.setHandshakeTimeout((int) Math.min(Integer.MAX_VALUE, connectionTimeout.toMillis()));
+      // amqp-client waits half the handshake timeout for the broker's first frame.
+      factory.setHandshakeTimeout((int) Math.min(Integer.MAX_VALUE, 2 * connectionTimeout.toMillis()));
       factory.setChannelRpcTimeout(30_000);
       factory.setMaxInboundMessageBodySize(maxInboundMessageBodySize);
       factory.setExceptionHandler(new ForgivingExceptionHandler());
