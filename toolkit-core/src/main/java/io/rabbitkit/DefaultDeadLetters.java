@@ -40,6 +40,7 @@ final class DefaultDeadLetters implements DeadLetters {
   private final String queue;
   private final String deadLetterQueue;
   private final AtomicLong replayed = new AtomicLong();
+  private final AtomicLong skipped = new AtomicLong();
 
   DefaultDeadLetters(RabbitToolkit toolkit, String queue, String deadLetterQueue) {
     this.toolkit = toolkit;
@@ -74,13 +75,21 @@ final class DefaultDeadLetters implements DeadLetters {
 
   @Override
   public long replay(Predicate<DeadLetter> filter, int maxPerSecond) {
+    return replayTo(queue, filter, maxPerSecond);
+  }
+
+  @Override
+  public long replayTo(String targetQueue, Predicate<DeadLetter> filter, int maxPerSecond) {
+    java.util.Objects.requireNonNull(targetQueue, "targetQueue");
     java.util.Objects.requireNonNull(filter, "filter");
+    Headers.shortString("targetQueue", targetQueue);
     if (maxPerSecond < 1) {
       throw new IllegalArgumentException("maxPerSecond must be >= 1: " + maxPerSecond);
     }
     long interval = TimeUnit.SECONDS.toNanos(1) / maxPerSecond;
     long[] next = {System.nanoTime()};
     long[] count = {0};
+    long[] skippedNow = {0};
     ConfirmingSender sender = toolkit.sender("replay of '" + deadLetterQueue + "'",
         new ConfirmingSender.Options(1, Duration.ofSeconds(30), Duration.ofSeconds(30), true, Integer.MAX_VALUE));
     try {
@@ -89,9 +98,20 @@ final class DefaultDeadLetters implements DeadLetters {
           return;
         }
         pace(next, interval);
-        String target = letter.originalQueue();
-        sender.send(new ConfirmingSender.Outbound("", target, true, replayProperties(response.getProps()),
-            response.getBody())).get(60, TimeUnit.SECONDS);
+        // To the queue these dead letters belong to (or the one the caller named), never to a queue a
+        // header names: whoever published the message could have set that header.
+        try {
+          sender.send(new ConfirmingSender.Outbound("", targetQueue, true, replayProperties(response.getProps()),
+              response.getBody())).get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+          Throwable why = e instanceof ExecutionException ? e.getCause() : e;
+          skippedNow[0]++;
+          skipped.incrementAndGet();
+          LOG.warn("dead letter {} in '{}' could not be replayed to '{}' and stays there: {}",
+              Names.printable(letter.messageId().orElse(null)), deadLetterQueue, targetQueue,
+              Names.printable(String.valueOf(why.getMessage()), 300));
+          return;
+        }
         ch.basicAck(response.getEnvelope().getDeliveryTag(), false);
         count[0]++;
         replayed.incrementAndGet();
@@ -99,7 +119,8 @@ final class DefaultDeadLetters implements DeadLetters {
     } finally {
       sender.close(Duration.ofSeconds(5));
     }
-    LOG.info("replayed {} dead letter(s) from '{}'", count[0], deadLetterQueue);
+    LOG.info("replayed {} dead letter(s) from '{}' to '{}'{}", count[0], deadLetterQueue, targetQueue,
+        skippedNow[0] == 0 ? "" : "; " + skippedNow[0] + " could not be delivered and stay");
     return count[0];
   }
 
@@ -122,6 +143,11 @@ final class DefaultDeadLetters implements DeadLetters {
   @Override
   public long replayed() {
     return replayed.get();
+  }
+
+  @Override
+  public long skipped() {
+    return skipped.get();
   }
 
   interface Visitor {
@@ -155,7 +181,7 @@ final class DefaultDeadLetters implements DeadLetters {
     } catch (TimeoutException e) {
       throw new ToolkitException("replaying a dead letter timed out", e);
     } catch (Exception e) {
-      throw Errors.topology("queue '" + deadLetterQueue + "'", e);
+      throw Errors.topology("reading", "queue '" + deadLetterQueue + "'", e);
     } finally {
       ManagedChannel.abortQuietly(ch); // unacknowledged messages return to the queue
     }
@@ -187,7 +213,7 @@ final class DefaultDeadLetters implements DeadLetters {
     Map<String, Object> headers = Headers.withoutBrokerHeaders(original.getHeaders());
     FAILURE_HEADERS.forEach(headers::remove);
     headers.put(FailureHeaders.REPLAY_COUNT, Headers.integer(headers, FailureHeaders.REPLAY_COUNT, 0) + 1);
-    return original.builder().headers(headers).deliveryMode(2).expiration(null).timestamp(new Date()).build();
+    return Headers.republished(original, headers).builder().timestamp(new Date()).build();
   }
 
   @SuppressWarnings("unchecked")

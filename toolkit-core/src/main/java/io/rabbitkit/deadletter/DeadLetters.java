@@ -14,10 +14,14 @@ import java.util.function.Predicate;
  * long replayed = dead.replay(d -> d.failedWith(TimeoutException.class), 50);   // 50 per second
  * }</pre>
  *
- * <p>Replay publishes each chosen message to the queue it failed in (through the default exchange,
- * so other queues bound to the original exchange do not receive it again) with its failure headers
- * removed, so it gets a fresh set of attempts; {@code toolkit-replay-count} is incremented. A
- * message is removed from the dead-letter queue only after its replay is confirmed by the broker.
+ * <p>Replay publishes each chosen message to {@link #queue()} (or the queue given to {@link
+ * #replayTo}), through the default exchange, so other queues bound to the original exchange do not
+ * receive it again, and never to a queue named by a header: whoever published the message could
+ * have set it. Its failure headers are removed, so it gets a fresh set of attempts; {@code
+ * toolkit-replay-count} is incremented. A message is removed from the dead-letter queue only after
+ * its replay is confirmed by the broker; one that cannot be delivered (the target queue is gone,
+ * the broker refuses it) is logged, left in place and counted in {@link #skipped()}, and the replay
+ * goes on with the next.
  */
 public interface DeadLetters {
 
@@ -44,6 +48,13 @@ public interface DeadLetters {
    */
   long replay(Predicate<DeadLetter> filter, int maxPerSecond);
 
+  /**
+   * Like {@link #replay(Predicate, int)}, but to {@code targetQueue} instead of {@link #queue()}.
+   *
+   * @return how many were replayed
+   */
+  long replayTo(String targetQueue, Predicate<DeadLetter> filter, int maxPerSecond);
+
   /** Replays every dead letter at the default rate. */
   default long replayAll() {
     return replay(d -> true, DEFAULT_REPLAY_RATE);
@@ -63,4 +74,7 @@ public interface DeadLetters {
 
   /** Returns how many messages this object has replayed since it was created. */
   long replayed();
+
+  /** Returns how many dead letters a replay of this object could not deliver (and left in place) since it was created. */
+  long skipped();
 }

@@ -95,7 +95,7 @@ public final class Examples {
     } catch (IllegalArgumentException e) {
       err.println("error: " + e.getMessage());
       return 2;
-    } catch (ToolkitException e) {
+    } catch (ToolkitException | IllegalStateException e) {
       err.println("error: " + e.getMessage());
       return 1;
     } catch (Exception e) {

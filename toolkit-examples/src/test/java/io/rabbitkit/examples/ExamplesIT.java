@@ -278,6 +278,54 @@ class ExamplesIT {
   }
 
   @Test
+  void deadLettersShowsBinaryHugeAndHostileBodiesReadablyTakesTheDlqNameAndSpeaksJson(RabbitBroker broker,
+      RabbitToolkit rabbit, TestNames names) throws Exception {
+    String queue = names.queue("shown");
+    String dlq = names.queue("shown.dlq");
+    rabbit.declare(Topology.of(Queue.classic(dlq)));
+    byte[] binary = new byte[20_000];
+    binary[0] = (byte) 0x89;
+    binary[1] = 'P';
+    try (Connection c = raw(broker); Channel ch = c.createChannel()) {
+      ch.confirmSelect();
+      ch.basicPublish("", dlq, new AMQP.BasicProperties.Builder().messageId("bin-1").build(), binary);
+      ch.basicPublish("", dlq, new AMQP.BasicProperties.Builder().messageId("big-1").build(),
+          "x".repeat(20_000).getBytes(StandardCharsets.UTF_8));
+      ch.basicPublish("", dlq, new AMQP.BasicProperties.Builder().messageId("evil\u001b[2J").build(),
+          "line1\nline2\u001b]0;pwned\u0007".getBytes(StandardCharsets.UTF_8));
+      ch.waitForConfirmsOrDie(10_000);
+    }
+    Run list = example(broker, "dead-letters", "list", "--queue", dlq); // the dead-letter queue's own name
+    assertEquals(0, list.code(), list.err());
+    assertEquals(3, lines(list.out(), " [dlq] "), list.out());
+    assertTrue(list.out().contains("body=<binary, 20000 bytes: 8950"), list.out());
+    assertTrue(list.out().contains("(20000 bytes)"), list.out());
+    assertTrue(list.out().contains("evil\\x1b[2J"), list.out());
+    assertTrue(list.out().chars().noneMatch(ch -> ch == 0x1b || ch == 0x07), "escape sequences reached the terminal");
+    assertTrue(list.out().lines().allMatch(l -> l.length() < 400), list.out());
+    assertEquals(1, lines(example(broker, "dead-letters", "list", "--queue", queue, "--limit", "1").out(), " [dlq] "));
+
+    Run json = example(broker, "dead-letters", "list", "--queue", queue, "--json");
+    assertEquals(0, json.code(), json.err());
+    com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+    java.util.List<com.fasterxml.jackson.databind.JsonNode> letters = new java.util.ArrayList<>();
+    for (String line : json.out().lines().toList()) {
+      letters.add(mapper.readTree(line));
+    }
+    assertEquals(3, letters.size(), json.out());
+    for (String key : java.util.List.of("id", "reason", "attempts", "exception", "original_exchange",
+        "original_routing_key", "original_queue", "first_failure", "last_failure", "body_size", "body_preview")) {
+      assertTrue(letters.get(0).has(key), key + " missing: " + letters.get(0));
+    }
+    assertEquals("bin-1", letters.get(0).get("id").asText());
+    assertEquals(20_000, letters.get(0).get("body_size").asInt());
+
+    Run missing = example(broker, "dead-letters", "list", "--queue", names.queue("nothing"));
+    assertEquals(1, missing.code());
+    assertTrue(missing.err().contains("there is no dead-letter queue"), missing.err());
+  }
+
+  @Test
   void badOptionsAndUnknownExamplesFailWithAClearMessageAndTouchNothing(RabbitBroker broker, RabbitToolkit rabbit,
       TestNames names) {
     Run unknown = example(broker, "no-such-example");

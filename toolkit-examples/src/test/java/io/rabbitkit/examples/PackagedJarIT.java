@@ -1,6 +1,7 @@
 package io.rabbitkit.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rabbitkit.test.RabbitBroker;
@@ -75,15 +76,27 @@ class PackagedJarIT {
   }
 
   @Test
-  void theTourRunsEveryExampleEndToEnd() throws Exception {
-    // The tour uses the examples' real names (hello, orders.placed...): give it a broker of its own.
+  void theTourRunsEveryExampleEndToEndOnNamesOfItsOwnAndLeavesNothingBehind() throws Exception {
     try (ThrowawayBroker own = ThrowawayBroker.start()) {
+      // Leftovers a shared broker may hold: the tour must neither consume nor replay them.
+      try (io.rabbitkit.RabbitToolkit rabbit = io.rabbitkit.RabbitToolkit.connect(own.uri())) {
+        rabbit.declare(io.rabbitkit.topology.Topology.of(io.rabbitkit.topology.Queue.classic("orders.placed.dlq"),
+            io.rabbitkit.topology.Queue.classic("hello")));
+        try (io.rabbitkit.Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey("orders.placed.dlq")
+            .build()) {
+          p.publish("leftover").join();
+        }
+      }
       Result tour = java(own.uri(), "tour");
       assertEquals(0, tour.code(), tour.output());
       for (String expected : List.of(" [x] Sent 'Hello World!'", " [x] Received 'Hello World!'", " [.] Got 832040",
-          " [x] 'kern.critical':'disk full'", " [x] Replayed 1 dead letter(s) to 'orders.placed'", "Tour done.")) {
+          " [x] 'kern.critical':'disk full'", " [x] Replayed 1 dead letter(s) to 'tour-", "Tour done.")) {
         assertTrue(tour.output().contains(expected), expected + " missing from:\n" + tour.output());
       }
+      String queues = own.ctl("list_queues", "name", "messages");
+      assertFalse(queues.contains("tour-"), "the tour left queues behind:\n" + queues);
+      assertTrue(queues.contains("orders.placed.dlq\t1"), "the leftover dead letter was touched:\n" + queues);
+      assertFalse(own.ctl("list_exchanges", "name").contains("tour-"), "the tour left exchanges behind");
     }
   }
 }

@@ -60,6 +60,26 @@ public final class Await {
     }
   }
 
+  /**
+   * Waits for {@code future} to complete either way: returns {@code null} when it succeeded, else
+   * why it failed (unwrapped from {@code ExecutionException}).
+   *
+   * @throws AssertionError if it is still pending after {@code timeout}
+   */
+  public static Throwable outcome(CompletionStage<?> future, Duration timeout) {
+    try {
+      future.toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return null;
+    } catch (ExecutionException e) {
+      return e.getCause();
+    } catch (TimeoutException e) {
+      throw new AssertionError("the future neither failed nor completed within " + timeout.toMillis() + " ms");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted while awaiting an outcome", e);
+    }
+  }
+
   private static <T> T until(Duration timeout, Supplier<T> value, Predicate<? super T> accept, String description) {
     long deadline = System.nanoTime() + timeout.toNanos();
     long pause = 5;

@@ -3,6 +3,7 @@ package io.rabbitkit.examples.async;
 import io.rabbitkit.Consumer;
 import io.rabbitkit.Publisher;
 import io.rabbitkit.RabbitToolkit;
+import io.rabbitkit.SafeText;
 import io.rabbitkit.examples.Args;
 import io.rabbitkit.examples.Examples;
 import io.rabbitkit.topology.Queue;
@@ -33,8 +34,8 @@ public final class AsyncCallback {
       // An async handler: returns at once; the ack waits for the returned future.
       try (Consumer consumer = rabbit.consumerBuilder(String.class).queue(queue).stopAfter(count)
           .asyncHandler(delivery -> {
-            out.println(" [x] Received '" + delivery.body() + "', finishing it later");
-            return CompletableFuture.runAsync(() -> out.println(" [x] Done with '" + delivery.body() + "'"), later);
+            out.println(" [x] Received '" + SafeText.of(delivery.body(), 1000) + "', finishing it later");
+            return CompletableFuture.runAsync(() -> out.println(" [x] Done with '" + SafeText.of(delivery.body(), 1000) + "'"), later);
           }).build();
           Publisher<String> publisher = rabbit.publisherBuilder(String.class).routingKey(queue).build()) {
         // Publish without waiting: each confirm arrives as a callback.

@@ -1,41 +1,64 @@
 package io.rabbitkit.examples.deadletters;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rabbitkit.RabbitToolkit;
+import io.rabbitkit.SafeText;
 import io.rabbitkit.deadletter.DeadLetter;
 import io.rabbitkit.deadletter.DeadLetters;
 import io.rabbitkit.examples.Args;
 import java.io.PrintStream;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.function.Predicate;
 
 /**
- * Inspects and repairs a work queue's dead letters (kept in {@code <queue>.dlq}).
+ * Inspects and repairs a work queue's dead letters (kept in {@code <queue>.dlq}). {@code --queue}
+ * takes the work queue or its dead-letter queue. Bodies are shown readably: text cut to {@code
+ * --body-length} characters with escapes for control characters, anything else as {@code
+ * <binary, N bytes: ...>}. {@code --json} prints one JSON object per dead letter instead.
  *
  * <pre>
- * java -jar toolkit-examples.jar dead-letters list   --queue orders.placed [--limit 20]
+ * java -jar toolkit-examples.jar dead-letters list   --queue orders.placed [--limit 20] [--json] [--body-length 200]
  * java -jar toolkit-examples.jar dead-letters replay --queue orders.placed [--message-id ID] [--exception CLASS] [--rate 100]
  * java -jar toolkit-examples.jar dead-letters purge  --queue orders.placed
  * </pre>
  */
 public final class DeadLettersCommand {
 
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   private DeadLettersCommand() {}
 
-  public static int run(Args args, PrintStream out) {
+  public static int run(Args args, PrintStream out) throws Exception {
     String action = args.positional().isEmpty() ? "list" : args.positional().get(0);
-    String queue = args.option("queue", "orders.placed");
-    if (!java.util.List.of("list", "replay", "purge").contains(action)) {
+    if (!List.of("list", "replay", "purge").contains(action)) {
       throw new IllegalArgumentException("dead-letters takes list, replay or purge, not '" + action + "'");
+    }
+    String given = args.option("queue", "orders.placed");
+    String queue = given.endsWith(".dlq") && !args.options().containsKey("dlq")
+        ? given.substring(0, given.length() - ".dlq".length()) : given;
+    int limit = (int) args.number("limit", 20);
+    int bodyLength = (int) args.number("body-length", 200);
+    if (limit < 0 || bodyLength < 1) {
+      throw new IllegalArgumentException("--limit must be >= 0 and --body-length >= 1");
     }
     try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
       DeadLetters dead = rabbit.deadLetters(queue, args.option("dlq", queue + ".dlq"));
+      if (rabbit.queueInfo(dead.deadLetterQueue()).isEmpty()) {
+        throw new IllegalStateException("there is no dead-letter queue '" + SafeText.of(dead.deadLetterQueue())
+            + "' (--queue takes a work queue or its dead-letter queue)");
+      }
       switch (action) {
         case "list" -> {
-          for (DeadLetter d : dead.list((int) args.number("limit", 20))) {
-            out.println(" [dlq] " + d.messageId().orElse("<no id>") + " reason=" + d.reason()
-                + " attempts=" + d.attempts() + d.exceptionClass().map(c -> " " + c + ": "
-                + d.exceptionMessage().orElse("")).orElse("") + " body=" + d.bodyAsString());
+          boolean json = args.options().containsKey("json");
+          for (DeadLetter d : dead.list(limit)) {
+            out.println(json ? JSON.writeValueAsString(asJson(d, bodyLength)) : line(d, bodyLength));
           }
-          out.println(" [x] " + dead.count() + " dead letter(s) in '" + dead.deadLetterQueue() + "'");
+          if (!json) {
+            out.println(" [x] " + dead.count() + " dead letter(s) in '" + SafeText.of(dead.deadLetterQueue()) + "'");
+          }
         }
         case "replay" -> {
           Predicate<DeadLetter> which = d -> true;
@@ -48,12 +71,39 @@ public final class DeadLettersCommand {
             which = which.and(d -> d.exceptionClass().filter(exception::equals).isPresent());
           }
           long replayed = dead.replay(which, (int) args.number("rate", DeadLetters.DEFAULT_REPLAY_RATE));
-          out.println(" [x] Replayed " + replayed + " dead letter(s) to '" + queue + "'");
+          out.println(" [x] Replayed " + replayed + " dead letter(s) to '" + SafeText.of(queue) + "'"
+              + (dead.skipped() == 0 ? "" : "; " + dead.skipped() + " could not be delivered and stay"));
         }
-        case "purge" -> out.println(" [x] Purged " + dead.purge() + " dead letter(s) from '" + dead.deadLetterQueue() + "'");
-        default -> throw new IllegalArgumentException("dead-letters takes list, replay or purge, not '" + action + "'");
+        default -> out.println(" [x] Purged " + dead.purge() + " dead letter(s) from '"
+            + SafeText.of(dead.deadLetterQueue()) + "'");
       }
     }
     return 0;
+  }
+
+  private static String line(DeadLetter d, int bodyLength) {
+    return " [dlq] " + SafeText.of(d.messageId().orElse("<no id>")) + " reason=" + SafeText.of(d.reason())
+        + " attempts=" + d.attempts()
+        + d.exceptionClass().map(c -> " " + SafeText.of(c) + ": " + SafeText.of(d.exceptionMessage().orElse(""), 200))
+            .orElse("")
+        + " body=" + SafeText.body(d.body(), bodyLength);
+  }
+
+  /** One dead letter as the {@code --json} object; strings from the message are escaped by JSON itself. */
+  private static Map<String, Object> asJson(DeadLetter d, int bodyLength) {
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("id", d.messageId().orElse(null));
+    o.put("reason", d.reason());
+    o.put("attempts", d.attempts());
+    o.put("exception", d.exceptionClass().orElse(null));
+    o.put("exception_message", d.exceptionMessage().orElse(null));
+    o.put("original_exchange", d.originalExchange());
+    o.put("original_routing_key", d.originalRoutingKey());
+    o.put("original_queue", d.originalQueue());
+    o.put("first_failure", d.firstFailedAt().map(Instant::toString).orElse(null));
+    o.put("last_failure", d.lastFailedAt().map(Instant::toString).orElse(null));
+    o.put("body_size", d.body().length);
+    o.put("body_preview", SafeText.body(d.body(), bodyLength));
+    return o;
   }
 }

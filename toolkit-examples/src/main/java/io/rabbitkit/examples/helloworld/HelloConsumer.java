@@ -3,6 +3,7 @@ package io.rabbitkit.examples.helloworld;
 import io.rabbitkit.Consumer;
 import io.rabbitkit.ConsumerBuilder;
 import io.rabbitkit.RabbitToolkit;
+import io.rabbitkit.SafeText;
 import io.rabbitkit.examples.Args;
 import io.rabbitkit.examples.Examples;
 import io.rabbitkit.topology.Queue;
@@ -27,7 +28,7 @@ public final class HelloConsumer {
       rabbit.declareMissing(Topology.of(Queue.classic(queue))); // keeps a 'hello' queue pika declared
       // The handler is the callback: returning normally acknowledges the message.
       ConsumerBuilder<String> builder = rabbit.consumerBuilder(String.class).queue(queue)
-          .handler(delivery -> out.println(" [x] Received '" + delivery.body() + "'"));
+          .handler(delivery -> out.println(" [x] Received '" + SafeText.of(delivery.body(), 1000) + "'"));
       // --count N: stop after N messages; without it, run until Ctrl-C.
       count.ifPresent(builder::stopAfter);
       try (Consumer consumer = builder.build()) {

@@ -1,6 +1,7 @@
 package io.rabbitkit.examples.rpc;
 
 import io.rabbitkit.RabbitToolkit;
+import io.rabbitkit.SafeText;
 import io.rabbitkit.RpcClient;
 import io.rabbitkit.examples.Args;
 import java.io.PrintStream;
@@ -28,11 +29,11 @@ public final class RpcClientExample {
       // call() does not block; the callbacks run when the reply (or the failure) arrives.
       return fib.call(Long.toString(n))
           .thenApply(reply -> {
-            out.println(" [.] Got " + reply);
+            out.println(" [.] Got " + SafeText.of(reply, 1000));
             return 0;
           })
           .exceptionally(error -> {
-            out.println(" [!] Failed: " + error.getCause().getMessage());
+            out.println(" [!] Failed: " + SafeText.of(error.getCause().getMessage(), 300));
             return 1;
           })
           .join();

@@ -4,6 +4,7 @@ import io.rabbitkit.Consumer;
 import io.rabbitkit.ConsumerBuilder;
 import io.rabbitkit.Publisher;
 import io.rabbitkit.RabbitToolkit;
+import io.rabbitkit.SafeText;
 import io.rabbitkit.examples.Args;
 import io.rabbitkit.examples.Examples;
 import io.rabbitkit.topology.Binding;
@@ -50,7 +51,7 @@ final class Logs {
       bindingKeys.forEach(key -> topology.binding(Binding.of(exchange.name(), queue, key)));
       rabbit.declare(topology.build());
       ConsumerBuilder<String> builder = rabbit.consumerBuilder(String.class).queue(queue)
-          .handler(d -> out.println(" [x] '" + d.routingKey() + "':'" + d.body() + "'"));
+          .handler(d -> out.println(" [x] '" + SafeText.of(d.routingKey()) + "':'" + SafeText.of(d.body(), 1000) + "'"));
       count.ifPresent(builder::stopAfter);
       try (Consumer consumer = builder.build()) {
         String on = bindingKeys.equals(List.of("")) ? "" : " on " + String.join(", ", bindingKeys);

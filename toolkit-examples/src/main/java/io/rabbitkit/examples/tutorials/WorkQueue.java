@@ -4,6 +4,7 @@ import io.rabbitkit.Consumer;
 import io.rabbitkit.ConsumerBuilder;
 import io.rabbitkit.Publisher;
 import io.rabbitkit.RabbitToolkit;
+import io.rabbitkit.SafeText;
 import io.rabbitkit.examples.Args;
 import io.rabbitkit.examples.Examples;
 import io.rabbitkit.topology.Queue;
@@ -43,7 +44,7 @@ public final class WorkQueue {
         return 0;
       }
       ConsumerBuilder<String> worker = rabbit.consumerBuilder(String.class).queue(queue).prefetch(1).handler(d -> {
-        out.println(" [x] Received '" + d.body() + "'");
+        out.println(" [x] Received '" + SafeText.of(d.body(), 1000) + "'");
         Thread.sleep(workMs * d.body().chars().filter(c -> c == '.').count());
         out.println(" [x] Done");
       });
