@@ -1,0 +1,158 @@
+package io.rabbitkit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.GetResponse;
+import io.rabbitkit.deadletter.DeadLetter;
+import io.rabbitkit.deadletter.FailureHeaders;
+import io.rabbitkit.test.Await;
+import io.rabbitkit.test.ThrowawayBroker;
+import io.rabbitkit.topology.Queue;
+import io.rabbitkit.topology.Topology;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The poison cases of issue 11 that need a broker set up differently from the shared one: a second
+ * user, a small {@code max_message_size}. On a throw-away node of the tests' own.
+ */
+class HardeningFaultIT {
+
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static ThrowawayBroker broker;
+
+  record Order(String orderId) {}
+
+  @BeforeAll
+  static void start() {
+    broker = ThrowawayBroker.start();
+    broker.ctl("add_user", "svc", "svc-password");
+    broker.ctl("set_permissions", "svc", ".*", ".*", ".*");
+  }
+
+  @AfterAll
+  static void stop() {
+    if (broker != null) {
+      broker.close();
+    }
+  }
+
+  @Test
+  void aMessageWhoseUserIdNamesAnotherUserIsDeadLetteredOnceAndNothingMultiplies() throws Exception {
+    String queue = "hardening.userid";
+    String svcUri = broker.uri().replace("guest:guest", "svc:svc-password");
+    try (RabbitToolkit publisherSide = RabbitToolkit.connect(broker.uri());
+        RabbitToolkit consumerSide = RabbitToolkit.connect(svcUri)) {
+      consumerSide.declare(Topology.of(Queue.classic(queue)));
+      try (Connection raw = HardeningIT.raw(broker.uri()); Channel ch = raw.createChannel()) {
+        ch.confirmSelect();
+        ch.basicPublish("", queue, new AMQP.BasicProperties.Builder().userId("guest").messageId("from-guest")
+            .contentType("application/json").build(), "{\"orderId\":\"vouched\"}".getBytes(StandardCharsets.UTF_8));
+        for (int i = 0; i < 3; i++) {
+          ch.basicPublish("", queue, new AMQP.BasicProperties.Builder().messageId("plain-" + i)
+              .contentType("application/json").build(), ("{\"orderId\":\"o-" + i + "\"}").getBytes(StandardCharsets.UTF_8));
+        }
+        ch.waitForConfirmsOrDie(10_000);
+      }
+      try (Consumer c = consumerSide.consumerBuilder(Order.class).queue(queue).deadLetterQueue(queue + ".dlq")
+          .handler(d -> {
+            throw new RejectMessageException("not wanted");
+          }).build()) {
+        Await.until(WAIT, "all four dead-lettered", () -> consumerSide.deadLetters(queue).count() == 4);
+        Thread.sleep(1000); // a loop would keep adding copies
+        assertEquals(4, consumerSide.deadLetters(queue).count(), "copies in the dead-letter queue");
+        assertEquals(4, c.stats().deadLettered());
+        assertEquals(0, c.stats().requeued());
+      }
+      DeadLetter vouched = consumerSide.deadLetters(queue).list(10).stream()
+          .filter(d -> d.messageId().orElse("").equals("from-guest")).findFirst().orElseThrow();
+      assertEquals("guest", vouched.headers().get(FailureHeaders.ORIGINAL_USER_ID));
+      try (Connection raw = HardeningIT.raw(svcUri); Channel ch = raw.createChannel()) {
+        GetResponse first = ch.basicGet(queue + ".dlq", true);
+        assertEquals(null, first.getProps().getUserId(), "the re-publisher does not claim another user's id");
+      }
+      // Replaying as svc works too: the user id stays out of the properties.
+      assertEquals(3, consumerSide.deadLetters(queue).replayAll());
+      assertEquals(0, consumerSide.deadLetters(queue).skipped());
+      consumerSide.deleteQueue(queue);
+      consumerSide.deleteQueue(queue + ".dlq");
+    }
+  }
+
+  @Test
+  void oneMessageTheBrokerRefusesFailsAloneAndEveryOtherIsConfirmedOnce() throws Exception {
+    String queue = "hardening.refused";
+    broker.ctl("eval", "application:set_env(rabbit, max_message_size, 1048576).");
+    try (RabbitToolkit rabbit = RabbitToolkit.connect(broker.uri())) {
+      rabbit.declare(Topology.of(Queue.classic(queue)));
+      try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).maxBodySize(4 << 20)
+          .messageId(s -> s.length() > 100 ? "huge" : s).build()) {
+        for (int i = 0; i < 50; i++) {
+          p.publish("before-" + i).get(10, TimeUnit.SECONDS);
+        }
+        long started = System.nanoTime();
+        CompletableFuture<Confirmation> huge = p.publish("x".repeat(2 << 20)); // over the node's 1 MiB limit
+        List<CompletableFuture<Confirmation>> after = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+          after.add(p.publish("after-" + i));
+        }
+        MessageRefusedException refused = assertInstanceOf(MessageRefusedException.class, Await.failure(huge, WAIT));
+        assertEquals(406, refused.replyCode());
+        assertTrue(refused.replyText().contains("max size"), refused.replyText());
+        CompletableFuture.allOf(after.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+        double seconds = (System.nanoTime() - started) / 1e9;
+        Health.PublisherStatus status = rabbit.health().publishers().get(0);
+        System.out.printf("FIGURES refused=%d resent=%d channel-replacements=%d seconds=%.2f%n", status.refused(),
+            status.resent(), status.channelReplacements(), seconds);
+        assertEquals(1, status.refused());
+        assertTrue(status.channelReplacements() <= 2, "channels replaced: " + status.channelReplacements());
+      }
+      Map<String, Integer> seen = new HashMap<>();
+      try (Connection raw = HardeningIT.raw(broker.uri()); Channel ch = raw.createChannel()) {
+        GetResponse r;
+        while ((r = ch.basicGet(queue, true)) != null) {
+          seen.merge(new String(r.getBody(), StandardCharsets.UTF_8), 1, Integer::sum);
+        }
+      }
+      assertEquals(150, seen.size(), "every other message arrived");
+      assertTrue(seen.values().stream().allMatch(n -> n == 1), "duplicates: " + seen);
+      rabbit.deleteQueue(queue);
+    } finally {
+      broker.ctl("eval", "application:set_env(rabbit, max_message_size, 134217728).");
+    }
+  }
+
+  @Test
+  void aMessageThatTimedOutWithoutEverLeavingTheClientSaysTheBrokerDoesNotHaveIt() throws Exception {
+    try (RabbitToolkit rabbit = RabbitToolkit.builder().uri(broker.uri()).recoveryInterval(Duration.ofMillis(300))
+        .connect();
+        Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey("hardening.never").mandatory(false)
+            .confirmTimeout(Duration.ofSeconds(1)).build()) {
+      broker.stopApp();
+      try {
+        Await.until(WAIT, "the connection is lost", () -> !rabbit.isConnected());
+        ConfirmTimeoutException e = assertInstanceOf(ConfirmTimeoutException.class, Await.failure(p.publish("x"), WAIT));
+        assertFalse(e.sent());
+        assertTrue(e.getMessage().contains("never sent"), e.getMessage());
+      } finally {
+        broker.startApp();
+      }
+      Await.until(WAIT, "recovered", rabbit::isConnected);
+    }
+  }
+}
