@@ -277,12 +277,12 @@ public final class ConsumerBuilder<T> {
     DefaultConsumer.Settings<T> settings = new DefaultConsumer.Settings<>(queue, codec, handler, asyncHandler,
         perChannel, channels, retry == null ? null : Retry.of("consumer-" + queue, retry), requeueDelay, maxBodySize,
         drainTimeout, listener, deduplicate, stopAfter, deliveryLimit,
-        () -> toolkit.limitGuard(queue, dlq, counters, listener, perChannel * channels));
+        () -> toolkit.limitGuard(queue, dlq, perChannel * channels));
     FailurePolicy failures;
     if (pipeline) {
       Redelivery tiers = redelivery != null ? redelivery : Redelivery.none();
       toolkit.declare(auxiliaryQueues(dlq, tiers));
-      failures = toolkit.deadLetterPipeline(queue, tiers, dlq, counters, listener, perChannel * channels);
+      failures = toolkit.deadLetterPipeline(queue, tiers, dlq, perChannel * channels);
     } else if (hasDlx) {
       failures = FailurePolicy.rejectToDeadLetterExchange();
     } else {

@@ -30,10 +30,12 @@ final class Context {
    */
   final ExecutorService dispatch = Executors.newCachedThreadPool(threads("rabbitkit-dispatch"));
   final TopologyRegistry topology = new TopologyRegistry();
+  final Interceptors interceptors;
   private final ExecutorService pool;
   private final boolean ownsPool;
 
-  Context(ExecutorService callbackExecutor) {
+  Context(ExecutorService callbackExecutor, Interceptors interceptors) {
+    this.interceptors = interceptors;
     this.ownsPool = callbackExecutor == null;
     this.pool = ownsPool ? Executors.newCachedThreadPool(threads("rabbitkit-callback")) : callbackExecutor;
     this.executor = task -> {

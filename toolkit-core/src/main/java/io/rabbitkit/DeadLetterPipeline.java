@@ -10,7 +10,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executor;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,23 +29,17 @@ final class DeadLetterPipeline implements FailurePolicy {
   private final ConfirmingSender sender;
   private final List<Duration> delays;
   private final String deadLetterQueue;
-  private final ConsumerCounters counters;
-  private final ConsumerListener listener;
-  private final Executor callbacks;
   private final int stackTraceLimit;
   /** Largest header table that fits a frame beside the other properties; 0 when frames are unbounded. */
   private final long headerBudget;
   private final AtomicBoolean truncationLogged = new AtomicBoolean();
 
   DeadLetterPipeline(String queue, ConfirmingSender sender, List<Duration> delays, String deadLetterQueue,
-      ConsumerCounters counters, ConsumerListener listener, Executor callbacks, int frameMax) {
+      int frameMax) {
     this.queue = queue;
     this.sender = sender;
     this.delays = delays;
     this.deadLetterQueue = deadLetterQueue;
-    this.counters = counters;
-    this.listener = listener;
-    this.callbacks = callbacks;
     // Headers travel in one frame: keep the stack trace to a small share of it.
     this.stackTraceLimit = frameMax <= 0 ? FailureHeaders.MAX_STACK_TRACE_LENGTH
         : Math.min(FailureHeaders.MAX_STACK_TRACE_LENGTH, frameMax / 8);
@@ -53,48 +47,38 @@ final class DeadLetterPipeline implements FailurePolicy {
   }
 
   @Override
-  public void failed(Inbound in, Throwable cause) {
+  public CompletionStage<Settlement> failed(Inbound in, Throwable cause) {
     int round = in.failedRounds() + 1;
     if (round > delays.size()) {
-      deadLetter(in, cause, round, FailureHeaders.REASON_HANDLER_FAILED);
-      return;
+      return deadLetter(in, cause, round, FailureHeaders.REASON_HANDLER_FAILED);
     }
     Duration delay = delays.get(round - 1);
     String target = Redelivery.delayQueueName(queue, delay);
-    move(in, target, headers(in, cause, round, FailureHeaders.REASON_HANDLER_FAILED, false), false, () -> {
-      counters.redelivered.increment();
-      LOG.info("{} failed (round {}: {}); retrying in {} via '{}'", in.describe(), round, Errors.brief(cause),
-          Redelivery.format(delay), target);
-      callbacks.execute(() -> listener.retryScheduled(queue, Names.orNone(in.messageId()), round, delay, cause));
-    });
+    return move(in, target, headers(in, cause, round, FailureHeaders.REASON_HANDLER_FAILED, false),
+        new Settlement.Redelivered(round, delay, target, cause));
   }
 
   @Override
-  public void poison(Inbound in, Throwable cause, String reason) {
-    deadLetter(in, cause, in.failedRounds() + 1, reason);
+  public CompletionStage<Settlement> poison(Inbound in, Throwable cause, String reason) {
+    return deadLetter(in, cause, in.failedRounds() + 1, reason);
   }
 
-  private void deadLetter(Inbound in, Throwable cause, int attempts, String reason) {
-    move(in, deadLetterQueue, headers(in, cause, attempts, reason, true), true, () -> {
-      counters.deadLettered.increment();
-      LOG.warn("{} dead-lettered to '{}' after {} attempt(s) ({}: {})", in.describe(), deadLetterQueue, attempts, reason,
-          Errors.brief(cause));
-      callbacks.execute(() -> listener.deadLettered(queue, Names.orNone(in.messageId()), reason, cause));
-    });
+  private CompletionStage<Settlement> deadLetter(Inbound in, Throwable cause, int attempts, String reason) {
+    return move(in, deadLetterQueue, headers(in, cause, attempts, reason, true),
+        new Settlement.DeadLettered(reason, deadLetterQueue, attempts, cause));
   }
 
-  private void move(Inbound in, String targetQueue, Map<String, Object> headers, boolean finalOutcome,
-      Runnable onMoved) {
+  /** Re-publishes to {@code targetQueue}; {@code moved} once confirmed, else a requeue (nothing is lost between queues). */
+  private CompletionStage<Settlement> move(Inbound in, String targetQueue, Map<String, Object> headers,
+      Settlement moved) {
     AMQP.BasicProperties props = Headers.republished(in.props(), headers);
-    sender.send(new ConfirmingSender.Outbound("", targetQueue, true, props, in.body())).whenComplete((ok, error) -> {
+    return sender.send(new ConfirmingSender.Outbound("", targetQueue, true, props, in.body())).handle((ok, error) -> {
       if (error == null) {
-        in.worker().ack(in, finalOutcome);
-        onMoved.run();
-      } else {
-        LOG.warn("{}: could not move it to '{}' ({}); requeueing it", in.describe(), targetQueue,
-            Names.printable(error.getMessage(), 300));
-        in.worker().requeueLater(in, error);
+        return moved;
       }
+      LOG.warn("{}: could not move it to '{}' ({}); requeueing it", in.describe(), targetQueue,
+          Names.printable(error.getMessage(), 300));
+      return new Settlement.Requeued(error);
     });
   }
 

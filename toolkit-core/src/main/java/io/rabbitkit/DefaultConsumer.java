@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -65,6 +66,8 @@ final class DefaultConsumer<T> implements Consumer {
   private final List<Worker> workers = new ArrayList<>();
   private final ConsumerCounters counters;
   private final ProcessedMessages processed;
+  /** Listener calls of this consumer, one at a time and in the order they happened. */
+  private final SerialExecutor listenerLane;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Object drained = new Object();
   private final AtomicBoolean closing = new AtomicBoolean();
@@ -83,6 +86,7 @@ final class DefaultConsumer<T> implements Consumer {
     this.counters = counters;
     this.pool = Executors.newFixedThreadPool(settings.concurrency(), Context.threads("rabbitkit-consumer-" + settings.queue()));
     this.processed = settings.processed();
+    this.listenerLane = new SerialExecutor(context.executor);
     if (settings.retry() != null) {
       settings.retry().getEventPublisher().onRetry(event -> counters.retriedInProcess.increment());
     }
@@ -141,15 +145,19 @@ final class DefaultConsumer<T> implements Consumer {
     if (limitReached) {
       // Delivered before the subscription was cancelled: give it back untouched. basic.nack, not
       // reject: RabbitMQ 4.3+ does not count a nack toward a quorum queue's delivery limit.
-      in.worker().settle(in, ch -> ch.basicNack(in.tag(), false, true));
+      in.worker().settleAlone(in, ch -> ch.basicNack(in.tag(), false, true));
       return;
     }
     counters.received.increment();
+    if (!context.interceptors.isEmpty()) {
+      in.observer = context.interceptors.beforeConsume(new Observed(in));
+    }
     if (in.body().length > settings.maxBodySize()) {
       MessageDecodingException tooLarge = new MessageDecodingException("body of " + in.body().length
           + " bytes exceeds the consumer's limit of " + settings.maxBodySize() + " bytes");
       LOG.warn("{} is too large: {}", in.describe(), tooLarge.getMessage());
-      failures.poison(in, tooLarge, FailureHeaders.REASON_TOO_LARGE);
+      in.undecodable = true;
+      decide(in, failures.poison(in, tooLarge, FailureHeaders.REASON_TOO_LARGE));
       return;
     }
     Delivery<T> delivery;
@@ -157,12 +165,15 @@ final class DefaultConsumer<T> implements Consumer {
       delivery = delivery(in, decode(in));
     } catch (MessageDecodingException e) {
       LOG.warn("{} cannot be decoded: {}", in.describe(), Names.printable(e.getMessage(), 300));
-      failures.poison(in, e, FailureHeaders.REASON_UNDECODABLE);
+      in.undecodable = true;
+      decide(in, failures.poison(in, e, FailureHeaders.REASON_UNDECODABLE));
       return;
     } catch (RuntimeException e) {
       // Properties or headers the toolkit cannot represent: dead-letter it rather than let it stall the channel.
       LOG.warn("{} has properties that cannot be read: {}", in.describe(), Names.printable(e.toString(), 300));
-      failures.poison(in, new MessageDecodingException("unreadable properties: " + e, e), FailureHeaders.REASON_UNDECODABLE);
+      in.undecodable = true;
+      decide(in, failures.poison(in, new MessageDecodingException("unreadable properties: " + e, e),
+          FailureHeaders.REASON_UNDECODABLE));
       return;
     }
     String id = in.messageId();
@@ -172,23 +183,22 @@ final class DefaultConsumer<T> implements Consumer {
         seen = processed.contains(id);
       } catch (RuntimeException e) {
         LOG.warn("{}: the processed-messages store failed; treating the message as failed", in.describe(), e);
-        failures.failed(in, e);
+        decide(in, failures.failed(in, e));
         return;
       }
       if (seen) {
         LOG.debug("{} was already processed; acknowledging the duplicate", in.describe());
-        counters.duplicates.increment();
-        in.worker().ack(in, true);
+        finish(in, Settlement.DUPLICATE);
         return;
       }
     }
     if (settings.handler() != null) {
-      outcome(in, runSync(delivery));
+      outcome(in, runSync(in, delivery));
       return;
     }
-    CompletionStage<Object> stage = settings.retry() == null ? attemptAsync(delivery)
+    CompletionStage<Object> stage = settings.retry() == null ? attemptAsync(in, delivery)
         : Retry.decorateCompletionStage(settings.retry(), context.timer,
-            () -> CompletableFuture.supplyAsync(() -> attemptAsync(delivery), pool).thenCompose(Function.identity()))
+            () -> CompletableFuture.supplyAsync(() -> attemptAsync(in, delivery), pool).thenCompose(Function.identity()))
             .get();
     stage.whenComplete((rejected, error) ->
         in.worker().serial.execute(() -> outcome(in, error != null ? unwrap(error) : (Throwable) rejected)));
@@ -220,15 +230,15 @@ final class DefaultConsumer<T> implements Consumer {
   }
 
   /** Runs the handler (with in-process retry); returns null on success, else the failure. */
-  private Throwable runSync(Delivery<T> delivery) {
+  private Throwable runSync(Inbound in, Delivery<T> delivery) {
     try {
       if (settings.retry() == null) {
-        settings.handler().handle(delivery);
+        handle(in, delivery);
         return null;
       }
       return settings.retry().executeCheckedSupplier(() -> {
         try {
-          settings.handler().handle(delivery);
+          handle(in, delivery);
           return null;
         } catch (RejectMessageException rejected) {
           return rejected; // a value, not an exception: the retry must not repeat it
@@ -239,8 +249,59 @@ final class DefaultConsumer<T> implements Consumer {
     }
   }
 
+  /** One call of the synchronous handler, inside the interceptors' scope and timed when they watch. */
+  private void handle(Inbound in, Delivery<T> delivery) throws Exception {
+    Interceptor.ConsumeObserver o = in.observer;
+    if (o == Interceptor.ConsumeObserver.NONE) {
+      settings.handler().handle(delivery);
+      return;
+    }
+    reportRetried(in, o);
+    long start = System.nanoTime();
+    Interceptor.Scope scope = o.handlerScope();
+    try {
+      settings.handler().handle(delivery);
+    } catch (Throwable t) {
+      in.failedCall = t;
+      throw t;
+    } finally {
+      in.handlerNanos = System.nanoTime() - start;
+      scope.close();
+    }
+  }
+
+  /** A handler call is about to repeat one that failed: that one was retried. */
+  private static void reportRetried(Inbound in, Interceptor.ConsumeObserver o) {
+    Throwable failed = in.failedCall;
+    if (failed != null) {
+      in.failedCall = null;
+      o.outcome(Interceptor.ConsumeOutcome.RETRIED, Duration.ofNanos(in.handlerNanos), failed);
+    }
+  }
+
   /** One async attempt; completes with null on success, with the rejection as a value, or exceptionally. */
-  private CompletionStage<Object> attemptAsync(Delivery<T> delivery) {
+  private CompletionStage<Object> attemptAsync(Inbound in, Delivery<T> delivery) {
+    Interceptor.ConsumeObserver o = in.observer;
+    boolean observed = o != Interceptor.ConsumeObserver.NONE;
+    long start = 0;
+    Interceptor.Scope scope = Interceptor.Scope.NONE;
+    if (observed) {
+      reportRetried(in, o);
+      start = System.nanoTime();
+      scope = o.handlerScope();
+    }
+    CompletionStage<Object> result = attemptAsync(delivery, scope);
+    if (!observed) {
+      return result;
+    }
+    long started = start;
+    return result.whenComplete((rejected, error) -> {
+      in.handlerNanos = System.nanoTime() - started;
+      in.failedCall = error != null ? unwrap(error) : (Throwable) rejected;
+    });
+  }
+
+  private CompletionStage<Object> attemptAsync(Delivery<T> delivery, Interceptor.Scope scope) {
     CompletionStage<?> stage;
     try {
       stage = settings.asyncHandler().handle(delivery);
@@ -251,6 +312,8 @@ final class DefaultConsumer<T> implements Consumer {
       return CompletableFuture.completedFuture(rejected);
     } catch (Throwable t) {
       return CompletableFuture.failedFuture(t);
+    } finally {
+      scope.close();
     }
     return stage.handle((result, error) -> {
       Throwable cause = unwrap(error);
@@ -274,14 +337,78 @@ final class DefaultConsumer<T> implements Consumer {
       }
     }
     if (failure == null) {
-      counters.processed.increment();
-      in.worker().ack(in, true);
+      finish(in, Settlement.ACKED);
     } else if (failure instanceof RejectMessageException) {
       LOG.warn("{} rejected by its handler: {}", in.describe(), Names.printable(failure.getMessage(), 300));
-      failures.poison(in, failure, FailureHeaders.REASON_REJECTED);
+      decide(in, failures.poison(in, failure, FailureHeaders.REASON_REJECTED));
     } else {
-      LOG.debug("{} failed", in.describe(), failure); // the failure policy logs what it does with it
-      failures.failed(in, failure);
+      LOG.debug("{} failed", in.describe(), failure); // the consumer logs what becomes of it
+      decide(in, failures.failed(in, failure));
+    }
+  }
+
+  private void decide(Inbound in, CompletionStage<Settlement> decision) {
+    decision.whenComplete((settlement, error) -> finish(in, settlement != null ? settlement : new Settlement.Requeued(error)));
+  }
+
+  /**
+   * The one place a delivery's fate is carried out: counted, logged, told to the listener and the
+   * interceptors, then settled on its channel.
+   */
+  private void finish(Inbound in, Settlement s) {
+    String id = Names.orNone(in.messageId());
+    if (s instanceof Settlement.Requeued r) {
+      if (!in.limitGuardTried && lastRequeueBeforeTheLimit(in)) {
+        in.limitGuardTried = true;
+        LOG.warn("{} failed {} time(s) on a queue with a delivery limit; moving it to the dead-letter queue rather "
+            + "than let the broker drop it", in.describe(), Headers.integer(in.headers(), "x-delivery-count", 0) + 1);
+        decide(in, guard().poison(in, r.cause(), FailureHeaders.REASON_DELIVERY_LIMIT));
+        return;
+      }
+      if (in.limitGuardTried) {
+        LOG.error("{}: moving it aside failed; requeueing it although the queue's delivery limit may make the broker "
+            + "drop it", in.describe());
+      }
+      counters.requeued.increment();
+      LOG.warn("{} failed ({}); requeueing it in {} ms", in.describe(), Errors.brief(r.cause()),
+          settings.requeueDelay().toMillis());
+      listenerLane.execute(() -> settings.listener().requeued(settings.queue(), id, r.cause()));
+      observe(in, Interceptor.ConsumeOutcome.REQUEUED, r.cause());
+      in.worker().requeueLater(in);
+      return;
+    }
+    if (s == Settlement.ACKED) {
+      counters.processed.increment();
+      observe(in, Interceptor.ConsumeOutcome.ACKED, null);
+    } else if (s == Settlement.DUPLICATE) {
+      counters.duplicates.increment();
+      observe(in, Interceptor.ConsumeOutcome.DUPLICATE, null);
+    } else if (s instanceof Settlement.Redelivered r) {
+      counters.redelivered.increment();
+      LOG.info("{} failed (round {}: {}); retrying in {} via '{}'", in.describe(), r.round(), Errors.brief(r.cause()),
+          Redelivery.format(r.delay()), r.via());
+      listenerLane.execute(() -> settings.listener().retryScheduled(settings.queue(), id, r.round(), r.delay(), r.cause()));
+      observe(in, Interceptor.ConsumeOutcome.REDELIVERED, r.cause());
+    } else if (s instanceof Settlement.DeadLettered d) {
+      counters.deadLettered.increment();
+      if (d.to() == null) {
+        LOG.warn("{} rejected to the queue's dead-letter exchange ({}: {})", in.describe(), d.reason(),
+            Errors.brief(d.cause()));
+      } else {
+        LOG.warn("{} dead-lettered to '{}' after {} attempt(s) ({}: {})", in.describe(), d.to(), d.attempts(),
+            d.reason(), Errors.brief(d.cause()));
+      }
+      listenerLane.execute(() -> settings.listener().deadLettered(settings.queue(), id, d.reason(), d.cause()));
+      observe(in, Interceptor.ConsumeOutcome.DEAD_LETTERED, d.cause());
+    }
+    in.worker().settle(in, s);
+  }
+
+  private static void observe(Inbound in, Interceptor.ConsumeOutcome outcome, Throwable failure) {
+    Interceptor.ConsumeObserver o = in.observer;
+    if (o != Interceptor.ConsumeObserver.NONE) {
+      o.outcome(in.undecodable ? Interceptor.ConsumeOutcome.UNDECODABLE : outcome, Duration.ofNanos(in.handlerNanos),
+          failure);
     }
   }
 
@@ -455,14 +582,14 @@ final class DefaultConsumer<T> implements Consumer {
           consumerTag = null;
           LOG.warn("the broker cancelled the consumer of queue '{}' (queue deleted?); subscribing again with back-off",
               settings.queue());
-          context.executor.execute(() -> settings.listener().cancelledByBroker(settings.queue()));
+          listenerLane.execute(() -> settings.listener().cancelledByBroker(settings.queue()));
           resubscribeSoon(ch);
         }
       });
       if (cancelledByBroker) {
         cancelledByBroker = false;
         LOG.info("consumer of queue '{}' subscribed again", settings.queue());
-        context.executor.execute(() -> settings.listener().resumed(settings.queue()));
+        listenerLane.execute(() -> settings.listener().resumed(settings.queue()));
       }
     }
 
@@ -511,23 +638,31 @@ final class DefaultConsumer<T> implements Consumer {
     }
 
     /**
-     * Acknowledges; {@code finalOutcome} says the message is done (processed or dead-lettered), not
-     * just moved on. Acks in delivery order are batched into one {@code multiple} ack, sent when a
-     * quarter of the prefetch is waiting or a millisecond after the first; an ack that overtakes an
-     * earlier, unsettled delivery is sent on its own at once, so a slow message never holds back the
-     * others' acks.
+     * Carries out {@code s} on this channel: acks (batched), or a reject to the dead-letter exchange.
+     * Acks in delivery order are batched into one {@code multiple} ack, sent when a quarter of the
+     * prefetch is waiting or a millisecond after the first; an ack that overtakes an earlier,
+     * unsettled delivery is sent on its own at once, so a slow message never holds back the others'
+     * acks.
      */
-    void ack(Inbound in, boolean finalOutcome) {
-      Runnable r = () -> {
-        // Counted before the ack: stopAfter cancels while this message still holds its prefetch slot.
-        if (finalOutcome && finishedOneMustWait()) {
-          waiting.add(() -> ackNow(in));
+    void settle(Inbound in, Settlement s) {
+      Runnable op = s instanceof Settlement.DeadLettered d && d.to() == null
+          ? () -> settleNow(in, ch -> ch.basicReject(in.tag(), false))
+          : () -> ackNow(in);
+      // A message moved to a delay queue comes back; every other settlement is its final outcome,
+      // counted before it settles: stopAfter cancels while this message still holds its prefetch slot.
+      boolean last = !(s instanceof Settlement.Redelivered);
+      onLane(() -> {
+        if (last && finishedOneMustWait()) {
+          waiting.add(op);
         } else {
-          ackNow(in);
+          op.run();
         }
-      };
+      });
+    }
+
+    private void onLane(Runnable r) {
       if (serial.isCurrentThread()) {
-        r.run();
+        r.run(); // already on this channel's thread: settle now, not behind queued deliveries
       } else {
         serial.execute(r);
       }
@@ -599,50 +734,10 @@ final class DefaultConsumer<T> implements Consumer {
       }
     }
 
-    /** Rejects without requeue: the queue's dead-letter exchange takes the message. */
-    void reject(Inbound in, Throwable cause, String reason) {
-      counters.deadLettered.increment();
-      LOG.warn("{} rejected to the queue's dead-letter exchange ({}: {})", in.describe(), reason, Errors.brief(cause));
-      Runnable r = () -> {
-        Runnable rejectIt = () -> settleNow(in, ch -> ch.basicReject(in.tag(), false));
-        if (finishedOneMustWait()) {
-          waiting.add(rejectIt);
-        } else {
-          rejectIt.run();
-        }
-      };
-      if (serial.isCurrentThread()) {
-        r.run();
-      } else {
-        serial.execute(r);
-      }
-      context.executor.execute(() -> settings.listener().deadLettered(settings.queue(), Names.orNone(in.messageId()),
-          reason, cause));
-    }
-
-    /**
-     * Puts the message back after the requeue delay (it keeps its prefetch slot meanwhile), unless
-     * the queue's delivery limit makes this requeue the one after which the broker drops it: then
-     * the message is moved to the dead-letter queue instead.
-     */
-    void requeueLater(Inbound in, Throwable cause) {
-      if (!in.limitGuardTried && lastRequeueBeforeTheLimit(in)) {
-        in.limitGuardTried = true;
-        LOG.warn("{} failed {} time(s) on a queue with a delivery limit; moving it to the dead-letter queue rather "
-            + "than let the broker drop it", in.describe(), Headers.integer(in.headers(), "x-delivery-count", 0) + 1);
-        guard().poison(in, cause, FailureHeaders.REASON_DELIVERY_LIMIT);
-        return;
-      }
-      if (in.limitGuardTried) {
-        LOG.error("{}: moving it aside failed; requeueing it although the queue's delivery limit may make the broker "
-            + "drop it", in.describe());
-      }
-      counters.requeued.increment();
-      LOG.warn("{} failed ({}); requeueing it in {} ms", in.describe(), Errors.brief(cause),
-          settings.requeueDelay().toMillis());
-      context.executor.execute(() -> settings.listener().requeued(settings.queue(), Names.orNone(in.messageId()), cause));
+    /** Puts the message back after the requeue delay (it keeps its prefetch slot meanwhile). */
+    void requeueLater(Inbound in) {
       // basic.reject, not nack: RabbitMQ 4.3+ counts only rejects towards a quorum queue's delivery limit.
-      Runnable requeue = () -> settle(in, ch -> ch.basicReject(in.tag(), true));
+      Runnable requeue = () -> settleAlone(in, ch -> ch.basicReject(in.tag(), true));
       if (stopping) {
         requeue.run();
       } else {
@@ -650,13 +745,8 @@ final class DefaultConsumer<T> implements Consumer {
       }
     }
 
-    void settle(Inbound in, ChannelOp op) {
-      Runnable r = () -> settleNow(in, op);
-      if (serial.isCurrentThread()) {
-        r.run(); // already on this channel's thread: settle now, not behind queued deliveries
-      } else {
-        serial.execute(r);
-      }
+    void settleAlone(Inbound in, ChannelOp op) {
+      onLane(() -> settleNow(in, op));
     }
 
     /** Settles one delivery on its own, on the serial executor. */
@@ -677,5 +767,51 @@ final class DefaultConsumer<T> implements Consumer {
 
   interface ChannelOp {
     void run(Channel channel) throws IOException;
+  }
+
+  /** What interceptors see of a delivery. */
+  private static final class Observed implements Interceptor.ConsumeContext {
+    private final Inbound in;
+    private final Map<String, Object> headers;
+
+    Observed(Inbound in) {
+      this.in = in;
+      this.headers = java.util.Collections.unmodifiableMap(Headers.toJava(in.headers()));
+    }
+
+    @Override
+    public String queue() {
+      return in.queue();
+    }
+
+    @Override
+    public String exchange() {
+      return in.envelope().getExchange();
+    }
+
+    @Override
+    public Optional<String> messageId() {
+      return Optional.ofNullable(in.messageId());
+    }
+
+    @Override
+    public Map<String, Object> headers() {
+      return headers;
+    }
+
+    @Override
+    public boolean redelivered() {
+      return in.envelope().isRedeliver();
+    }
+
+    @Override
+    public int attempt() {
+      return in.failedRounds() + 1;
+    }
+
+    @Override
+    public int bodySize() {
+      return in.body().length;
+    }
   }
 }

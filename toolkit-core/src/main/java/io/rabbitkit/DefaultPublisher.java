@@ -2,6 +2,7 @@ package io.rabbitkit;
 
 import com.rabbitmq.client.AMQP;
 import io.rabbitkit.codec.MessageCodec;
+import java.time.Duration;
 import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,11 +20,14 @@ final class DefaultPublisher<T> implements Publisher<T> {
   private final Map<String, Object> headers;
   private final boolean mandatory;
   private final int deliveryMode;
+  private final Interceptors interceptors;
   private volatile Runnable onClose = () -> {};
 
   DefaultPublisher(ConfirmingSender sender, MessageCodec<T> codec, String exchange, Function<? super T, String> routingKey,
-      Function<? super T, String> messageId, Map<String, Object> headers, boolean mandatory, boolean persistent) {
+      Function<? super T, String> messageId, Map<String, Object> headers, boolean mandatory, boolean persistent,
+      Interceptors interceptors) {
     this.sender = sender;
+    this.interceptors = interceptors;
     this.codec = codec;
     this.exchange = exchange;
     this.routingKey = routingKey;
@@ -43,6 +47,8 @@ final class DefaultPublisher<T> implements Publisher<T> {
     T body = message.body();
     String id = null;
     String key = null;
+    Interceptor.PublishObserver observer = Interceptor.PublishObserver.NONE;
+    long start = interceptors.isEmpty() ? 0 : System.nanoTime();
     try {
       id = message.messageId().orElseGet(() -> messageId.apply(body));
       key = message.routingKey().orElseGet(() -> routingKey.apply(body));
@@ -50,11 +56,18 @@ final class DefaultPublisher<T> implements Publisher<T> {
       Headers.shortString("routing key", key);
       message.correlationId().ifPresent(c -> Headers.shortString("correlation id", c));
       message.replyTo().ifPresent(r -> Headers.shortString("reply-to", r));
+      message.type().ifPresent(t -> Headers.shortString("type", t));
+      message.appId().ifPresent(a -> Headers.shortString("app id", a));
       byte[] bytes = codec.encode(body);
       Map<String, Object> allHeaders = headers;
       if (!message.headers().isEmpty()) {
         allHeaders = new LinkedHashMap<>(headers);
         allHeaders.putAll(message.headers());
+      }
+      if (!interceptors.isEmpty()) {
+        Map<String, Object> intercepted = new LinkedHashMap<>(allHeaders);
+        observer = interceptors.beforePublish(new Context(exchange, key, id, intercepted));
+        allHeaders = intercepted;
       }
       AMQP.BasicProperties props = new AMQP.BasicProperties.Builder()
           .contentType(codec.contentType())
@@ -66,13 +79,27 @@ final class DefaultPublisher<T> implements Publisher<T> {
           .replyTo(message.replyTo().orElse(null))
           .expiration(message.expiration().map(d -> Long.toString(d.toMillis())).orElse(null))
           .priority(message.priority().orElse(null))
+          .type(message.type().orElse(null))
+          .appId(message.appId().orElse(null))
           .build();
-      return sender.send(new ConfirmingSender.Outbound(exchange, key, mandatory, props, bytes));
+      return observed(sender.send(new ConfirmingSender.Outbound(exchange, key, mandatory, props, bytes)), observer, start);
     } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(new PublishException("cannot publish message " + id + " to "
-          + Names.describeTarget(exchange, key) + ": " + e.getMessage(), id, exchange, key, e));
+      return observed(CompletableFuture.failedFuture(new PublishException("cannot publish message " + id + " to "
+          + Names.describeTarget(exchange, key) + ": " + e.getMessage(), id, exchange, key, e)), observer, start);
     }
   }
+
+  private static CompletableFuture<Confirmation> observed(CompletableFuture<Confirmation> future,
+      Interceptor.PublishObserver observer, long start) {
+    if (observer != Interceptor.PublishObserver.NONE) {
+      future.whenComplete((ok, error) -> observer.outcome(Interceptor.PublishOutcome.of(error),
+          Duration.ofNanos(System.nanoTime() - start), error));
+    }
+    return future;
+  }
+
+  private record Context(String exchange, String routingKey, String messageId, Map<String, Object> headers)
+      implements Interceptor.PublishContext {}
 
   @Override
   public int inFlight() {

@@ -103,7 +103,17 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
       return CompletableFuture.failedFuture(new PublishException("cannot encode request " + id + ": " + e.getMessage(),
           id, exchange, routingKey, e));
     }
+    Map<String, Object> headers = null;
+    Interceptor.RpcObserver observer = Interceptor.RpcObserver.NONE;
+    long start = 0;
+    if (!context.interceptors.isEmpty()) {
+      start = System.nanoTime();
+      Map<String, Object> h = new java.util.LinkedHashMap<>();
+      observer = context.interceptors.beforeCall(new Outgoing(exchange, routingKey, id, h));
+      headers = h.isEmpty() ? null : h;
+    }
     AMQP.BasicProperties props = new AMQP.BasicProperties.Builder()
+        .headers(headers)
         .replyTo(DIRECT_REPLY_TO)
         .correlationId(id)
         .messageId(id)
@@ -112,11 +122,18 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
         .expiration(Long.toString(Math.max(1, timeout.toMillis())))
         .build();
     CompletableFuture<R> future = new CompletableFuture<>();
+    if (observer != Interceptor.RpcObserver.NONE) {
+      Interceptor.RpcObserver o = observer;
+      long t0 = start;
+      future.whenComplete((reply, error) -> o.outcome(Interceptor.RpcOutcome.of(error),
+          Duration.ofNanos(System.nanoTime() - t0), error));
+    }
     synchronized (publishLock) {
       Channel ch = channel.current();
       if (ch == null || !ch.isOpen()) {
-        return CompletableFuture.failedFuture(new ConnectionException(ConnectionException.Reason.CLOSED,
+        future.completeExceptionally(new ConnectionException(ConnectionException.Reason.CLOSED,
             "cannot send request " + id + ": the connection is down (recovering)", null));
+        return future;
       }
       calls.put(id, new Call<>(future, ch, System.nanoTime() + timeout.toNanos(), timeout));
       try {
@@ -196,4 +213,7 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
   public String toString() {
     return "rpc client of '" + routingKey + "'";
   }
+
+  private record Outgoing(String exchange, String routingKey, String correlationId, Map<String, Object> headers)
+      implements Interceptor.RpcContext {}
 }

@@ -1,39 +1,44 @@
 package io.rabbitkit;
 
 import io.rabbitkit.deadletter.FailureHeaders;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** What a consumer does with a message its handler could not process. */
+/**
+ * Decides what becomes of a message its handler could not process. A policy never settles the
+ * message itself: it returns the decision, which the consumer carries out.
+ */
 interface FailurePolicy {
 
   /** The handler failed (after in-process retries). */
-  void failed(Inbound in, Throwable cause);
+  CompletionStage<Settlement> failed(Inbound in, Throwable cause);
 
   /** The message can never be processed (undecodable, or rejected by the handler): never retried. */
-  void poison(Inbound in, Throwable cause, String reason);
+  CompletionStage<Settlement> poison(Inbound in, Throwable cause, String reason);
 
   default void close() {}
 
   /**
    * No dead-letter destination known: put the message back after a delay, so a failing message
-   * cannot spin a CPU (it holds a prefetch slot while it waits). Never drops anything. On quorum
-   * queues each requeue counts towards the delivery limit.
+   * cannot spin a CPU (it holds a prefetch slot while it waits). Never drops anything; the consumer
+   * moves it aside before a quorum queue's delivery limit would make the broker drop it.
    */
   static FailurePolicy requeue() {
     Logger log = LoggerFactory.getLogger(FailurePolicy.class);
     return new FailurePolicy() {
       @Override
-      public void failed(Inbound in, Throwable cause) {
-        in.worker().requeueLater(in, cause);
+      public CompletionStage<Settlement> failed(Inbound in, Throwable cause) {
+        return CompletableFuture.completedFuture(new Settlement.Requeued(cause));
       }
 
       @Override
-      public void poison(Inbound in, Throwable cause, String reason) {
+      public CompletionStage<Settlement> poison(Inbound in, Throwable cause, String reason) {
         log.error("{} cannot be processed ({}: {}) and the consumer has no dead-letter queue; it is requeued "
             + "with a delay. Configure deadLetterQueue(...) or a dead-letter exchange to move it aside.",
             in.describe(), reason, Names.printable(String.valueOf(cause.getMessage()), 300));
-        in.worker().requeueLater(in, cause);
+        return CompletableFuture.completedFuture(new Settlement.Requeued(cause));
       }
     };
   }
@@ -42,13 +47,13 @@ interface FailurePolicy {
   static FailurePolicy rejectToDeadLetterExchange() {
     return new FailurePolicy() {
       @Override
-      public void failed(Inbound in, Throwable cause) {
-        in.worker().reject(in, cause, FailureHeaders.REASON_HANDLER_FAILED);
+      public CompletionStage<Settlement> failed(Inbound in, Throwable cause) {
+        return poison(in, cause, FailureHeaders.REASON_HANDLER_FAILED);
       }
 
       @Override
-      public void poison(Inbound in, Throwable cause, String reason) {
-        in.worker().reject(in, cause, reason);
+      public CompletionStage<Settlement> poison(Inbound in, Throwable cause, String reason) {
+        return CompletableFuture.completedFuture(new Settlement.DeadLettered(reason, null, in.failedRounds() + 1, cause));
       }
     };
   }

@@ -21,6 +21,13 @@ final class Inbound {
   boolean settledAlone;
   /** The delivery-limit guard already tried to move it aside (a second failure requeues it after all). */
   volatile boolean limitGuardTried;
+  /** Follows this delivery for the installed interceptors. */
+  volatile Interceptor.ConsumeObserver observer = Interceptor.ConsumeObserver.NONE;
+  /** The last handler call's duration and, until the next call, its failure (for interceptors). */
+  volatile long handlerNanos;
+  volatile Throwable failedCall;
+  /** Its body could not be decoded or was too large. */
+  volatile boolean undecodable;
 
   Inbound(DefaultConsumer<?>.Worker worker, Channel channel, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
     this.worker = worker;

@@ -188,7 +188,7 @@ public final class PublisherBuilder<T> {
       ids = ignored -> generated.next();
     }
     DefaultPublisher<T> publisher = new DefaultPublisher<>(sender, codec, exchange, routingKey, ids,
-        Map.copyOf(headers), mandatory, persistent);
+        Map.copyOf(headers), mandatory, persistent, toolkit.interceptors());
     publisher.onClose(toolkit.track(publisher));
     return publisher;
   }

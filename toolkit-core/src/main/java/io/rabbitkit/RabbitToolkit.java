@@ -76,6 +76,10 @@ public final class RabbitToolkit implements AutoCloseable {
     return builder().uri(uri).connect();
   }
 
+  Interceptors interceptors() {
+    return context.interceptors;
+  }
+
   // ---------------------------------------------------------------- topology
 
   /**
@@ -268,23 +272,21 @@ public final class RabbitToolkit implements AutoCloseable {
     }
   }
 
-  FailurePolicy deadLetterPipeline(String queue, Redelivery tiers, String dlq, ConsumerCounters counters,
-      ConsumerListener listener, int window) {
+  FailurePolicy deadLetterPipeline(String queue, Redelivery tiers, String dlq, int window) {
     ConfirmingSender sender = sender("dead-letter publisher of queue '" + queue + "'", new ConfirmingSender.Options(
         Math.max(16, window), Duration.ofSeconds(30), Duration.ofSeconds(30), true, Integer.MAX_VALUE));
-    return new DeadLetterPipeline(queue, sender, tiers.delays(), dlq, counters, listener, context.executor,
-        publishing.frameMax());
+    return new DeadLetterPipeline(queue, sender, tiers.delays(), dlq, publishing.frameMax());
   }
 
   /**
    * The dead-letter move a consumer falls back on when requeueing would take a message past its
    * queue's delivery limit: to {@code dlq}, declared if it does not exist.
    */
-  FailurePolicy limitGuard(String queue, String dlq, ConsumerCounters counters, ConsumerListener listener, int window) {
+  FailurePolicy limitGuard(String queue, String dlq, int window) {
     if (declaredQueue(dlq).isEmpty()) {
       declareMissing(Topology.of(Queue.classic(dlq)));
     }
-    return deadLetterPipeline(queue, Redelivery.none(), dlq, counters, listener, window);
+    return deadLetterPipeline(queue, Redelivery.none(), dlq, window);
   }
 
   <T> Consumer startConsumer(DefaultConsumer.Settings<T> settings, ConsumerCounters counters, FailurePolicy failures) {
@@ -403,6 +405,7 @@ public final class RabbitToolkit implements AutoCloseable {
     private Duration recoveryInterval = Duration.ofSeconds(2);
     private ExecutorService callbackExecutor;
     private ConnectionListener listener = new ConnectionListener() {};
+    private final List<Interceptor> interceptors = new java.util.ArrayList<>();
 
     private Builder() {}
 
@@ -610,6 +613,16 @@ public final class RabbitToolkit implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Installs an interceptor that sees every publish, delivery and RPC call, and the connection
+     * events; interceptors run in the order installed. This is how metrics, tracing and similar
+     * modules plug in.
+     */
+    public Builder interceptor(Interceptor interceptor) {
+      interceptors.add(requireNonNull(interceptor, "interceptor"));
+      return this;
+    }
+
     private int defaultPort() {
       return tls ? 5671 : 5672;
     }
@@ -644,7 +657,9 @@ public final class RabbitToolkit implements AutoCloseable {
       }
       List<com.rabbitmq.client.Address> amqpAddresses = targets.stream()
           .map(a -> new com.rabbitmq.client.Address(a.host(), a.port())).toList();
-      Context context = new Context(callbackExecutor);
+      Interceptors installed = new Interceptors(interceptors);
+      Context context = new Context(callbackExecutor, installed);
+      ConnectionListener listener = installed.connectionListener(this.listener);
       RoleConnection consuming = null;
       try {
         consuming = RoleConnection.open(factory, amqpAddresses, connectionName + "/consumer", endpoint, context, listener);
