@@ -27,6 +27,7 @@ final class RoleConnection implements AutoCloseable {
   private final Connection connection;
   private final String name;
   private final Context context;
+  private final SerialExecutor listenerLane;
   private final ConnectionListener listener;
   private final List<ManagedChannel> channels = new CopyOnWriteArrayList<>();
   private final ManagedChannel admin;
@@ -40,6 +41,7 @@ final class RoleConnection implements AutoCloseable {
     this.connection = connection;
     this.name = name;
     this.context = context;
+    this.listenerLane = new SerialExecutor(context.executor);
     this.listener = listener;
     this.admin = new ManagedChannel(this, name + " admin", new ManagedChannel.RequestReply() {});
   }
@@ -185,8 +187,9 @@ final class RoleConnection implements AutoCloseable {
     }
   }
 
+  /** Listener calls of this connection run one at a time, in the order the events happened. */
   private void fire(Runnable event) {
-    context.executor.execute(() -> {
+    listenerLane.execute(() -> {
       try {
         event.run();
       } catch (RuntimeException e) {

@@ -247,6 +247,37 @@ class ConsumerIT {
   }
 
   @Test
+  void listenerCallsArriveInTheOrderTheEventsHappenedEvenWhenAListenerIsSlow(RabbitToolkit rabbit, TestNames names)
+      throws Exception {
+    String queue = names.queue("q");
+    rabbit.declare(Topology.of(Queue.classic(queue)));
+    List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (Consumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {})
+        .listener(new ConsumerListener() {
+          @Override
+          public void cancelledByBroker(String q) {
+            try {
+              Thread.sleep(1500); // slower than the resubscription: an unordered pool would report resumed first
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            events.add("cancelled");
+          }
+
+          @Override
+          public void resumed(String q) {
+            events.add("resumed");
+          }
+        }).build()) {
+      rabbit.deleteQueue(queue);
+      rabbit.declare(Topology.of(Queue.classic(queue)));
+      Await.until(Duration.ofSeconds(20), "both events", () -> events.size() == 2);
+      assertEquals(List.of("cancelled", "resumed"), events);
+      Await.until(Duration.ofSeconds(5), "running again", c::isRunning);
+    }
+  }
+
+  @Test
   void asyncHandlerAcksWhenItsStageCompletesAndFailsWhenItFails(RabbitToolkit rabbit, TestNames names)
       throws Exception {
     String queue = names.queue("q");
