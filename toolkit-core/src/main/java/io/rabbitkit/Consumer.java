@@ -6,9 +6,10 @@ import java.util.concurrent.CompletionStage;
  * A running consumer. Built and started by {@link ConsumerBuilder#build()}. Thread-safe.
  *
  * <p>Messages are acknowledged only after their handler succeeds (manual acks, bounded prefetch).
- * Handlers run on the consumer's worker threads, at most {@code concurrency} at once, never on a
- * connection thread. After a connection loss the consumer re-subscribes by itself once the
- * connection is recovered; messages that were in progress are redelivered by the broker.
+ * Handlers run at most {@code concurrency} at once, never on a connection's reader thread:
+ * on amqp-client's dispatch thread for the channel when the consumer is idle (no hand-off), else on
+ * the consumer's own pool (see the package documentation for every thread). After a connection
+ * loss the consumer re-subscribes by itself once the connection is recovered; messages that were in progress are redelivered by the broker.
  */
 public interface Consumer extends AutoCloseable {
 

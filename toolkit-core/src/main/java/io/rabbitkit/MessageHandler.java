@@ -6,8 +6,9 @@ package io.rabbitkit;
  * {@link RejectMessageException} dead-letters it at once. Handlers get no {@code ack()}: the
  * outcome decides.
  *
- * <p>Handlers run on the consumer's worker threads, at most {@code concurrency} at once, never on a
- * connection thread.
+ * <p>Handlers run at most {@code concurrency} at once, never on a connection's reader thread:
+ * on amqp-client's dispatch thread for the channel when the consumer is idle (no hand-off), else on
+ * the consumer's own pool (see the package documentation for every thread).
  *
  * @param <T> the message type
  */

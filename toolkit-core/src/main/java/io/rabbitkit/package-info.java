@@ -1,5 +1,32 @@
 /**
  * The toolkit's API: {@link io.rabbitkit.RabbitToolkit} (the entry point), publishers, consumers,
- * request/reply, and the exceptions they report. Implementation classes are package-private.
+ * request/reply, the exceptions they report, and the {@link io.rabbitkit.Interceptor} extension
+ * point. Implementation classes are package-private.
+ *
+ * <h2>Threads</h2>
+ *
+ * A toolkit starts these threads (all daemon threads, all ended by {@code close()}):
+ *
+ * <ul>
+ *   <li>{@code rabbitkit-dispatch-N}: amqp-client's consumer dispatch, one busy thread per channel
+ *       at most. A consumer whose channel is idle runs the handler right here, without a hand-off;
+ *   <li>{@code rabbitkit-consumer-<queue>-N}: a consumer's pool ({@code concurrency} threads). A
+ *       handler runs here when its channel is busy (a delivery arrived while another ran), and for
+ *       in-process retries of async handlers;
+ *   <li>{@code rabbitkit-callback-N}: completes publish and RPC futures (never on a connection
+ *       thread, so a callback may publish again) and runs listeners and interceptor observers
+ *       (or the executor given to {@code callbackExecutor});
+ *   <li>{@code rabbitkit-timer-1}: confirm and RPC timeouts, delayed requeues, re-subscription and
+ *       re-connection back-off, ack batching;
+ *   <li>amqp-client's own connection reader and heartbeat threads, two per connection (the toolkit
+ *       opens one connection for publishing and one for consuming).
+ * </ul>
+ *
+ * <p>Which callback runs where: handlers on the dispatch or consumer threads as above;
+ * {@link io.rabbitkit.ConsumerListener} and {@link io.rabbitkit.ConnectionListener} methods on the
+ * callback pool, one at a time per consumer or connection and in the order the events happened;
+ * {@code Interceptor.before...} on the thread that publishes, handles or calls; interceptor
+ * outcomes on a callback thread for publishes and RPC calls, and for deliveries on the handler's
+ * thread, or a callback thread when the outcome waited for a re-publish to be confirmed.
  */
 package io.rabbitkit;
