@@ -49,4 +49,13 @@ public record Delivery<T>(T body, String queue, String exchange, String routingK
   public Optional<Object> header(String name) {
     return Optional.ofNullable(headers.get(name));
   }
+
+  /**
+   * A delivery of {@code body} as a handler would see it on its first attempt, for unit tests of
+   * handlers without a broker: queue {@code "test"}, default exchange, no message id, no headers.
+   */
+  public static <T> Delivery<T> of(T body) {
+    return new Delivery<>(body, "test", "", "test", false, 1, Optional.empty(), Optional.empty(), Optional.empty(),
+        Optional.empty(), Optional.empty(), Map.of());
+  }
 }

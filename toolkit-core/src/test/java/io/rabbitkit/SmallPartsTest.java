@@ -23,6 +23,19 @@ import org.junit.jupiter.api.Test;
 class SmallPartsTest {
 
   @Test
+  void aHandlerCanBeUnitTestedWithADeliveryBuiltWithoutABroker() throws Exception {
+    Delivery<String> d = Delivery.of("hello");
+    assertEquals("hello", d.body());
+    assertEquals(1, d.attempt());
+    assertTrue(d.messageId().isEmpty());
+    assertTrue(d.headers().isEmpty());
+    List<String> seen = new java.util.ArrayList<>();
+    MessageHandler<String> handler = delivery -> seen.add(delivery.body() + "@" + delivery.queue());
+    handler.handle(d);
+    assertEquals(List.of("hello@test"), seen);
+  }
+
+  @Test
   void delayQueueNamesUseTheLargestWholeUnit() {
     assertEquals("q.retry.1s", Redelivery.delayQueueName("q", Duration.ofSeconds(1)));
     assertEquals("q.retry.1m", Redelivery.delayQueueName("q", Duration.ofSeconds(60)));
