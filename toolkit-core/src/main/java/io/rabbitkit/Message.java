@@ -28,7 +28,7 @@ import java.util.Optional;
  */
 public record Message<T>(T body, Optional<String> messageId, Optional<String> routingKey, Map<String, Object> headers,
     Optional<String> correlationId, Optional<String> replyTo, Optional<Duration> expiration,
-    Optional<Integer> priority) {
+    Optional<Integer> priority, Optional<String> type, Optional<String> appId) {
 
   public Message {
     requireNonNull(body, "body");
@@ -38,6 +38,8 @@ public record Message<T>(T body, Optional<String> messageId, Optional<String> ro
     requireNonNull(replyTo, "replyTo");
     requireNonNull(expiration, "expiration");
     requireNonNull(priority, "priority");
+    requireNonNull(type, "type");
+    requireNonNull(appId, "appId");
     headers = Map.copyOf(Headers.check(requireNonNull(headers, "headers")));
     for (String name : headers.keySet()) {
       if (name.startsWith("x-")) {
@@ -59,43 +61,55 @@ public record Message<T>(T body, Optional<String> messageId, Optional<String> ro
   /** A message with just a body. */
   public static <T> Message<T> of(T body) {
     return new Message<>(body, Optional.empty(), Optional.empty(), Map.of(), Optional.empty(), Optional.empty(),
-        Optional.empty(), Optional.empty());
+        Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
   }
 
   /** Returns a copy with this message id (consumers use it to spot duplicates). */
   public Message<T> withMessageId(String messageId) {
-    return new Message<>(body, Optional.of(messageId), routingKey, headers, correlationId, replyTo, expiration, priority);
+    return new Message<>(body, Optional.of(messageId), routingKey, headers, correlationId, replyTo, expiration, priority, type, appId);
   }
 
   /** Returns a copy with this routing key instead of the publisher's. */
   public Message<T> withRoutingKey(String routingKey) {
-    return new Message<>(body, messageId, Optional.of(routingKey), headers, correlationId, replyTo, expiration, priority);
+    return new Message<>(body, messageId, Optional.of(routingKey), headers, correlationId, replyTo, expiration, priority, type, appId);
   }
 
   /** Returns a copy with one more header. */
   public Message<T> withHeader(String name, Object value) {
     Map<String, Object> copy = new LinkedHashMap<>(headers);
     copy.put(requireNonNull(name, "name"), requireNonNull(value, "value"));
-    return new Message<>(body, messageId, routingKey, copy, correlationId, replyTo, expiration, priority);
+    return new Message<>(body, messageId, routingKey, copy, correlationId, replyTo, expiration, priority, type, appId);
   }
 
   /** Returns a copy with this correlation id. */
   public Message<T> withCorrelationId(String correlationId) {
-    return new Message<>(body, messageId, routingKey, headers, Optional.of(correlationId), replyTo, expiration, priority);
+    return new Message<>(body, messageId, routingKey, headers, Optional.of(correlationId), replyTo, expiration, priority, type, appId);
   }
 
   /** Returns a copy with this reply-to address. */
   public Message<T> withReplyTo(String replyTo) {
-    return new Message<>(body, messageId, routingKey, headers, correlationId, Optional.of(replyTo), expiration, priority);
+    return new Message<>(body, messageId, routingKey, headers, correlationId, Optional.of(replyTo), expiration, priority, type, appId);
   }
 
   /** Returns a copy that expires after {@code ttl} in any queue. */
   public Message<T> withExpiration(Duration ttl) {
-    return new Message<>(body, messageId, routingKey, headers, correlationId, replyTo, Optional.of(ttl), priority);
+    return new Message<>(body, messageId, routingKey, headers, correlationId, replyTo, Optional.of(ttl), priority, type, appId);
   }
 
   /** Returns a copy with this priority. */
   public Message<T> withPriority(int priority) {
-    return new Message<>(body, messageId, routingKey, headers, correlationId, replyTo, expiration, Optional.of(priority));
+    return new Message<>(body, messageId, routingKey, headers, correlationId, replyTo, expiration, Optional.of(priority), type, appId);
+  }
+
+  /** Returns a copy with this message type (the AMQP {@code type} property, e.g. {@code order.placed}). */
+  public Message<T> withType(String type) {
+    return new Message<>(body, messageId, routingKey, headers, correlationId, replyTo, expiration, priority,
+        Optional.of(type), appId);
+  }
+
+  /** Returns a copy with this application id (the AMQP {@code app_id} property: who published it). */
+  public Message<T> withAppId(String appId) {
+    return new Message<>(body, messageId, routingKey, headers, correlationId, replyTo, expiration, priority, type,
+        Optional.of(appId));
   }
 }

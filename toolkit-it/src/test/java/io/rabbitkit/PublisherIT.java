@@ -29,6 +29,26 @@ import org.junit.jupiter.api.Test;
 @RabbitTest
 class PublisherIT {
 
+  @Test
+  void typeAndAppIdReachTheBrokerAsAmqpProperties(RabbitToolkit rabbit, io.rabbitkit.test.RabbitBroker broker,
+      TestNames names) throws Exception {
+    String queue = names.queue("typed");
+    rabbit.declare(Topology.of(Queue.classic(queue)));
+    try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).build()) {
+      p.publish(Message.of("x").withType("order.placed").withAppId("shop")).get(10, TimeUnit.SECONDS);
+    }
+    com.rabbitmq.client.ConnectionFactory f = new com.rabbitmq.client.ConnectionFactory();
+    f.setUri(broker.uri());
+    if (f.getVirtualHost().isEmpty()) {
+      f.setVirtualHost("/");
+    }
+    try (com.rabbitmq.client.Connection c = f.newConnection("typed-reader")) {
+      com.rabbitmq.client.GetResponse r = c.createChannel().basicGet(queue, true);
+      assertEquals("order.placed", r.getProps().getType());
+      assertEquals("shop", r.getProps().getAppId());
+    }
+  }
+
   private static final Duration WAIT = Duration.ofSeconds(30);
 
   record Event(int thread, int seq) {}
