@@ -179,7 +179,7 @@ final class DefaultDeadLetters implements DeadLetters {
     } catch (ExecutionException e) {
       throw e.getCause() instanceof ToolkitException te ? te : Errors.io("replaying a dead letter", e.getCause());
     } catch (TimeoutException e) {
-      throw new ToolkitException("replaying a dead letter timed out", e);
+      throw new ToolkitException.TransportException("replaying a dead letter timed out", e);
     } catch (Exception e) {
       throw Errors.topology("reading", "queue '" + deadLetterQueue + "'", e);
     } finally {

@@ -164,13 +164,13 @@ final class Errors {
     if (sse != null && sse.isHardError() || e instanceof AlreadyClosedException) {
       return new ConnectionException(Reason.CLOSED, action + " failed: connection closed (" + rootMessage(e) + ")", e);
     }
-    return new ToolkitException(action + " failed: " + rootMessage(e), e);
+    return new ToolkitException.TransportException(action + " failed: " + rootMessage(e), e);
   }
 
   /** Converts an interrupt: re-sets the interrupt flag and returns the exception to throw. */
   static ToolkitException interrupted(String action, InterruptedException e) {
     Thread.currentThread().interrupt();
-    return new ToolkitException(action + " was interrupted", e);
+    return new ToolkitException.TransportException(action + " was interrupted", e);
   }
 
   /** Finds the {@link ShutdownSignalException} in a cause chain, or {@code null}. */

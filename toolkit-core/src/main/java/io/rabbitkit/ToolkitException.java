@@ -17,4 +17,15 @@ public class ToolkitException extends RuntimeException {
   public ToolkitException(String message, Throwable cause) {
     super(message, cause);
   }
+
+  /**
+   * An I/O operation with the broker failed or timed out (a socket error, a channel operation
+   * without a reply in time, an interrupted wait). The cause is amqp-client's exception.
+   */
+  public static final class TransportException extends ToolkitException {
+
+    public TransportException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
 }

@@ -58,7 +58,10 @@ class RpcIT {
       long start = System.nanoTime();
       Throwable e = Await.failure(client.call("anyone?"), WAIT);
       long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-      assertInstanceOf(RpcTimeoutException.class, e);
+      RpcTimeoutException timeout = assertInstanceOf(RpcTimeoutException.class, e);
+      assertEquals(queue, timeout.routingKey());
+      assertEquals(Duration.ofMillis(400), timeout.timeout());
+      assertTrue(timeout.getMessage().contains(timeout.correlationId()), timeout.getMessage());
       assertTrue(took >= 390 && took < 3000, "timed out after " + took + " ms");
       assertEquals(0, client.outstanding());
     }
