@@ -47,6 +47,8 @@ public final class ConsumerBuilder<T> {
 
   /** Default number of unacknowledged messages per channel. */
   public static final int DEFAULT_PREFETCH = 50;
+  /** Wait between in-process attempts with {@link #retry(int)}. */
+  public static final long DEFAULT_RETRY_WAIT_MILLIS = 50;
   /** Default wait before a failed message is requeued (when it is requeued). */
   public static final Duration DEFAULT_REQUEUE_DELAY = Duration.ofSeconds(1);
   /** Default time {@link Consumer#close()} lets in-flight messages finish. */
@@ -134,6 +136,20 @@ public final class ConsumerBuilder<T> {
   public ConsumerBuilder<T> retry(RetryConfig retry) {
     this.retry = requireNonNull(retry, "retry");
     return this;
+  }
+
+  /**
+   * In-process retry with {@code maxAttempts} handler calls in all, {@value #DEFAULT_RETRY_WAIT_MILLIS}
+   * ms apart. Short on purpose: a message waiting in process holds a prefetch slot (resilience4j's
+   * own default of 500 ms holds it about a second for three attempts); longer waits belong in the
+   * broker-side {@link #redelivery} tiers, which hold nothing.
+   */
+  public ConsumerBuilder<T> retry(int maxAttempts) {
+    if (maxAttempts < 1) {
+      throw new IllegalArgumentException("maxAttempts must be >= 1: " + maxAttempts);
+    }
+    return retry(RetryConfig.custom().maxAttempts(maxAttempts)
+        .waitDuration(java.time.Duration.ofMillis(DEFAULT_RETRY_WAIT_MILLIS)).build());
   }
 
   /** Broker-side delayed retry tiers; turns the dead-letter pipeline on. */
@@ -261,20 +277,20 @@ public final class ConsumerBuilder<T> {
       throw new IllegalStateException("deadLetterExchangeOnQueue() conflicts with the toolkit's dead-letter queue");
     }
     ConsumerCounters counters = new ConsumerCounters();
-    // With a known count, take no more than will be handled (see DefaultConsumer.finishedOneMustWait).
+    // With a known count, take no more than will be handled (see QueueConsumer.finishedOneMustWait).
     int channels = stopAfter > 0 ? (int) Math.min(concurrency, stopAfter) : concurrency;
     int perChannel = stopAfter > 0 ? (int) Math.min(prefetch, Math.max(1, stopAfter / channels)) : prefetch;
     Optional<Queue> declared = toolkit.declaredQueue(queue);
     boolean hasDlx = deadLetterExchangeOnQueue || declared.flatMap(Queue::deadLetterExchange).isPresent();
     String dlq = deadLetterQueue != null ? deadLetterQueue : queue + ".dlq";
-    int deliveryLimit = hasDlx ? DefaultConsumer.NO_LIMIT : declared.map(q -> q.type() != Queue.Type.QUORUM
-        ? DefaultConsumer.NO_LIMIT
-        : q.deliveryLimit().orElse(DefaultConsumer.DEFAULT_QUORUM_DELIVERY_LIMIT)).orElse(DefaultConsumer.UNKNOWN_LIMIT);
-    if (!pipeline && !hasDlx && deliveryLimit != DefaultConsumer.NO_LIMIT && deliveryLimit != DefaultConsumer.UNKNOWN_LIMIT) {
+    int deliveryLimit = hasDlx ? QueueConsumer.NO_LIMIT : declared.map(q -> q.type() != Queue.Type.QUORUM
+        ? QueueConsumer.NO_LIMIT
+        : q.deliveryLimit().orElse(QueueConsumer.DEFAULT_QUORUM_DELIVERY_LIMIT)).orElse(QueueConsumer.UNKNOWN_LIMIT);
+    if (!pipeline && !hasDlx && deliveryLimit != QueueConsumer.NO_LIMIT && deliveryLimit != QueueConsumer.UNKNOWN_LIMIT) {
       LOG.warn("queue '{}' is a quorum queue with a delivery limit of {} and no dead-letter exchange: a message "
           + "that keeps failing is moved to '{}' before the broker would drop it", queue, deliveryLimit, dlq);
     }
-    DefaultConsumer.Settings<T> settings = new DefaultConsumer.Settings<>(queue, codec, handler, asyncHandler,
+    QueueConsumer.Settings<T> settings = new QueueConsumer.Settings<>(queue, codec, handler, asyncHandler,
         perChannel, channels, retry == null ? null : Retry.of("consumer-" + queue, retry), requeueDelay, maxBodySize,
         drainTimeout, listener, deduplicate, stopAfter, deliveryLimit,
         () -> toolkit.limitGuard(queue, dlq, perChannel * channels));

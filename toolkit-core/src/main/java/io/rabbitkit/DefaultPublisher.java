@@ -66,7 +66,7 @@ final class DefaultPublisher<T> implements Publisher<T> {
       }
       if (!interceptors.isEmpty()) {
         Map<String, Object> intercepted = new LinkedHashMap<>(allHeaders);
-        observer = interceptors.beforePublish(new Context(exchange, key, id, intercepted));
+        observer = interceptors.beforePublish(new Shared(exchange, key, id, intercepted));
         allHeaders = intercepted;
       }
       AMQP.BasicProperties props = new AMQP.BasicProperties.Builder()
@@ -98,7 +98,7 @@ final class DefaultPublisher<T> implements Publisher<T> {
     return future;
   }
 
-  private record Context(String exchange, String routingKey, String messageId, Map<String, Object> headers)
+  private record Shared(String exchange, String routingKey, String messageId, Map<String, Object> headers)
       implements Interceptor.PublishContext {}
 
   @Override

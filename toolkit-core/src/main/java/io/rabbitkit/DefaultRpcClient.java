@@ -26,7 +26,7 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
   /** How often outstanding calls are checked against their deadlines. */
   private static final long SWEEP_MILLIS = 20;
 
-  private final Context context;
+  private final Shared context;
   private final String exchange;
   private final String routingKey;
   private final MessageCodec<Q> requestCodec;

@@ -30,6 +30,6 @@ public interface ProcessedMessages {
    * forgotten {@code window} after it was recorded.
    */
   static ProcessedMessages inMemory(int capacity, Duration window) {
-    return new ProcessedIds(capacity, window);
+    return new InMemoryProcessedMessages(capacity, window);
   }
 }

@@ -51,13 +51,13 @@ public final class RabbitToolkit implements AutoCloseable {
 
   private final String endpoint;
   private final String connectionName;
-  private final Context context;
+  private final Shared context;
   private final RoleConnection consuming;
   private final RoleConnection publishing;
   private final Set<AutoCloseable> resources = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private RabbitToolkit(String endpoint, String connectionName, Context context, RoleConnection consuming,
+  private RabbitToolkit(String endpoint, String connectionName, Shared context, RoleConnection consuming,
       RoleConnection publishing) {
     this.endpoint = endpoint;
     this.connectionName = connectionName;
@@ -251,7 +251,7 @@ public final class RabbitToolkit implements AutoCloseable {
     for (AutoCloseable r : resources) {
       if (r instanceof DefaultPublisher<?> p) {
         publishers.add(p.status());
-      } else if (r instanceof DefaultConsumer<?> c) {
+      } else if (r instanceof QueueConsumer<?> c) {
         consumers.add(c.status());
       }
     }
@@ -289,9 +289,9 @@ public final class RabbitToolkit implements AutoCloseable {
     return deadLetterPipeline(queue, Redelivery.none(), dlq, window);
   }
 
-  <T> Consumer startConsumer(DefaultConsumer.Settings<T> settings, ConsumerCounters counters, FailurePolicy failures) {
+  <T> Consumer startConsumer(QueueConsumer.Settings<T> settings, ConsumerCounters counters, FailurePolicy failures) {
     ensureOpen();
-    DefaultConsumer<T> consumer = new DefaultConsumer<>(settings, consuming, counters);
+    QueueConsumer<T> consumer = new QueueConsumer<>(settings, consuming, counters);
     consumer.start(failures);
     consumer.onClose(track(consumer));
     return consumer;
@@ -305,7 +305,7 @@ public final class RabbitToolkit implements AutoCloseable {
     return consuming;
   }
 
-  Context context() {
+  Shared context() {
     return context;
   }
 
@@ -658,7 +658,7 @@ public final class RabbitToolkit implements AutoCloseable {
       List<com.rabbitmq.client.Address> amqpAddresses = targets.stream()
           .map(a -> new com.rabbitmq.client.Address(a.host(), a.port())).toList();
       Interceptors installed = new Interceptors(interceptors);
-      Context context = new Context(callbackExecutor, installed);
+      Shared context = new Shared(callbackExecutor, installed);
       ConnectionListener listener = installed.connectionListener(this.listener);
       RoleConnection consuming = null;
       try {

@@ -26,7 +26,7 @@ final class RoleConnection implements AutoCloseable {
 
   private final Connection connection;
   private final String name;
-  private final Context context;
+  private final Shared context;
   private final SerialExecutor listenerLane;
   private final ConnectionListener listener;
   private final List<ManagedChannel> channels = new CopyOnWriteArrayList<>();
@@ -37,7 +37,7 @@ final class RoleConnection implements AutoCloseable {
   private volatile long lostAtNanos;
   private volatile long longestRecoveryNanos;
 
-  private RoleConnection(Connection connection, String name, Context context, ConnectionListener listener) {
+  private RoleConnection(Connection connection, String name, Shared context, ConnectionListener listener) {
     this.connection = connection;
     this.name = name;
     this.context = context;
@@ -47,7 +47,7 @@ final class RoleConnection implements AutoCloseable {
   }
 
   static RoleConnection open(ConnectionFactory factory, List<com.rabbitmq.client.Address> addresses, String name,
-      String endpoint, Context context, ConnectionListener listener) {
+      String endpoint, Shared context, ConnectionListener listener) {
     Connection connection;
     try {
       connection = factory.newConnection(context.dispatch, addresses, name);
@@ -230,7 +230,7 @@ final class RoleConnection implements AutoCloseable {
     return new Health.ConnectionStatus(name, state, recoveries.get(), java.time.Duration.ofNanos(longestRecoveryNanos));
   }
 
-  Context context() {
+  Shared context() {
     return context;
   }
 

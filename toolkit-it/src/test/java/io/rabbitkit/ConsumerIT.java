@@ -337,11 +337,11 @@ class ConsumerIT {
     BlockingQueue<String> got = new LinkedBlockingQueue<>();
     try (Publisher<String> p = strings(rabbit, queue);
         Consumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> got.add(d.body())).build()) {
-      com.rabbitmq.client.Channel first = ((DefaultConsumer<?>) c).channels().get(0).current();
+      com.rabbitmq.client.Channel first = ((QueueConsumer<?>) c).channels().get(0).current();
       first.basicAck(999_999, false); // an unknown delivery tag: the broker closes the channel (406)
       Await.until(Duration.ofSeconds(10), "old channel closed", () -> !first.isOpen());
       Await.until(Duration.ofSeconds(10), "consumer re-subscribed on a new channel", c::isRunning);
-      assertTrue(((DefaultConsumer<?>) c).channels().get(0).current() != first);
+      assertTrue(((QueueConsumer<?>) c).channels().get(0).current() != first);
       p.publish("after the error").get(10, TimeUnit.SECONDS);
       assertEquals("after the error", got.poll(10, TimeUnit.SECONDS));
     }

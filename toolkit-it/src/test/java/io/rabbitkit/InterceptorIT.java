@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.resilience4j.retry.RetryConfig;
 import io.rabbitkit.Interceptor.ConsumeOutcome;
 import io.rabbitkit.Interceptor.PublishOutcome;
 import io.rabbitkit.test.Await;
@@ -108,7 +107,7 @@ class InterceptorIT {
       rabbit.declare(Topology.of(Queue.classic(queue)));
       List<String> handled = new CopyOnWriteArrayList<>();
       try (Consumer c = rabbit.consumerBuilder(String.class).queue(queue)
-              .retry(RetryConfig.custom().maxAttempts(2).waitDuration(Duration.ofMillis(10)).build())
+              .retry(2)
               .redelivery(Redelivery.after(Duration.ofMillis(100)))
               .deadLetterQueue(queue + ".dlq")
               .handler(d -> {
@@ -147,7 +146,9 @@ class InterceptorIT {
         assertEquals(1, stats.deadLettered());
         assertEquals(0, rec.openScopes.get(), "every handler scope was closed");
         assertEquals(5, rec.scopeThreads.size(), "one scope per handler call");
-        assertEquals(1, rabbit.deadLetters(queue).list(10).size());
+        List<io.rabbitkit.deadletter.DeadLetter> dead = rabbit.deadLetters(queue).list(10);
+        assertEquals(1, dead.size());
+        assertEquals("fail", dead.get(0).decode(io.rabbitkit.codec.MessageCodec.string()), "typed decode of a dead letter");
       }
     }
   }

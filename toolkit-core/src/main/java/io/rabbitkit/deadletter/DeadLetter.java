@@ -55,6 +55,16 @@ public record DeadLetter(Optional<String> messageId, String originalQueue, Strin
     return exceptionClass.filter(type.getName()::equals).isPresent();
   }
 
+  /**
+   * Decodes the body with {@code codec} (the consumer's, typically {@code MessageCodec.json(Order.class)})
+   * and the letter's content type, to inspect or repair a dead letter as the typed message it was.
+   *
+   * @throws io.rabbitkit.MessageDecodingException when it cannot (which may be why it is here)
+   */
+  public <T> T decode(io.rabbitkit.codec.MessageCodec<T> codec) {
+    return requireNonNull(codec, "codec").decode(body, contentType.orElse(null));
+  }
+
   /** Returns the body decoded as UTF-8 (for display; invalid bytes are replaced). */
   public String bodyAsString() {
     return new String(body, StandardCharsets.UTF_8);

@@ -7,12 +7,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** The in-memory {@link ProcessedMessages}: bounded by count and by age. Thread-safe. */
-final class ProcessedIds implements ProcessedMessages {
+final class InMemoryProcessedMessages implements ProcessedMessages {
 
   private final Map<String, Long> recordedAt; // id -> System.nanoTime() when recorded
   private final long windowNanos;
 
-  ProcessedIds(int capacity, Duration window) {
+  InMemoryProcessedMessages(int capacity, Duration window) {
     if (capacity < 1) {
       throw new IllegalArgumentException("capacity must be >= 1: " + capacity);
     }

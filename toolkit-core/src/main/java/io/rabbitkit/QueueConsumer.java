@@ -33,9 +33,9 @@ import org.slf4j.LoggerFactory;
  * A consumer: {@code concurrency} channels, each with its own prefetch, subscription and serial
  * executor (so a channel is used by one thread at a time), sharing a pool of worker threads.
  */
-final class DefaultConsumer<T> implements Consumer {
+final class QueueConsumer<T> implements Consumer {
 
-  private static final Logger LOG = LoggerFactory.getLogger(DefaultConsumer.class);
+  private static final Logger LOG = LoggerFactory.getLogger(QueueConsumer.class);
   /** Content encodings that leave the body as it is ("utf-8" is a charset some clients put there). */
   private static final java.util.Set<String> IDENTITY_ENCODINGS = java.util.Set.of("", "identity", "utf-8", "utf8");
   /** How long an ack may wait to be joined by others into one multiple ack. */
@@ -61,7 +61,7 @@ final class DefaultConsumer<T> implements Consumer {
 
   private final Settings<T> settings;
   private final RoleConnection connection;
-  private final Context context;
+  private final Shared context;
   private final ExecutorService pool;
   private final List<Worker> workers = new ArrayList<>();
   private final ConsumerCounters counters;
@@ -79,12 +79,12 @@ final class DefaultConsumer<T> implements Consumer {
   private volatile boolean stopping;
   private volatile Runnable onClose = () -> {};
 
-  DefaultConsumer(Settings<T> settings, RoleConnection connection, ConsumerCounters counters) {
+  QueueConsumer(Settings<T> settings, RoleConnection connection, ConsumerCounters counters) {
     this.settings = settings;
     this.connection = connection;
     this.context = connection.context();
     this.counters = counters;
-    this.pool = Executors.newFixedThreadPool(settings.concurrency(), Context.threads("rabbitkit-consumer-" + settings.queue()));
+    this.pool = Executors.newFixedThreadPool(settings.concurrency(), Shared.threads("rabbitkit-consumer-" + settings.queue()));
     this.processed = settings.processed();
     this.listenerLane = new SerialExecutor(context.executor);
     if (settings.retry() != null) {

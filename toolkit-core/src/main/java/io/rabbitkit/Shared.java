@@ -13,14 +13,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The threads a toolkit owns: a callback pool (futures are completed here, never on a connection's
+ * What the parts of one toolkit share: the interceptors, the topology declared through it, and the
+ * threads it owns: a callback pool (futures are completed here, never on a connection's
  * reader thread) and one timer thread (confirm timeouts, delayed requeues, reconnection backoff).
  * Once the toolkit is shut down, late tasks (a connection's last shutdown notice, say) are dropped
  * instead of failing on whatever thread submitted them.
  */
-final class Context {
+final class Shared {
 
-  private static final Logger LOG = LoggerFactory.getLogger(Context.class);
+  private static final Logger LOG = LoggerFactory.getLogger(Shared.class);
 
   final Executor executor;
   final ScheduledExecutorService timer;
@@ -34,7 +35,7 @@ final class Context {
   private final ExecutorService pool;
   private final boolean ownsPool;
 
-  Context(ExecutorService callbackExecutor, Interceptors interceptors) {
+  Shared(ExecutorService callbackExecutor, Interceptors interceptors) {
     this.interceptors = interceptors;
     this.ownsPool = callbackExecutor == null;
     this.pool = ownsPool ? Executors.newCachedThreadPool(threads("rabbitkit-callback")) : callbackExecutor;
