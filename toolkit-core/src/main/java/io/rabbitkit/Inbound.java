@@ -12,7 +12,7 @@ import java.util.Map;
  */
 final class Inbound {
 
-  private final QueueConsumer<?>.Worker worker;
+  private final ConsumerChannel worker;
   private final Channel channel;
   private final Envelope envelope;
   private final AMQP.BasicProperties props;
@@ -29,7 +29,7 @@ final class Inbound {
   /** Its body could not be decoded or was too large. */
   volatile boolean undecodable;
 
-  Inbound(QueueConsumer<?>.Worker worker, Channel channel, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
+  Inbound(ConsumerChannel worker, Channel channel, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
     this.worker = worker;
     this.channel = channel;
     this.envelope = envelope;
@@ -37,7 +37,7 @@ final class Inbound {
     this.body = body;
   }
 
-  QueueConsumer<?>.Worker worker() {
+  ConsumerChannel worker() {
     return worker;
   }
 

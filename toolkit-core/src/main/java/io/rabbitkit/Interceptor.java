@@ -73,8 +73,7 @@ public interface Interceptor extends ConnectionListener {
       if (failure == null) {
         return CONFIRMED;
       }
-      Throwable t = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-          ? failure.getCause() : failure;
+      Throwable t = cause(failure);
       if (t instanceof MessageNackedException) {
         return NACKED;
       }
@@ -192,8 +191,7 @@ public interface Interceptor extends ConnectionListener {
       if (failure == null) {
         return OK;
       }
-      Throwable t = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-          ? failure.getCause() : failure;
+      Throwable t = cause(failure);
       if (t instanceof RpcRemoteException) {
         return REMOTE_ERROR;
       }
@@ -212,5 +210,11 @@ public interface Interceptor extends ConnectionListener {
     RpcObserver NONE = (outcome, elapsed, failure) -> {};
 
     void outcome(RpcOutcome outcome, Duration elapsed, Throwable failure);
+  }
+
+  /** What a future failed with, without the CompletionException around it. */
+  private static Throwable cause(Throwable failure) {
+    return failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+        ? failure.getCause() : failure;
   }
 }
