@@ -189,7 +189,7 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
   /** Sends a message; the future completes on the callback executor. Blocks while the window is full. */
   CompletableFuture<Confirmation> send(Outbound message) {
     if (closed) {
-      return CompletableFuture.failedFuture(new ResourceClosedException(name + " is closed"));
+      return CompletableFuture.failedFuture(new ResourceClosedException(name, "is closed"));
     }
     if (message.body().length > options.maxBodySize()) {
       return CompletableFuture.failedFuture(failure(message, "body of " + message.body().length
@@ -224,7 +224,7 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
     try {
       Incarnation inc = current;
       if (closed) {
-        fail(p, new ResourceClosedException(name + " is closed"));
+        fail(p, new ResourceClosedException(name, "is closed"));
       } else if (options.failWhileDisconnected() && (inc == null || !inc.channel.isOpen())) {
         fail(p, failure(message, "not sent: the connection is down and recovering", new ConnectionException(
             ConnectionException.Reason.CLOSED, "no open channel while the connection recovers", null)));
@@ -526,7 +526,7 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
   }
 
   private ResourceClosedException closedBefore(Pending p) {
-    return new ResourceClosedException(name + " was closed before message " + Names.printable(p.message.messageId())
+    return new ResourceClosedException(name, "was closed before message " + Names.printable(p.message.messageId())
         + (p.sentAt == 0 ? " was sent; the broker does not have it" : " was confirmed; the outcome is unknown"));
   }
 

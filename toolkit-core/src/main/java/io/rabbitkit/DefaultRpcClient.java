@@ -93,7 +93,7 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
     java.util.Objects.requireNonNull(request, "request");
     java.util.Objects.requireNonNull(timeout, "timeout");
     if (closed) {
-      return CompletableFuture.failedFuture(new ResourceClosedException("rpc client of '" + routingKey + "' is closed"));
+      return CompletableFuture.failedFuture(new ResourceClosedException("rpc client of '" + routingKey + "'", "is closed"));
     }
     String id = ids.next();
     byte[] body;
@@ -203,7 +203,7 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
     closed = true;
     sweeper.cancel(false);
     for (String id : calls.keySet()) {
-      fail(id, new ResourceClosedException("rpc client of '" + routingKey + "' was closed before the reply to " + id));
+      fail(id, new ResourceClosedException("rpc client of '" + routingKey + "'", "was closed before the reply to " + id));
     }
     channel.close();
     onClose.run();

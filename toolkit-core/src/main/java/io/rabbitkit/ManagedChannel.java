@@ -101,7 +101,7 @@ final class ManagedChannel implements AutoCloseable {
         loseLocked(ch, ch.getCloseReason());
       }
       if (closed) {
-        throw new ResourceClosedException(name + " is closed");
+        throw new ResourceClosedException(name, "is closed");
       }
       openLocked();
       return current;

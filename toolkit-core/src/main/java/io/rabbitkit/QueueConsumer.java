@@ -149,7 +149,8 @@ final class QueueConsumer<T> implements Consumer {
     }
     if (in.body().length > settings.maxBodySize()) {
       MessageDecodingException tooLarge = new MessageDecodingException("body of " + in.body().length
-          + " bytes exceeds the consumer's limit of " + settings.maxBodySize() + " bytes");
+          + " bytes exceeds the consumer's limit of " + settings.maxBodySize() + " bytes")
+          .at(settings.queue(), in.messageId(), in.props().getContentType());
       LOG.warn("{} is too large: {}", in.describe(), tooLarge.getMessage());
       in.undecodable = true;
       decide(in, failures.poison(in, tooLarge, FailureHeaders.REASON_TOO_LARGE));
@@ -161,7 +162,8 @@ final class QueueConsumer<T> implements Consumer {
     } catch (MessageDecodingException e) {
       LOG.warn("{} cannot be decoded: {}", in.describe(), Names.printable(e.getMessage(), 300));
       in.undecodable = true;
-      decide(in, failures.poison(in, e, FailureHeaders.REASON_UNDECODABLE));
+      decide(in, failures.poison(in, e.at(settings.queue(), in.messageId(), in.props().getContentType()),
+          FailureHeaders.REASON_UNDECODABLE));
       return;
     } catch (RuntimeException e) {
       // Properties or headers the toolkit cannot represent: dead-letter it rather than let it stall the channel.

@@ -322,7 +322,7 @@ public final class RabbitToolkit implements AutoCloseable {
 
   private void ensureOpen() {
     if (closed.get()) {
-      throw new ResourceClosedException("the toolkit connected to " + endpoint + " is closed");
+      throw new ResourceClosedException("the toolkit connected to " + endpoint, "is closed");
     }
   }
 

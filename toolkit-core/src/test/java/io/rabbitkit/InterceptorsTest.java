@@ -132,9 +132,9 @@ class InterceptorsTest {
     assertEquals(PublishOutcome.CONFIRMED, PublishOutcome.of(null));
     assertEquals(PublishOutcome.NACKED, PublishOutcome.of(new CompletionException(new MessageNackedException("m", "x", "k"))));
     assertEquals(PublishOutcome.RETURNED, PublishOutcome.of(new MessageReturnedException("m", "x", "k", 312, "NO_ROUTE")));
-    assertEquals(PublishOutcome.CLOSED, PublishOutcome.of(new ResourceClosedException("closed")));
+    assertEquals(PublishOutcome.CLOSED, PublishOutcome.of(new ResourceClosedException("publisher", "is closed")));
     assertEquals(PublishOutcome.REFUSED, PublishOutcome.of(new PublishException("full", "m", "x", "k", null)));
     assertEquals(RpcOutcome.OK, RpcOutcome.of(null));
-    assertEquals(RpcOutcome.CLOSED, RpcOutcome.of(new ResourceClosedException("closed")));
+    assertEquals(RpcOutcome.CLOSED, RpcOutcome.of(new ResourceClosedException("publisher", "is closed")));
   }
 }

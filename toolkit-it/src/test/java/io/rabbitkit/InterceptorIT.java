@@ -33,6 +33,7 @@ class InterceptorIT {
   static final class Recording implements Interceptor {
     final Map<String, PublishOutcome> published = new ConcurrentHashMap<>();
     final List<String> consumeOutcomes = new CopyOnWriteArrayList<>();
+    final Map<String, Throwable> finalFailures = new ConcurrentHashMap<>();
     final List<String> tracesSeen = new CopyOnWriteArrayList<>();
     final List<String> scopeThreads = new CopyOnWriteArrayList<>();
     final List<String> rpc = new CopyOnWriteArrayList<>();
@@ -64,6 +65,9 @@ class InterceptorIT {
         @Override
         public void outcome(ConsumeOutcome outcome, Duration handlerTime, Throwable failure) {
           consumeOutcomes.add(id + ":" + outcome);
+          if (failure != null && outcome != ConsumeOutcome.RETRIED) {
+            finalFailures.put(id, failure);
+          }
         }
       };
     }
@@ -172,6 +176,11 @@ class InterceptorIT {
         assertEquals(List.of("dup:ACKED", "dup:DUPLICATE", "garbage:UNDECODABLE"), List.copyOf(rec.consumeOutcomes));
         assertEquals(1, handled.get());
         assertEquals(1, c.stats().duplicates());
+        MessageDecodingException e = assertInstanceOf(MessageDecodingException.class, rec.finalFailures.get("garbage"));
+        assertEquals(queue, e.queue().orElseThrow());
+        assertEquals("garbage", e.messageId().orElseThrow());
+        assertTrue(e.contentType().orElseThrow().startsWith("text/plain"), e.toString());
+        assertTrue(e.reason().contains("unsupported content type"), e.reason());
       }
     }
   }
