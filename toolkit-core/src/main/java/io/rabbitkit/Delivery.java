@@ -23,11 +23,14 @@ import java.util.Optional;
  * @param contentType the content type, when set
  * @param timestamp the publisher's timestamp, when set
  * @param headers the headers, with text values as {@code String}
+ * @param type the message type (AMQP {@code type}), when set
+ * @param appId the publishing application's id (AMQP {@code app_id}), when set
  * @param <T> the body type
  */
 public record Delivery<T>(T body, String queue, String exchange, String routingKey, boolean redelivered, int attempt,
     Optional<String> messageId, Optional<String> correlationId, Optional<String> replyTo,
-    Optional<String> contentType, Optional<Instant> timestamp, Map<String, Object> headers) {
+    Optional<String> contentType, Optional<Instant> timestamp, Map<String, Object> headers,
+    Optional<String> type, Optional<String> appId) {
 
   public Delivery {
     requireNonNull(body, "body");
@@ -39,6 +42,8 @@ public record Delivery<T>(T body, String queue, String exchange, String routingK
     requireNonNull(replyTo, "replyTo");
     requireNonNull(contentType, "contentType");
     requireNonNull(timestamp, "timestamp");
+    requireNonNull(type, "type");
+    requireNonNull(appId, "appId");
     // Not Map.copyOf: AMQP header values may be void (null). Most messages have none: no copy then.
     requireNonNull(headers, "headers");
     headers = headers.isEmpty() ? Map.of()
@@ -56,6 +61,6 @@ public record Delivery<T>(T body, String queue, String exchange, String routingK
    */
   public static <T> Delivery<T> of(T body) {
     return new Delivery<>(body, "test", "", "test", false, 1, Optional.empty(), Optional.empty(), Optional.empty(),
-        Optional.empty(), Optional.empty(), Map.of());
+        Optional.empty(), Optional.empty(), Map.of(), Optional.empty(), Optional.empty());
   }
 }

@@ -223,7 +223,8 @@ final class QueueConsumer<T> implements Consumer {
     return new Delivery<>(body, settings.queue(), env.getExchange(), env.getRoutingKey(), env.isRedeliver(),
         in.failedRounds() + 1, Optional.ofNullable(p.getMessageId()), Optional.ofNullable(p.getCorrelationId()),
         Optional.ofNullable(p.getReplyTo()), Optional.ofNullable(p.getContentType()),
-        Optional.ofNullable(p.getTimestamp()).map(java.util.Date::toInstant), Headers.toJava(p.getHeaders()));
+        Optional.ofNullable(p.getTimestamp()).map(java.util.Date::toInstant), Headers.toJava(p.getHeaders()),
+        Optional.ofNullable(p.getType()), Optional.ofNullable(p.getAppId()));
   }
 
   /** Runs the handler (with in-process retry); returns null on success, else the failure. */

@@ -47,6 +47,16 @@ class PublisherIT {
       assertEquals("order.placed", r.getProps().getType());
       assertEquals("shop", r.getProps().getAppId());
     }
+    // And a consumer sees them on the delivery.
+    try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).build()) {
+      p.publish(Message.of("y").withType("order.shipped").withAppId("shop")).get(10, TimeUnit.SECONDS);
+    }
+    java.util.concurrent.BlockingQueue<Delivery<String>> got = new java.util.concurrent.LinkedBlockingQueue<>();
+    try (Consumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(got::add).build()) {
+      Delivery<String> d = got.poll(10, TimeUnit.SECONDS);
+      assertEquals("order.shipped", d.type().orElseThrow());
+      assertEquals("shop", d.appId().orElseThrow());
+    }
   }
 
   private static final Duration WAIT = Duration.ofSeconds(30);
