@@ -47,17 +47,11 @@ public final class Await {
    * @throws AssertionError if it succeeds, or is still pending after {@code timeout}
    */
   public static Throwable failure(CompletionStage<?> future, Duration timeout) {
-    try {
-      Object value = future.toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      throw new AssertionError("expected a failure, but the future completed with " + value);
-    } catch (ExecutionException e) {
-      return e.getCause();
-    } catch (TimeoutException e) {
-      throw new AssertionError("the future neither failed nor completed within " + timeout.toMillis() + " ms");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError("interrupted while awaiting a failure", e);
+    Throwable failure = outcome(future, timeout);
+    if (failure == null) {
+      throw new AssertionError("expected a failure, but the future completed with " + future.toCompletableFuture().join());
     }
+    return failure;
   }
 
   /**
