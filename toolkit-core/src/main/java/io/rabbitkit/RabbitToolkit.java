@@ -16,8 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLContext;
@@ -54,7 +52,7 @@ public final class RabbitToolkit implements AutoCloseable {
   private final Shared context;
   private final RoleConnection consuming;
   private final RoleConnection publishing;
-  private final Set<AutoCloseable> resources = ConcurrentHashMap.newKeySet();
+  private final Resources resources = new Resources();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private RabbitToolkit(String endpoint, String connectionName, Shared context, RoleConnection consuming,
@@ -246,16 +244,7 @@ public final class RabbitToolkit implements AutoCloseable {
 
   /** Returns a snapshot of the connections, publishers and consumers, for health checks. */
   public Health health() {
-    List<Health.PublisherStatus> publishers = new ArrayList<>();
-    List<Health.ConsumerStatus> consumers = new ArrayList<>();
-    for (AutoCloseable r : resources) {
-      if (r instanceof DefaultPublisher<?> p) {
-        publishers.add(p.status());
-      } else if (r instanceof QueueConsumer<?> c) {
-        consumers.add(c.status());
-      }
-    }
-    return new Health(List.of(publishing.status(), consuming.status()), publishers, consumers);
+    return new Health(List.of(publishing.status(), consuming.status()), resources.publishers(), resources.consumers());
   }
 
   /** Returns whether the broker currently blocks publishing (a memory or disk alarm). */
@@ -311,8 +300,7 @@ public final class RabbitToolkit implements AutoCloseable {
 
   /** Remembers a resource so that {@link #close()} closes it; returns a hook the resource runs when it closes itself. */
   Runnable track(AutoCloseable resource) {
-    resources.add(resource);
-    return () -> resources.remove(resource);
+    return resources.track(resource);
   }
 
   /** Publishers, consumers and RPC clients and servers not closed yet. */
@@ -335,17 +323,7 @@ public final class RabbitToolkit implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    List<AutoCloseable> all = new ArrayList<>(resources);
-    // Consumers first (their dead-letter publishers need the publishing connection), then the rest.
-    all.sort((a, b) -> Boolean.compare(!(a instanceof Consumer), !(b instanceof Consumer)));
-    for (AutoCloseable resource : all) {
-      try {
-        resource.close();
-      } catch (Exception e) {
-        LOG.warn("closing {} failed", resource, e);
-      }
-    }
-    resources.clear();
+    resources.closeAll();
     consuming.close();
     publishing.close();
     context.shutdown();
@@ -405,7 +383,7 @@ public final class RabbitToolkit implements AutoCloseable {
     private Duration recoveryInterval = Duration.ofSeconds(2);
     private ExecutorService callbackExecutor;
     private ConnectionListener listener = new ConnectionListener() {};
-    private final List<Interceptor> interceptors = new java.util.ArrayList<>();
+    private final List<Interceptor> interceptors = new ArrayList<>();
 
     private Builder() {}
 
