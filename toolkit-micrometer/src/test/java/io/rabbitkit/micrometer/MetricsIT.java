@@ -12,6 +12,10 @@ import io.rabbitkit.Message;
 import io.rabbitkit.Publisher;
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.Redelivery;
+import io.rabbitkit.RpcClient;
+import io.rabbitkit.RpcServer;
+import io.rabbitkit.topology.Binding;
+import io.rabbitkit.topology.Exchange;
 import io.rabbitkit.test.Await;
 import io.rabbitkit.test.RabbitBroker;
 import io.rabbitkit.test.RabbitTest;
@@ -92,6 +96,61 @@ class MetricsIT {
       }
       rabbit.deleteQueue(queue + ".dlq");
       rabbit.deleteQueue(Redelivery.delayQueueName(queue, Duration.ofMillis(100)));
+      rabbit.deleteQueue(queue);
+    }
+  }
+
+  @Test
+  void tenThousandRoutingKeysAndIdsCreateABoundedNumberOfMeters(RabbitBroker broker, TestNames names) throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    RabbitkitMetrics metrics = RabbitkitMetrics.of(registry);
+    String exchange = names.exchange("keys");
+    String queue = names.queue("keys");
+    int messages = 10_000;
+    try (RabbitToolkit rabbit = broker.toolkitBuilder().interceptor(metrics).connect()) {
+      rabbit.declare(Topology.builder().exchange(Exchange.topic(exchange)).queue(Queue.classic(queue))
+          .binding(Binding.of(exchange, queue, "#")).build());
+      try (Consumer consumer = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {}).build();
+          Publisher<String> p = rabbit.publisherBuilder(String.class).exchange(exchange).build()) {
+        List<CompletableFuture<?>> sent = new ArrayList<>();
+        for (int i = 0; i < messages; i++) {
+          sent.add(p.publish(Message.of("m").withMessageId("id-" + i).withRoutingKey("order." + i + ".placed")));
+        }
+        for (CompletableFuture<?> f : sent) {
+          f.get(30, TimeUnit.SECONDS);
+        }
+        Await.until(Duration.ofSeconds(30), "all consumed", () -> consumer.stats().processed() == messages);
+        assertEquals(messages, count(registry, "rabbitkit.publish", "exchange", exchange, "outcome", "confirmed"));
+        assertEquals(messages, count(registry, "rabbitkit.consume", "queue", queue, "outcome", "acked"));
+        int meters = registry.getMeters().size();
+        System.out.println("meters after " + messages + " distinct routing keys and ids: " + meters);
+        assertEquals(2, meters, "one publish and one consume timer: " + registry.getMetersAsString());
+      }
+      rabbit.deleteQueue(queue);
+      rabbit.deleteExchange(exchange);
+    }
+  }
+
+  @Test
+  void rpcCallsAreTimedByOutcome(RabbitBroker broker, TestNames names) throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    String queue = names.queue("rpc");
+    try (RabbitToolkit rabbit = broker.toolkitBuilder().interceptor(RabbitkitMetrics.of(registry)).connect()) {
+      rabbit.declare(Topology.of(Queue.classic(queue)));
+      try (RpcServer server = rabbit.rpcServerBuilder(String.class, String.class).queue(queue).handler(req -> {
+            if (req.equals("boom")) {
+              throw new IllegalArgumentException("boom");
+            }
+            return req;
+          }).build();
+          RpcClient<String, String> client = rabbit.rpcClientBuilder(String.class, String.class).routingKey(queue).build()) {
+        client.call("a").get(10, TimeUnit.SECONDS);
+        client.call("b").get(10, TimeUnit.SECONDS);
+        Await.failure(client.call("boom"), Duration.ofSeconds(10));
+        Await.until(Duration.ofSeconds(5), () -> count(registry, "rabbitkit.rpc") == 3);
+        assertEquals(2, count(registry, "rabbitkit.rpc", "exchange", "amq.default", "outcome", "ok"));
+        assertEquals(1, count(registry, "rabbitkit.rpc", "outcome", "remote_error"));
+      }
       rabbit.deleteQueue(queue);
     }
   }
