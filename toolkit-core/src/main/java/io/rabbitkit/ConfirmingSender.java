@@ -387,7 +387,7 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
 
   /** After a settlement: while isolating, the next suspect may go (off the reader thread: a publish can block). */
   private void afterSettled() {
-    if (isolateUpTo >= 0 && !closed) {
+    if (isolating() && !closed) {
       callbacks.execute(() -> {
         sendLock.lock();
         try {

@@ -26,6 +26,7 @@ final class Inbound {
   /** The last handler call's duration and, until the next call, its failure (for interceptors). */
   volatile long handlerNanos;
   volatile Throwable failedCall;
+  private Map<String, Object> javaHeaders; // only touched on the channel's lane
   /** Its body could not be decoded or was too large. */
   volatile boolean undecodable;
 
@@ -67,6 +68,14 @@ final class Inbound {
 
   String messageId() {
     return props.getMessageId();
+  }
+
+  /** The headers with text values as {@code String}, read-only; converted once, on first use. */
+  Map<String, Object> javaHeaders() {
+    if (javaHeaders == null) {
+      javaHeaders = Headers.toJava(props.getHeaders());
+    }
+    return javaHeaders;
   }
 
   Map<String, Object> headers() {

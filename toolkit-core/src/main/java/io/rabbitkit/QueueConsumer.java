@@ -223,7 +223,7 @@ final class QueueConsumer<T> implements Consumer {
     return new Delivery<>(body, settings.queue(), env.getExchange(), env.getRoutingKey(), env.isRedeliver(),
         in.failedRounds() + 1, Optional.ofNullable(p.getMessageId()), Optional.ofNullable(p.getCorrelationId()),
         Optional.ofNullable(p.getReplyTo()), Optional.ofNullable(p.getContentType()),
-        Optional.ofNullable(p.getTimestamp()).map(java.util.Date::toInstant), Headers.toJava(p.getHeaders()),
+        Optional.ofNullable(p.getTimestamp()).map(java.util.Date::toInstant), in.javaHeaders(),
         Optional.ofNullable(p.getType()), Optional.ofNullable(p.getAppId()));
   }
 
@@ -554,7 +554,7 @@ final class QueueConsumer<T> implements Consumer {
 
     Observed(Inbound in) {
       this.in = in;
-      this.headers = java.util.Collections.unmodifiableMap(Headers.toJava(in.headers()));
+      this.headers = in.javaHeaders();
     }
 
     @Override
