@@ -2,6 +2,7 @@ package io.rabbitkit;
 
 import static java.util.Objects.requireNonNull;
 
+import io.rabbitkit.ToolkitException.MessageRefusedException;
 import java.time.Duration;
 import java.util.List;
 
@@ -70,7 +71,7 @@ public record Health(List<ConnectionStatus> connections, List<PublisherStatus> p
    * @param running every channel is subscribed (false while recovering or after a broker cancel)
    * @param inFlight deliveries received and not yet settled (handlers running, acks pending)
    */
-  public record ConsumerStatus(String queue, boolean running, int inFlight, ConsumerStats stats) {}
+  public record ConsumerStatus(String queue, boolean running, int inFlight, MessageConsumer.Stats stats) {}
 
   /**
    * True when every connection is open (not blocked, not recovering), no publisher is {@linkplain

@@ -1,5 +1,13 @@
 package io.rabbitkit;
 
+import io.rabbitkit.ToolkitException.ConfirmTimeoutException;
+import io.rabbitkit.ToolkitException.MessageNackedException;
+import io.rabbitkit.ToolkitException.MessageRefusedException;
+import io.rabbitkit.ToolkitException.MessageReturnedException;
+import io.rabbitkit.ToolkitException.PublishException;
+import io.rabbitkit.ToolkitException.ResourceClosedException;
+import io.rabbitkit.ToolkitException.RpcRemoteException;
+import io.rabbitkit.ToolkitException.RpcTimeoutException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;

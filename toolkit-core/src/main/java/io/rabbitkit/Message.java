@@ -40,7 +40,7 @@ public record Message<T>(T body, Optional<String> messageId, Optional<String> ro
     requireNonNull(priority, "priority");
     requireNonNull(type, "type");
     requireNonNull(appId, "appId");
-    headers = Map.copyOf(Headers.check(requireNonNull(headers, "headers")));
+    headers = Map.copyOf(HeaderValues.check(requireNonNull(headers, "headers")));
     for (String name : headers.keySet()) {
       if (name.startsWith("x-")) {
         throw new IllegalArgumentException("headers starting with 'x-' belong to the broker: " + name);

@@ -9,21 +9,26 @@ import java.util.concurrent.atomic.AtomicLong;
  * counter ({@code "mZb1q0Jm3xU-1a"}). Ids from one generator never repeat; two generators collide
  * only if their random prefixes do (about 1 in 2^64). Shorter than a UUID on every message, and
  * no secure random number per message.
+ *
+ * <p>Publishers and RPC clients use one generator each; modules that write messages to be
+ * published later (the JDBC outbox) use the same ids. Thread-safe.
  */
-final class MessageIds {
+public final class MessageIds {
 
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final String prefix;
   private final AtomicLong next = new AtomicLong();
 
-  MessageIds() {
+  /** Creates a generator with a fresh random prefix. */
+  public MessageIds() {
     byte[] bytes = new byte[8];
     RANDOM.nextBytes(bytes);
     this.prefix = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes) + "-";
   }
 
-  String next() {
+  /** Returns the next id. */
+  public String next() {
     return prefix + Long.toString(next.incrementAndGet(), 36);
   }
 }

@@ -4,7 +4,7 @@ import java.time.Duration;
 
 /**
  * Remembers which message ids a consumer has processed, so that an idempotent consumer ({@link
- * ConsumerBuilder#deduplicate(ProcessedMessages)}) acks a duplicate without handling it again.
+ * MessageConsumer.Builder#deduplicate(ProcessedMessages)}) acks a duplicate without handling it again.
  * At-least-once delivery makes duplicates: a re-send after a connection loss, a redelivery after a
  * crash or a lost ack.
  *

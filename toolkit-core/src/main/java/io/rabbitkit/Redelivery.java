@@ -56,7 +56,7 @@ public record Redelivery(List<Duration> delays) {
     return queue + ".retry." + format(delay);
   }
 
-  static String format(Duration d) {
+  private static String format(Duration d) {
     long ms = d.toMillis();
     if (ms % 3_600_000 == 0) {
       return ms / 3_600_000 + "h";

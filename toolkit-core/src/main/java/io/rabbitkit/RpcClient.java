@@ -1,5 +1,11 @@
 package io.rabbitkit;
 
+import io.rabbitkit.ToolkitException.ConnectionException;
+import io.rabbitkit.ToolkitException.MessageReturnedException;
+import io.rabbitkit.ToolkitException.ResourceClosedException;
+import io.rabbitkit.ToolkitException.RpcRemoteException;
+import io.rabbitkit.ToolkitException.RpcTimeoutException;
+import io.rabbitkit.codec.MessageCodec;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
@@ -38,4 +44,38 @@ public interface RpcClient<Q, R> extends AutoCloseable {
   /** Fails every outstanding call with {@link ResourceClosedException} and releases the channel. Idempotent. */
   @Override
   void close();
+
+  /**
+   * Configures and builds an {@link RpcClient}. Obtain one from {@link RabbitToolkit#rpcClientBuilder}.
+   * Not thread-safe.
+   *
+   * @param <Q> the request type
+   * @param <R> the response type
+   */
+  interface Builder<Q, R> {
+
+    /** Default time to wait for a reply. */
+    Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+    /** Sets the exchange requests go to; default {@code ""}, the default exchange. */
+    Builder<Q, R> exchange(String exchange);
+
+    /** Sets the routing key of requests: with the default exchange, the server's queue (required). */
+    Builder<Q, R> routingKey(String routingKey);
+
+    /** Sets the request codec (default JSON; String and byte[] have their own). */
+    Builder<Q, R> requestCodec(MessageCodec<Q> codec);
+
+    /** Sets the response codec (default JSON; String and byte[] have their own). */
+    Builder<Q, R> responseCodec(MessageCodec<R> codec);
+
+    /** Sets the default reply timeout. */
+    Builder<Q, R> timeout(Duration timeout);
+
+    /**
+     * Opens the client's channel and subscribes to direct reply-to.
+     *
+     * @throws IllegalStateException if no routing key is set
+     */
+    RpcClient<Q, R> build();
+  }
 }

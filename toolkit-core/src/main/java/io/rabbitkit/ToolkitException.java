@@ -1,5 +1,10 @@
 package io.rabbitkit;
 
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.util.Optional;
+
 /**
  * Root of every exception the toolkit throws or completes a future with.
  *
@@ -27,5 +32,380 @@ public class ToolkitException extends RuntimeException {
     public TransportException(String message, Throwable cause) {
       super(message, cause);
     }
+  }
+
+  /**
+   * The toolkit could not connect to the broker, or lost a connection it needed.
+   *
+   * <p>{@link #reason()} says what went wrong, so callers (and health checks) can tell a wrong host
+   * from wrong credentials without parsing messages. The message names the addresses, user and
+   * virtual host that were tried; it never contains the password.
+   */
+  public static final class ConnectionException extends ToolkitException {
+
+    /** Why a connection attempt failed. */
+    public enum Reason {
+      /** The host name could not be resolved. */
+      UNKNOWN_HOST,
+      /** Nothing listens on the port, or the host refused the TCP connection. */
+      CONNECTION_REFUSED,
+      /** No answer within the connection timeout (host down, firewall, wrong port). */
+      TIMEOUT,
+      /** The broker refused the user name or password. */
+      AUTHENTICATION_FAILED,
+      /** The virtual host does not exist, or the user may not access it. */
+      VIRTUAL_HOST,
+      /** The TLS handshake failed (untrusted certificate, hostname mismatch, plain port). */
+      TLS,
+      /** Something answers on the port, but not an AMQP 0-9-1 broker (another service, an AMQP 1.0 port). */
+      NOT_AMQP,
+      /** The connection is closed or was lost. */
+      CLOSED,
+      /** Any other I/O failure. */
+      IO
+    }
+
+    private final Reason reason;
+
+    public ConnectionException(Reason reason, String message, Throwable cause) {
+      super(message, cause);
+      this.reason = requireNonNull(reason, "reason");
+    }
+
+    /** Returns why the connection failed. */
+    public Reason reason() {
+      return reason;
+    }
+  }
+
+  /**
+   * The broker refused a declaration, deletion or other topology operation.
+   *
+   * <p>Typical cause: {@code PRECONDITION_FAILED} because an exchange or queue already exists with
+   * different arguments. {@link #entity()} names the exchange, queue or binding and {@link
+   * #argument()} the argument at fault when the broker said which. The toolkit stays usable after
+   * this exception: the channel the broker closed is replaced.
+   */
+  public static final class TopologyException extends ToolkitException {
+
+    private final String entity;
+    private final String argument;
+    private final int replyCode;
+
+    public TopologyException(String entity, String argument, int replyCode, String message, Throwable cause) {
+      super(message, cause);
+      this.entity = entity;
+      this.argument = argument;
+      this.replyCode = replyCode;
+    }
+
+    /** Returns the entity the operation was about, for example {@code queue 'orders'}. */
+    public String entity() {
+      return entity;
+    }
+
+    /** Returns the argument the broker complained about, for example {@code x-max-length}. */
+    public Optional<String> argument() {
+      return Optional.ofNullable(argument);
+    }
+
+    /** Returns the AMQP reply code, for example 406 (precondition failed) or 404 (not found); 0 if none. */
+    public int replyCode() {
+      return replyCode;
+    }
+  }
+
+  /**
+   * The publisher, consumer, RPC client or toolkit was closed before the operation could finish,
+   * or an operation was attempted on a closed one.
+   */
+  public static final class ResourceClosedException extends ToolkitException {
+
+    private final String resource;
+
+    /**
+     * @param resource what was closed, as it names itself (for example {@code publisher to exchange 'orders'})
+     * @param what what that means for the caller (for example {@code is closed})
+     */
+    public ResourceClosedException(String resource, String what) {
+      super(resource + " " + what);
+      this.resource = resource;
+    }
+
+    /** The closed resource, as it names itself: a publisher, an RPC client, a channel, the toolkit. */
+    public String resource() {
+      return resource;
+    }
+  }
+
+  /**
+   * A message was not confirmed by the broker.
+   *
+   * <p>Publisher futures fail with one of the subclasses ({@link MessageNackedException}, {@link
+   * MessageReturnedException}, {@link ConfirmTimeoutException}) or with this class itself when the
+   * message could not be sent at all (in-flight window full, body too large, exchange missing, the
+   * channel lost with re-sending turned off). {@link ResourceClosedException} is used when the
+   * publisher or toolkit was closed.
+   */
+  public static class PublishException extends ToolkitException {
+
+    private final String messageId;
+    private final String exchange;
+    private final String routingKey;
+
+    public PublishException(String message, String messageId, String exchange, String routingKey, Throwable cause) {
+      super(message, cause);
+      this.messageId = messageId;
+      this.exchange = exchange;
+      this.routingKey = routingKey;
+    }
+
+    /** Returns the message id of the message that failed. */
+    public String messageId() {
+      return messageId;
+    }
+
+    /** Returns the exchange the message was published to ({@code ""} is the default exchange). */
+    public String exchange() {
+      return exchange;
+    }
+
+    /** Returns the routing key the message was published with. */
+    public String routingKey() {
+      return routingKey;
+    }
+  }
+
+  /**
+   * No confirm arrived in time. When {@link #sent()} is true the outcome is <em>unknown</em>: the
+   * broker may or may not have the message, and publishing again is safe only if consumers tolerate
+   * duplicates (they see the same message id). When it is false the message never left the client
+   * (the connection stayed down for the whole timeout): the broker does not have it.
+   */
+  public static final class ConfirmTimeoutException extends PublishException {
+
+    private final boolean sent;
+
+    public ConfirmTimeoutException(String messageId, String exchange, String routingKey, Duration timeout, boolean sent) {
+      super("no confirm for message " + SafeText.of(messageId) + " published to "
+              + describeTarget(exchange, routingKey) + " within " + timeout.toMillis() + " ms; "
+              + (sent ? "it was sent, so the outcome is unknown"
+                  : "it was never sent (no open channel in that time), so the broker does not have it"),
+          messageId, exchange, routingKey, null);
+      this.sent = sent;
+    }
+
+    /** Returns whether the message was written to a channel at least once (false: the broker cannot have it). */
+    public boolean sent() {
+      return sent;
+    }
+  }
+
+  /**
+   * The broker answered a publish with {@code basic.nack}: it did not take responsibility for the
+   * message (for example a queue with {@code overflow=reject-publish} is full, or a quorum queue lost
+   * its leader). Publishing again may succeed.
+   */
+  public static final class MessageNackedException extends PublishException {
+
+    public MessageNackedException(String messageId, String exchange, String routingKey) {
+      super("broker nacked message " + messageId + " published to " + describeTarget(exchange, routingKey),
+          messageId, exchange, routingKey, null);
+    }
+  }
+
+  /**
+   * The broker returned a mandatory message because no queue was bound to receive it
+   * ({@code basic.return}, usually {@code 312 NO_ROUTE}). The message was not stored anywhere.
+   */
+  public static final class MessageReturnedException extends PublishException {
+
+    private final int replyCode;
+    private final String replyText;
+
+    public MessageReturnedException(String messageId, String exchange, String routingKey, int replyCode, String replyText) {
+      super("message " + messageId + " published to " + describeTarget(exchange, routingKey)
+              + " was returned as unroutable: " + replyCode + " " + replyText,
+          messageId, exchange, routingKey, null);
+      this.replyCode = replyCode;
+      this.replyText = replyText;
+    }
+
+    /** Returns the AMQP reply code of the return, usually 312 (NO_ROUTE). */
+    public int replyCode() {
+      return replyCode;
+    }
+
+    /** Returns the broker's reason text, for example {@code NO_ROUTE}. */
+    public String replyText() {
+      return replyText;
+    }
+  }
+
+  /**
+   * The broker refused this one message by closing the publishing channel (for example {@code 406
+   * PRECONDITION_FAILED}: a property or header it does not accept, a body over its {@code
+   * max_message_size}, a {@code user_id} that is not the connection's user). The message was not
+   * stored. The toolkit found it by re-sending the unconfirmed messages one at a time; every other
+   * message was sent again and confirmed on its own.
+   */
+  public static final class MessageRefusedException extends PublishException {
+
+    private final int replyCode;
+    private final String replyText;
+
+    public MessageRefusedException(String messageId, String exchange, String routingKey, int replyCode,
+        String replyText, Throwable cause) {
+      super("the broker refused message " + SafeText.of(messageId) + " published to "
+              + describeTarget(exchange, routingKey) + ": " + replyCode + " " + SafeText.of(replyText, 300),
+          messageId, exchange, routingKey, cause);
+      this.replyCode = replyCode;
+      this.replyText = replyText;
+    }
+
+    /** Returns the AMQP reply code of the channel close, for example 406. */
+    public int replyCode() {
+      return replyCode;
+    }
+
+    /** Returns the broker's reason, for example {@code PRECONDITION_FAILED - invalid message: ...}. */
+    public String replyText() {
+      return replyText;
+    }
+  }
+
+  /**
+   * A message body could not be turned into the consumer's type: malformed content, a content type
+   * the codec does not accept, or a body larger than the configured limit.
+   *
+   * <p>Consumers never retry such a message: it is dead-lettered (or rejected) at once, with this
+   * exception's message as the reason.
+   */
+  public static final class MessageDecodingException extends ToolkitException {
+
+    private final String queue;
+    private final String messageId;
+    private final String contentType;
+
+    public MessageDecodingException(String message) {
+      this(message, null);
+    }
+
+    public MessageDecodingException(String message, Throwable cause) {
+      this(message, cause, null, null, null);
+    }
+
+    private MessageDecodingException(String message, Throwable cause, String queue, String messageId, String contentType) {
+      super(message, cause);
+      this.queue = queue;
+      this.messageId = messageId;
+      this.contentType = contentType;
+    }
+
+    /**
+     * The same failure with the facts of the delivery it happened to (consumers attach them before
+     * the exception reaches a listener, an interceptor or the dead-letter headers).
+     */
+    public MessageDecodingException at(String queue, String messageId, String contentType) {
+      MessageDecodingException e = new MessageDecodingException(getMessage(), getCause(), queue, messageId, contentType);
+      e.setStackTrace(getStackTrace());
+      return e;
+    }
+
+    /** Why the body could not be decoded (the message without the delivery's facts). */
+    public String reason() {
+      return getMessage();
+    }
+
+    /** The queue the message came from, when it was consumed. */
+    public java.util.Optional<String> queue() {
+      return java.util.Optional.ofNullable(queue);
+    }
+
+    /** The message's id, when it had one. */
+    public java.util.Optional<String> messageId() {
+      return java.util.Optional.ofNullable(messageId);
+    }
+
+    /** The message's content type, when it had one. */
+    public java.util.Optional<String> contentType() {
+      return java.util.Optional.ofNullable(contentType);
+    }
+  }
+
+  /**
+   * Thrown by a message handler to say "this message can never be processed": it goes straight to
+   * the dead-letter queue (or is rejected without requeue), skipping every retry.
+   *
+   * <pre>{@code
+   * if (order.amount() < 0) throw new RejectMessageException("negative amount");
+   * }</pre>
+   */
+  public static class RejectMessageException extends ToolkitException {
+
+    public RejectMessageException(String reason) {
+      super(reason);
+    }
+
+    public RejectMessageException(String reason, Throwable cause) {
+      super(reason, cause);
+    }
+  }
+
+  /** No reply arrived for an RPC call within its timeout. The server may still process the request. */
+  public static final class RpcTimeoutException extends ToolkitException {
+
+    private final String correlationId;
+    private final String routingKey;
+    private final Duration timeout;
+
+    public RpcTimeoutException(String correlationId, String routingKey, Duration timeout) {
+      super("no reply to request " + correlationId + " sent to '" + routingKey + "' within " + timeout.toMillis() + " ms");
+      this.correlationId = correlationId;
+      this.routingKey = routingKey;
+      this.timeout = timeout;
+    }
+
+    /** The request's correlation id. */
+    public String correlationId() {
+      return correlationId;
+    }
+
+    /** Where the request was sent. */
+    public String routingKey() {
+      return routingKey;
+    }
+
+    /** How long the caller waited. */
+    public Duration timeout() {
+      return timeout;
+    }
+  }
+
+  /**
+   * The RPC server's handler failed; the server sent the failure back instead of a reply.
+   * {@link #remoteType()} is the class name of the server-side exception.
+   */
+  public static final class RpcRemoteException extends ToolkitException {
+
+    private final String remoteType;
+
+    public RpcRemoteException(String remoteType, String message) {
+      super(remoteType + ": " + message);
+      this.remoteType = remoteType;
+    }
+
+    /** Returns the class name of the exception the server handler threw. */
+    public String remoteType() {
+      return remoteType;
+    }
+  }
+
+  /** "exchange 'orders' with routing key 'order.placed'" or "the default exchange to queue 'hello'". */
+  static String describeTarget(String exchange, String routingKey) {
+    if (exchange == null || exchange.isEmpty()) {
+      return "the default exchange to queue '" + routingKey + "'";
+    }
+    return "exchange '" + exchange + "' with routing key '" + routingKey + "'";
   }
 }

@@ -1,7 +1,10 @@
 /**
  * The toolkit's API: {@link io.rabbitkit.RabbitToolkit} (the entry point), publishers, consumers,
  * request/reply, the exceptions they report, and the {@link io.rabbitkit.Interceptor} extension
- * point. Implementation classes are package-private.
+ * point. The implementation lives in {@code io.rabbitkit.impl}, package-private except the one
+ * class the entry point reaches it through; the public sub-packages {@code topology},
+ * {@code codec} and {@code deadletter} hold declarations, body encodings and dead-letter
+ * inspection.
  *
  * <h2>Threads</h2>
  *
@@ -23,7 +26,7 @@
  * </ul>
  *
  * <p>Which callback runs where: handlers on the dispatch or consumer threads as above;
- * {@link io.rabbitkit.ConsumerListener} and {@link io.rabbitkit.ConnectionListener} methods on the
+ * {@link io.rabbitkit.MessageConsumer.Listener} and {@link io.rabbitkit.ConnectionListener} methods on the
  * callback pool, one at a time per consumer or connection and in the order the events happened;
  * {@code Interceptor.before...} on the thread that publishes, handles or calls; interceptor
  * outcomes on a callback thread for publishes and RPC calls, and for deliveries on the handler's

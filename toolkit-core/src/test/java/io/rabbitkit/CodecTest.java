@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rabbitkit.ToolkitException.MessageDecodingException;
 import io.rabbitkit.codec.MessageCodec;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;

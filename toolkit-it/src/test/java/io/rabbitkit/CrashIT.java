@@ -20,7 +20,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** Consumer processes that die while handling a message: SIGKILL, or a crash inside the handler. */
+/** MessageConsumer processes that die while handling a message: SIGKILL, or a crash inside the handler. */
 @RabbitTest
 class CrashIT {
 
@@ -74,7 +74,7 @@ class CrashIT {
       doomed.waitFor(10, TimeUnit.SECONDS);
     }
     BlockingQueue<Delivery<String>> received = new LinkedBlockingQueue<>();
-    try (Consumer survivor = rabbit.consumerBuilder(String.class).queue(queue).handler(received::add).build()) {
+    try (MessageConsumer survivor = rabbit.consumerBuilder(String.class).queue(queue).handler(received::add).build()) {
       Delivery<String> d = received.poll(30, TimeUnit.SECONDS);
       assertEquals("important", d.body());
       assertEquals("m-1", d.messageId().orElseThrow());

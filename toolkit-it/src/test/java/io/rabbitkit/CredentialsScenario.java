@@ -1,5 +1,6 @@
 package io.rabbitkit;
 
+import io.rabbitkit.ToolkitException.ConnectionException;
 import io.rabbitkit.topology.Queue;
 import io.rabbitkit.topology.Topology;
 import java.io.BufferedReader;
@@ -28,7 +29,7 @@ public final class CredentialsScenario {
       rabbit.declare(Topology.of(Queue.classic("credentials-q")));
       CompletableFuture<String> received = new CompletableFuture<>();
       try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey("credentials-q").build();
-          Consumer c = rabbit.consumerBuilder(String.class).queue("credentials-q")
+          MessageConsumer c = rabbit.consumerBuilder(String.class).queue("credentials-q")
               .handler(d -> received.complete(d.body())).build()) {
         System.out.println("publisher: " + p + " consumer: " + c);
         System.out.println("confirmed: " + p.publish("hello").get(10, TimeUnit.SECONDS));

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rabbitkit.ToolkitException.ConfirmTimeoutException;
+import io.rabbitkit.ToolkitException.PublishException;
 import io.rabbitkit.test.Await;
 import io.rabbitkit.test.ThrowawayBroker;
 import io.rabbitkit.topology.Binding;
@@ -67,7 +69,7 @@ class FaultIT {
       }
     })) {
       rabbit.declare(Topology.of(Queue.quorum(queue)));
-      Consumer consumer = rabbit.consumerBuilder(String.class).queue(queue).prefetch(50)
+      MessageConsumer consumer = rabbit.consumerBuilder(String.class).queue(queue).prefetch(50)
           .handler(d -> consumed.add(d.body())).build();
       Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).build();
       int total = 3000;
@@ -105,7 +107,7 @@ class FaultIT {
       broker.stopApp();
       broker.startApp();
       Await.until(Duration.ofSeconds(60), "reconnected", rabbit::isConnected);
-      Consumer consumer = null;
+      MessageConsumer consumer = null;
       for (int i = 0; i < 100; i++) {
         p.publish("after-" + i).get(30, TimeUnit.SECONDS);
       }
@@ -142,7 +144,7 @@ class FaultIT {
         }
         Await.until(Duration.ofSeconds(10), "blocked reported", rabbit::isBlocked);
         // The consuming connection is a different one: it still receives and acks.
-        try (Consumer c = rabbit.consumerBuilder(String.class).queue(queue)
+        try (MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue)
             .handler(d -> consumed.incrementAndGet()).build()) {
           Await.until(Duration.ofSeconds(20), "consumed while publishing is blocked", () -> consumed.get() >= 50);
         }
@@ -178,7 +180,7 @@ class FaultIT {
       for (CompletableFuture<Confirmation> f : futures) {
         f.get(60, TimeUnit.SECONDS);
       }
-      try (Consumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> consumed.add(d.body())).build()) {
+      try (MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> consumed.add(d.body())).build()) {
         Await.until(Duration.ofSeconds(20), "all 20 arrived", () -> consumed.size() == 20);
       }
       rabbit.deleteQueue(queue);

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.rabbitkit.ToolkitException.ConnectionException;
+import io.rabbitkit.ToolkitException.PublishException;
 import io.rabbitkit.test.Await;
 import io.rabbitkit.test.TcpProxy;
 import io.rabbitkit.test.ThrowawayBroker;
@@ -85,12 +87,12 @@ class FaultSuiteIT {
   private static Stream run(String label, RabbitToolkit rabbit, String queue, int total, boolean idempotent,
       double[] at, Runnable fault, boolean inline) throws Exception {
     Stream s = new Stream(total);
-    ConsumerBuilder<Order> cb = rabbit.consumerBuilder(Order.class).queue(queue).prefetch(200)
+    MessageConsumer.Builder<Order> cb = rabbit.consumerBuilder(Order.class).queue(queue).prefetch(200)
         .handler(d -> s.handled.computeIfAbsent(d.body().id(), k -> new AtomicInteger()).incrementAndGet());
     if (idempotent) {
       cb.deduplicate(ProcessedMessages.inMemory(total, Duration.ofMinutes(10)));
     }
-    try (Consumer consumer = cb.build();
+    try (MessageConsumer consumer = cb.build();
         Publisher<Order> p = rabbit.publisherBuilder(Order.class).routingKey(queue).messageId(Order::id)
             .confirmTimeout(Duration.ofSeconds(60)).windowTimeout(Duration.ofSeconds(60)).build()) {
       int nextFault = 0;
@@ -298,7 +300,7 @@ class FaultSuiteIT {
       String queue = queue("down");
       rabbit.declare(Topology.of(Queue.classic(queue)));
       Set<String> consumed = ConcurrentHashMap.newKeySet();
-      try (Consumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> consumed.add(d.body())).build();
+      try (MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> consumed.add(d.body())).build();
           Publisher<String> waiting = rabbit.publisherBuilder(String.class).routingKey(queue).build();
           Publisher<String> failing = rabbit.publisherBuilder(String.class).routingKey(queue)
               .failWhileDisconnected(true).build()) {

@@ -62,7 +62,7 @@ class FuzzIT {
     Map<String, Integer> expectedInvalid = new TreeMap<>();
     int valid = 0;
 
-    try (Consumer consumer = rabbit.consumerBuilder(Order.class).queue(queue).deadLetterQueue(dlq).prefetch(100)
+    try (MessageConsumer consumer = rabbit.consumerBuilder(Order.class).queue(queue).deadLetterQueue(dlq).prefetch(100)
             .maxBodySize(MAX_BODY).handler(d -> {
               handled.incrementAndGet();
               handledIds.add(d.body().orderId());

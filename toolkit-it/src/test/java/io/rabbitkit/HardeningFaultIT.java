@@ -9,6 +9,9 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.GetResponse;
+import io.rabbitkit.ToolkitException.ConfirmTimeoutException;
+import io.rabbitkit.ToolkitException.MessageRefusedException;
+import io.rabbitkit.ToolkitException.RejectMessageException;
 import io.rabbitkit.deadletter.DeadLetter;
 import io.rabbitkit.deadletter.FailureHeaders;
 import io.rabbitkit.test.Await;
@@ -69,7 +72,7 @@ class HardeningFaultIT {
         }
         ch.waitForConfirmsOrDie(10_000);
       }
-      try (Consumer c = consumerSide.consumerBuilder(Order.class).queue(queue).deadLetterQueue(queue + ".dlq")
+      try (MessageConsumer c = consumerSide.consumerBuilder(Order.class).queue(queue).deadLetterQueue(queue + ".dlq")
           .handler(d -> {
             throw new RejectMessageException("not wanted");
           }).build()) {

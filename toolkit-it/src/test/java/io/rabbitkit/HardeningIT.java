@@ -8,6 +8,7 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
+import io.rabbitkit.ToolkitException.MessageReturnedException;
 import io.rabbitkit.deadletter.DeadLetter;
 import io.rabbitkit.deadletter.FailureHeaders;
 import io.rabbitkit.test.Await;
@@ -77,7 +78,7 @@ class HardeningIT {
     String queue = names.queue("work");
     String missingDlq = names.queue("work.nowhere");
     rabbit.declare(Topology.of(Queue.classic(queue)));
-    try (Consumer c = rabbit.consumerBuilder(Order.class).queue(queue).deadLetterQueue(missingDlq)
+    try (MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).deadLetterQueue(missingDlq)
         .requeueDelay(Duration.ofMillis(200)).handler(d -> {}).build()) {
       rabbit.deleteQueue(missingDlq); // the pipeline declared it; now its moves are unroutable
       try (Connection connection = raw(broker.uri()); Channel ch = connection.createChannel()) {
@@ -98,7 +99,7 @@ class HardeningIT {
     rabbit.declare(Topology.of(Queue.quorum(queue).withDeliveryLimit(3)));
     AtomicInteger calls = new AtomicInteger();
     try (Publisher<Order> p = rabbit.publisherBuilder(Order.class).routingKey(queue).messageId(Order::orderId).build();
-        Consumer c = rabbit.consumerBuilder(Order.class).queue(queue).requeueDelay(Duration.ofMillis(50))
+        MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).requeueDelay(Duration.ofMillis(50))
             .handler(d -> {
               calls.incrementAndGet();
               throw new IllegalStateException("always fails");
@@ -127,7 +128,7 @@ class HardeningIT {
     }
     Set<String> handled = ConcurrentHashMap.newKeySet();
     for (int run = 0; run < 6; run++) {
-      try (Consumer c = rabbit.consumerBuilder(Order.class).queue(queue).stopAfter(1)
+      try (MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).stopAfter(1)
           .handler(d -> handled.add(d.body().orderId())).build()) {
         c.stopped().toCompletableFuture().get(30, TimeUnit.SECONDS);
       }
@@ -176,7 +177,7 @@ class HardeningIT {
             .build(), "{\"orderId\":\"o-1\",\"status\":\"placed\"}".getBytes(StandardCharsets.UTF_8));
         ch.waitForConfirmsOrDie(10_000);
       }
-      try (Consumer c = rabbit.consumerBuilder(Order.class).queue(queue).deadLetterQueue(queue + ".dlq")
+      try (MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).deadLetterQueue(queue + ".dlq")
           .requeueDelay(Duration.ofMillis(100)).handler(d -> {}).build()) {
         Await.until(WAIT, "the big one dead-lettered", () -> rabbit.deadLetters(queue).count() == 1);
         Await.until(WAIT, () -> c.stats().processed() == 1);
@@ -209,7 +210,7 @@ class HardeningIT {
       ch.waitForConfirmsOrDie(60_000);
     }
     huge = null;
-    try (Consumer c = rabbit.consumerBuilder(Order.class).queue(queue).deadLetterQueue(queue + ".dlq")
+    try (MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).deadLetterQueue(queue + ".dlq")
         .handler(d -> {}).build()) {
       Await.until(Duration.ofSeconds(60), "the orders behind it processed", () -> c.stats().processed() == 10);
       Await.until(WAIT, () -> rabbit.deadLetters(queue).count() == 1);

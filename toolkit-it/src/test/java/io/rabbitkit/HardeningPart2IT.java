@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
-import io.rabbitkit.ConnectionException.Reason;
+import io.rabbitkit.ToolkitException.ConnectionException.Reason;
+import io.rabbitkit.ToolkitException.ConnectionException;
+import io.rabbitkit.ToolkitException.TopologyException;
 import io.rabbitkit.deadletter.DeadLetter;
 import io.rabbitkit.deadletter.FailureHeaders;
 import io.rabbitkit.test.Await;
@@ -48,7 +50,7 @@ class HardeningPart2IT {
     assertThrows(IllegalArgumentException.class, () -> Queue.classic(longQueue));
     assertThrows(IllegalArgumentException.class, () -> rabbit.consumerBuilder(String.class).queue(longQueue));
     String nearlyFull = "q".repeat(250); // fits, but q.dlq and q.retry.1s do not
-    ConsumerBuilder<String> consumer = rabbit.consumerBuilder(String.class).queue(nearlyFull).handler(d -> {})
+    MessageConsumer.Builder<String> consumer = rabbit.consumerBuilder(String.class).queue(nearlyFull).handler(d -> {})
         .redelivery(Redelivery.after(Duration.ofSeconds(1)));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, consumer::build);
     assertTrue(e.getMessage().contains("255"), e.getMessage());
@@ -69,7 +71,7 @@ class HardeningPart2IT {
       assertEquals(0, rabbit.purgeQueue(queue));
       rabbit.deleteQueue(queue);
       rabbit.declare(Topology.of(Queue.classic(queue)));
-      try (Consumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {})
+      try (MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {})
           .redelivery(Redelivery.after(Duration.ofSeconds(1))).build()) {
         assertTrue(c.isRunning());
       }
@@ -117,7 +119,7 @@ class HardeningPart2IT {
               FailureHeaders.FIRST_FAILED_AT, "1999-01-01T00:00:00Z")).build(), "{".getBytes(StandardCharsets.UTF_8));
       ch.waitForConfirmsOrDie(10_000);
     }
-    try (Consumer c = rabbit.consumerBuilder(Order.class).queue(queue).deadLetterQueue(queue + ".dlq")
+    try (MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).deadLetterQueue(queue + ".dlq")
         .handler(d -> {}).build()) {
       Await.until(WAIT, () -> rabbit.deadLetters(queue).count() == 1);
     }

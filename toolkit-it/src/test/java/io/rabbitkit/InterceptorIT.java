@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rabbitkit.Interceptor.ConsumeOutcome;
 import io.rabbitkit.Interceptor.PublishOutcome;
+import io.rabbitkit.ToolkitException.MessageDecodingException;
+import io.rabbitkit.ToolkitException.MessageReturnedException;
+import io.rabbitkit.ToolkitException.RpcRemoteException;
 import io.rabbitkit.test.Await;
 import io.rabbitkit.test.RabbitBroker;
 import io.rabbitkit.test.RabbitTest;
@@ -110,7 +113,7 @@ class InterceptorIT {
     try (RabbitToolkit rabbit = broker.toolkitBuilder().interceptor(new Broken()).interceptor(rec).connect()) {
       rabbit.declare(Topology.of(Queue.classic(queue)));
       List<String> handled = new CopyOnWriteArrayList<>();
-      try (Consumer c = rabbit.consumerBuilder(String.class).queue(queue)
+      try (MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue)
               .retry(2)
               .redelivery(Redelivery.after(Duration.ofMillis(100)))
               .deadLetterQueue(queue + ".dlq")
@@ -143,7 +146,7 @@ class InterceptorIT {
             failOutcomes);
         assertTrue(rec.consumeOutcomes.contains("ok-1:ACKED"));
         assertEquals(5, rec.consumeOutcomes.size(), rec.consumeOutcomes.toString());
-        ConsumerStats stats = c.stats();
+        MessageConsumer.Stats stats = c.stats();
         assertEquals(1, stats.processed());
         assertEquals(2, stats.retriedInProcess());
         assertEquals(1, stats.redelivered());
@@ -165,7 +168,7 @@ class InterceptorIT {
     try (RabbitToolkit rabbit = broker.toolkitBuilder().interceptor(rec).connect()) {
       rabbit.declare(Topology.of(Queue.classic(queue)));
       AtomicInteger handled = new AtomicInteger();
-      try (Consumer c = rabbit.consumerBuilder(Order.class).queue(queue)
+      try (MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue)
               .deadLetterQueue(queue + ".dlq").deduplicate(100).handler(d -> handled.incrementAndGet()).build();
           Publisher<Order> orders = rabbit.publisherBuilder(Order.class).routingKey(queue).build();
           Publisher<String> text = rabbit.publisherBuilder(String.class).routingKey(queue).build()) {

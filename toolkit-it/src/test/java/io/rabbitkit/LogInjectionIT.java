@@ -67,7 +67,7 @@ class LogInjectionIT {
               .messageId("m-3").build(), new byte[] {(byte) 0xff, (byte) 0xfe, 0x1b});
           ch.waitForConfirmsOrDie(10_000);
         }
-        try (Consumer c = rabbit.consumerBuilder(HardeningIT.Order.class).queue(queue).deadLetterQueue(queue + ".dlq")
+        try (MessageConsumer c = rabbit.consumerBuilder(HardeningIT.Order.class).queue(queue).deadLetterQueue(queue + ".dlq")
             .handler(d -> {}).build()) {
           long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
           while (c.stats().deadLettered() < 3 && System.nanoTime() < deadline) {

@@ -32,7 +32,7 @@ class PublishConsumeIT {
     BlockingQueue<Delivery<OrderPlaced>> received = new LinkedBlockingQueue<>();
 
     try (Publisher<OrderPlaced> publisher = rabbit.publisherBuilder(OrderPlaced.class).routingKey(queue).build();
-        Consumer consumer = rabbit.consumerBuilder(OrderPlaced.class).queue(queue).handler(received::add).build()) {
+        MessageConsumer consumer = rabbit.consumerBuilder(OrderPlaced.class).queue(queue).handler(received::add).build()) {
       Confirmation confirmation = publisher.publish(Message.of(sent).withHeader("tenant", "eu")).get(10, TimeUnit.SECONDS);
       Delivery<OrderPlaced> delivery = received.poll(10, TimeUnit.SECONDS);
 

@@ -45,7 +45,7 @@ class QuickStartIT {
 
       // Consume: acked after the handler returns. A failure is retried in process, then after
       // 1 s and 10 s, then moved to shop.orders.dlq with the reason in its headers.
-      Consumer consumer = rabbit.consumerBuilder(OrderPlaced.class)
+      MessageConsumer consumer = rabbit.consumerBuilder(OrderPlaced.class)
           .queue("shop.orders")
           .handler(delivery -> handle(delivery.body()))
           .retry(RetryConfig.custom().maxAttempts(3).build())

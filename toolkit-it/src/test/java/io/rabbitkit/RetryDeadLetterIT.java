@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.resilience4j.retry.RetryConfig;
+import io.rabbitkit.ToolkitException.RejectMessageException;
 import io.rabbitkit.deadletter.DeadLetter;
 import io.rabbitkit.deadletter.DeadLetters;
 import io.rabbitkit.deadletter.FailureHeaders;
@@ -50,7 +51,7 @@ class RetryDeadLetterIT {
     AtomicInteger calls = new AtomicInteger();
     AtomicInteger successes = new AtomicInteger();
     try (Publisher<Order> p = orders(rabbit, queue);
-        Consumer c = rabbit.consumerBuilder(Order.class).queue(queue).retry(inProcess(3))
+        MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).retry(inProcess(3))
             .redelivery(Redelivery.after(Duration.ofMillis(100))).handler(d -> {
               if (calls.incrementAndGet() <= 2) {
                 throw new IllegalStateException("transient " + calls.get());
@@ -74,7 +75,7 @@ class RetryDeadLetterIT {
     rabbit.declare(Topology.of(Queue.classic(queue)));
     List<Integer> rounds = Collections.synchronizedList(new ArrayList<>());
     try (Publisher<Order> p = orders(rabbit, queue);
-        Consumer c = rabbit.consumerBuilder(Order.class).queue(queue)
+        MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue)
             .redelivery(Redelivery.after(Duration.ofMillis(100), Duration.ofMillis(200))).handler(d -> {
               rounds.add(d.attempt());
               // Only the broker's own dead-lettering headers start with x-: the toolkit never sets one.
@@ -102,9 +103,9 @@ class RetryDeadLetterIT {
     List<String> deadEvents = Collections.synchronizedList(new ArrayList<>());
     Instant published;
     try (Publisher<Order> p = orders(rabbit, queue);
-        Consumer c = rabbit.consumerBuilder(Order.class).queue(queue).retry(inProcess(2))
+        MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).retry(inProcess(2))
             .redelivery(Redelivery.after(Duration.ofMillis(300), Duration.ofMillis(600)))
-            .listener(new ConsumerListener() {
+            .listener(new MessageConsumer.Listener() {
               @Override
               public void retryScheduled(String q, String id, int attempt, Duration delay, Throwable cause) {
                 retryEvents.add(attempt);
@@ -167,7 +168,7 @@ class RetryDeadLetterIT {
     try (Publisher<Order> p = orders(rabbit, queue);
         Publisher<byte[]> raw = rabbit.publisherBuilder(byte[].class).routingKey(queue)
             .codec(io.rabbitkit.codec.MessageCodec.bytes("application/json")).build();
-        Consumer c = rabbit.consumerBuilder(Order.class).queue(queue).retry(inProcess(3))
+        MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).retry(inProcess(3))
             .redelivery(Redelivery.after(Duration.ofMillis(100))).handler(d -> handled.add(d.body())).build()) {
       raw.publish(Message.of("{\"orderId\": \"o-1\", ".getBytes(StandardCharsets.UTF_8)).withMessageId("bad-1"))
           .get(10, TimeUnit.SECONDS);
@@ -193,7 +194,7 @@ class RetryDeadLetterIT {
     AtomicInteger calls = new AtomicInteger();
     try (Publisher<String> text = rabbit.publisherBuilder(String.class).routingKey(queue).build();
         Publisher<Order> p = orders(rabbit, queue);
-        Consumer c = rabbit.consumerBuilder(Order.class).queue(queue).maxBodySize(200).retry(inProcess(3))
+        MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).maxBodySize(200).retry(inProcess(3))
             .redelivery(Redelivery.after(Duration.ofMillis(100))).handler(d -> {
               calls.incrementAndGet();
               if (d.body().amount() < 0) {
@@ -226,7 +227,7 @@ class RetryDeadLetterIT {
     AtomicBoolean broken = new AtomicBoolean(true);
     List<Delivery<Order>> processed = Collections.synchronizedList(new ArrayList<>());
     try (Publisher<Order> p = orders(rabbit, queue);
-        Consumer c = rabbit.consumerBuilder(Order.class).queue(queue).deadLetterQueue(queue + ".dlq").handler(d -> {
+        MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).deadLetterQueue(queue + ".dlq").handler(d -> {
           if (broken.get()) {
             throw new IllegalStateException("dependency down");
           }
@@ -260,7 +261,7 @@ class RetryDeadLetterIT {
     AtomicBoolean broken = new AtomicBoolean(true);
     AtomicInteger processed = new AtomicInteger();
     try (Publisher<Order> p = orders(rabbit, queue);
-        Consumer c = rabbit.consumerBuilder(Order.class).queue(queue).redelivery(Redelivery.none()).handler(d -> {
+        MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).redelivery(Redelivery.none()).handler(d -> {
           if (broken.get()) {
             throw d.body().amount() > 0 ? new IllegalStateException("retryable") : new IllegalArgumentException("bad");
           }
@@ -290,7 +291,7 @@ class RetryDeadLetterIT {
     Map<String, List<Integer>> rounds = new ConcurrentHashMap<>();
     AtomicBoolean bDone = new AtomicBoolean();
     try (Publisher<Order> p = orders(rabbit, queue);
-        Consumer c = rabbit.consumerBuilder(Order.class).queue(queue).drainTimeout(Duration.ZERO)
+        MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).drainTimeout(Duration.ZERO)
             .redelivery(Redelivery.after(Duration.ofMillis(200), Duration.ofSeconds(20))).handler(d -> {
               rounds.computeIfAbsent(d.body().orderId(), k -> Collections.synchronizedList(new ArrayList<>()))
                   .add(d.attempt());
@@ -319,7 +320,7 @@ class RetryDeadLetterIT {
         Queue.classic(queue + ".dlq")));
     AtomicInteger calls = new AtomicInteger();
     try (Publisher<Order> p = orders(rabbit, queue);
-        Consumer c = rabbit.consumerBuilder(Order.class).queue(queue)
+        MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue)
             .redelivery(Redelivery.after(Duration.ofMillis(100))).handler(d -> {
               calls.incrementAndGet();
               if (d.body().amount() < 0) {
@@ -343,7 +344,7 @@ class RetryDeadLetterIT {
     String queue = names.queue("work");
     rabbit.declare(Topology.of(Queue.classic(queue)));
     try (Publisher<Order> p = orders(rabbit, queue);
-        Consumer c = rabbit.consumerBuilder(Order.class).queue(queue).deadLetterQueue(queue + ".dlq")
+        MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).deadLetterQueue(queue + ".dlq")
             .requeueDelay(Duration.ofMillis(100)).handler(d -> {
               throw new RejectMessageException("poison");
             }).build()) {
@@ -367,7 +368,7 @@ class RetryDeadLetterIT {
     AtomicInteger calls = new AtomicInteger();
     List<String> threads = Collections.synchronizedList(new ArrayList<>());
     try (Publisher<Order> p = orders(rabbit, queue);
-        Consumer c = rabbit.consumerBuilder(Order.class).queue(queue).retry(inProcess(2))
+        MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).retry(inProcess(2))
             .redelivery(Redelivery.after(Duration.ofMillis(100))).asyncHandler(d -> {
               threads.add(Thread.currentThread().getName());
               int n = calls.incrementAndGet();
@@ -408,7 +409,7 @@ class RetryDeadLetterIT {
     rabbit.declare(Topology.of(Queue.classic(dlq), Queue.quorum(queue).withDeliveryLimit(1).withDeadLetterQueue(dlq)));
     AtomicInteger calls = new AtomicInteger();
     try (Publisher<Order> p = orders(rabbit, queue);
-        Consumer c = rabbit.consumerBuilder(Order.class).queue(queue).requeueDelay(Duration.ofMillis(50))
+        MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).requeueDelay(Duration.ofMillis(50))
             .deadLetterExchangeOnQueue().handler(d -> {
               calls.incrementAndGet();
               throw new RejectMessageException("never");
@@ -431,7 +432,7 @@ class RetryDeadLetterIT {
     Map<String, Integer> processed = new ConcurrentHashMap<>();
     try (Publisher<Order> p = rabbit.publisherBuilder(Order.class).routingKey(queue).messageId(Order::orderId)
         .maxInFlight(2000).build();
-        Consumer c = rabbit.consumerBuilder(Order.class).queue(queue).prefetch(100).concurrency(4)
+        MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).prefetch(100).concurrency(4)
             .redelivery(Redelivery.after(Duration.ofMillis(50))).handler(d -> {
               if (ThreadLocalRandom.current().nextInt(10) == 0) {
                 throw new IllegalStateException("random failure");

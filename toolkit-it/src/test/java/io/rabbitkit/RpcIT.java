@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rabbitkit.ToolkitException.MessageReturnedException;
+import io.rabbitkit.ToolkitException.ResourceClosedException;
+import io.rabbitkit.ToolkitException.RpcRemoteException;
+import io.rabbitkit.ToolkitException.RpcTimeoutException;
 import io.rabbitkit.test.Await;
 import io.rabbitkit.test.RabbitTest;
 import io.rabbitkit.test.TestNames;

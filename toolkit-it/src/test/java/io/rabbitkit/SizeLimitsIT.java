@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rabbitkit.ToolkitException.PublishException;
 import io.rabbitkit.deadletter.DeadLetter;
 import io.rabbitkit.deadletter.FailureHeaders;
 import io.rabbitkit.test.Await;
@@ -28,7 +29,7 @@ class SizeLimitsIT {
     rabbit.declare(Topology.of(Queue.classic(queue)));
     List<String> handled = new CopyOnWriteArrayList<>();
     try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).build();
-        Consumer c = rabbit.consumerBuilder(String.class).queue(queue).maxBodySize(1024).deadLetterQueue(queue + ".dlq")
+        MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).maxBodySize(1024).deadLetterQueue(queue + ".dlq")
             .handler(d -> handled.add(d.body())).build()) {
       p.publish(Message.of("x".repeat(2048)).withMessageId("too-big")).get(10, TimeUnit.SECONDS);
       p.publish(Message.of("small").withMessageId("fine")).get(10, TimeUnit.SECONDS);

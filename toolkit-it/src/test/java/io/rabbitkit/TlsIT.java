@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rabbitkit.ToolkitException.ConnectionException;
 import io.rabbitkit.test.ThrowawayBroker;
 import io.rabbitkit.topology.Queue;
 import io.rabbitkit.topology.Topology;
@@ -51,7 +52,7 @@ class TlsIT {
       rabbit.declare(Topology.of(Queue.classic("tls-q")));
       CompletableFuture<String> received = new CompletableFuture<>();
       try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey("tls-q").build();
-          Consumer c = rabbit.consumerBuilder(String.class).queue("tls-q").handler(d -> received.complete(d.body()))
+          MessageConsumer c = rabbit.consumerBuilder(String.class).queue("tls-q").handler(d -> received.complete(d.body()))
               .build()) {
         p.publish("over TLS").get(10, TimeUnit.SECONDS);
         assertEquals("over TLS", received.get(10, TimeUnit.SECONDS));

@@ -1,6 +1,6 @@
 package io.rabbitkit.bench;
 
-import io.rabbitkit.Consumer;
+import io.rabbitkit.MessageConsumer;
 import io.rabbitkit.Publisher;
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.RpcClient;
@@ -48,7 +48,7 @@ final class ToolkitSide implements Side {
     return all;
   }
 
-  private Consumer consumer(String queue, int n, CompletableFuture<Void> done, Latencies latencies) {
+  private MessageConsumer consumer(String queue, int n, CompletableFuture<Void> done, Latencies latencies) {
     AtomicInteger received = new AtomicInteger();
     return rabbit.consumerBuilder(Sample.class).queue(queue).prefetch(RawSide.PREFETCH)
         .handler(delivery -> {
@@ -66,7 +66,7 @@ final class ToolkitSide implements Side {
   public Measurement.Timed consumeAck(String queue, int n) throws Exception {
     CompletableFuture<Void> done = new CompletableFuture<>();
     Measurement m = Measurement.start();
-    try (Consumer consumer = consumer(queue, n, done, null)) {
+    try (MessageConsumer consumer = consumer(queue, n, done, null)) {
       done.get(5, TimeUnit.MINUTES);
       return m.stop(n);
     }
@@ -75,7 +75,7 @@ final class ToolkitSide implements Side {
   @Override
   public Measurement.Timed endToEnd(String queue, int n, Latencies latencies) throws Exception {
     CompletableFuture<Void> consumed = new CompletableFuture<>();
-    try (Consumer consumer = consumer(queue, n, consumed, latencies); Publisher<Sample> publisher = publisher(queue)) {
+    try (MessageConsumer consumer = consumer(queue, n, consumed, latencies); Publisher<Sample> publisher = publisher(queue)) {
       Measurement m = Measurement.start();
       CompletableFuture<Void> confirmed = publishAll(publisher, n);
       CompletableFuture.allOf(confirmed, consumed).get(5, TimeUnit.MINUTES);

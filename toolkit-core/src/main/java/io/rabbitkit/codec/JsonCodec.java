@@ -11,7 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
-import io.rabbitkit.MessageDecodingException;
+import io.rabbitkit.ToolkitException.MessageDecodingException;
 import java.io.IOException;
 
 /** Jackson JSON. Accepts {@code application/json}, {@code *+json}, {@code text/json} and no content type. */

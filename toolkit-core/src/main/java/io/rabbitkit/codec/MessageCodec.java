@@ -2,7 +2,7 @@ package io.rabbitkit.codec;
 
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.rabbitkit.MessageDecodingException;
+import io.rabbitkit.ToolkitException.MessageDecodingException;
 
 /**
  * Turns message bodies into values and back. Implementations must be thread-safe and

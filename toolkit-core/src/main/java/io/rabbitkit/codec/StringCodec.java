@@ -1,6 +1,6 @@
 package io.rabbitkit.codec;
 
-import io.rabbitkit.MessageDecodingException;
+import io.rabbitkit.ToolkitException.MessageDecodingException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;

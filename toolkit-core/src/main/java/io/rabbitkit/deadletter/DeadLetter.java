@@ -2,6 +2,7 @@ package io.rabbitkit.deadletter;
 
 import static java.util.Objects.requireNonNull;
 
+import io.rabbitkit.codec.MessageCodec;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Map;

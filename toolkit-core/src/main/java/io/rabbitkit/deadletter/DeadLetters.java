@@ -1,5 +1,6 @@
 package io.rabbitkit.deadletter;
 
+import io.rabbitkit.RabbitToolkit;
 import java.util.List;
 import java.util.function.Predicate;
 

@@ -1,5 +1,8 @@
 package io.rabbitkit.deadletter;
 
+import io.rabbitkit.Message;
+import io.rabbitkit.ToolkitException.RejectMessageException;
+
 /**
  * Names of the headers the toolkit writes on messages it moves to a delay queue or a dead-letter
  * queue. None starts with {@code x-}: since RabbitMQ 3.13/4.0 those belong to the broker, which

@@ -2,6 +2,7 @@ package io.rabbitkit.topology;
 
 import static java.util.Objects.requireNonNull;
 
+import io.rabbitkit.RabbitToolkit;
 import java.util.ArrayList;
 import java.util.List;
 

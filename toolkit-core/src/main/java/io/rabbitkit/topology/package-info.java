@@ -1,2 +1,3 @@
 /** Immutable declarations of exchanges, queues and bindings, declared with {@code RabbitToolkit.declare}. */
-package io.rabbitkit.topology;
+
+import io.rabbitkit.RabbitToolkit;

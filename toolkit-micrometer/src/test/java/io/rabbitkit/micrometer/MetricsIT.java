@@ -6,8 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.rabbitkit.Consumer;
-import io.rabbitkit.ConsumerStats;
+import io.rabbitkit.MessageConsumer;
 import io.rabbitkit.Message;
 import io.rabbitkit.Publisher;
 import io.rabbitkit.RabbitToolkit;
@@ -47,7 +46,7 @@ class MetricsIT {
     try (RabbitToolkit rabbit = broker.toolkitBuilder().interceptor(metrics).connect()) {
       metrics.bindTo(rabbit);
       rabbit.declare(Topology.of(Queue.classic(queue)));
-      try (Consumer consumer = rabbit.consumerBuilder(String.class).queue(queue)
+      try (MessageConsumer consumer = rabbit.consumerBuilder(String.class).queue(queue)
               .retry(2).redelivery(Redelivery.after(Duration.ofMillis(100))).deadLetterQueue(queue + ".dlq")
               .handler(d -> {
                 if (d.body().endsWith("0")) { // one in ten always fails
@@ -68,7 +67,7 @@ class MetricsIT {
 
         Await.until(Duration.ofSeconds(30), "all settled",
             () -> consumer.stats().processed() + consumer.stats().deadLettered() == messages);
-        ConsumerStats stats = consumer.stats();
+        MessageConsumer.Stats stats = consumer.stats();
         assertEquals(180, stats.processed());
         assertEquals(20, stats.deadLettered());
 
@@ -110,7 +109,7 @@ class MetricsIT {
     try (RabbitToolkit rabbit = broker.toolkitBuilder().interceptor(metrics).connect()) {
       rabbit.declare(Topology.builder().exchange(Exchange.topic(exchange)).queue(Queue.classic(queue))
           .binding(Binding.of(exchange, queue, "#")).build());
-      try (Consumer consumer = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {}).build();
+      try (MessageConsumer consumer = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {}).build();
           Publisher<String> p = rabbit.publisherBuilder(String.class).exchange(exchange).build()) {
         List<CompletableFuture<?>> sent = new ArrayList<>();
         for (int i = 0; i < messages; i++) {

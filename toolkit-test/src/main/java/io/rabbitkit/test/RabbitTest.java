@@ -1,5 +1,8 @@
 package io.rabbitkit.test;
 
+import io.rabbitkit.RabbitToolkit;
+import io.rabbitkit.topology.Queue;
+import io.rabbitkit.topology.Topology;
 import java.lang.annotation.Documented;
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Inherited;

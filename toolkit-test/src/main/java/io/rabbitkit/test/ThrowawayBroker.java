@@ -1,5 +1,6 @@
 package io.rabbitkit.test;
 
+import io.rabbitkit.RabbitToolkit;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;

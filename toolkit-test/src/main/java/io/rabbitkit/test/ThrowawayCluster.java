@@ -1,5 +1,6 @@
 package io.rabbitkit.test;
 
+import io.rabbitkit.RabbitToolkit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;

@@ -1,6 +1,6 @@
 package io.rabbitkit.examples.async;
 
-import io.rabbitkit.Consumer;
+import io.rabbitkit.MessageConsumer;
 import io.rabbitkit.Publisher;
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.SafeText;
@@ -32,7 +32,7 @@ public final class AsyncCallback {
     try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
       rabbit.declareMissing(Topology.of(Queue.classic(queue)));
       // An async handler: returns at once; the ack waits for the returned future.
-      try (Consumer consumer = rabbit.consumerBuilder(String.class).queue(queue).stopAfter(count)
+      try (MessageConsumer consumer = rabbit.consumerBuilder(String.class).queue(queue).stopAfter(count)
           .asyncHandler(delivery -> {
             out.println(" [x] Received '" + SafeText.of(delivery.body(), 1000) + "', finishing it later");
             return CompletableFuture.runAsync(() -> out.println(" [x] Done with '" + SafeText.of(delivery.body(), 1000) + "'"), later);

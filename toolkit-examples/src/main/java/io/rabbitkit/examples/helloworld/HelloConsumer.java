@@ -1,7 +1,6 @@
 package io.rabbitkit.examples.helloworld;
 
-import io.rabbitkit.Consumer;
-import io.rabbitkit.ConsumerBuilder;
+import io.rabbitkit.MessageConsumer;
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.SafeText;
 import io.rabbitkit.examples.Args;
@@ -27,11 +26,11 @@ public final class HelloConsumer {
     try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
       rabbit.declareMissing(Topology.of(Queue.classic(queue))); // keeps a 'hello' queue pika declared
       // The handler is the callback: returning normally acknowledges the message.
-      ConsumerBuilder<String> builder = rabbit.consumerBuilder(String.class).queue(queue)
+      MessageConsumer.Builder<String> builder = rabbit.consumerBuilder(String.class).queue(queue)
           .handler(delivery -> out.println(" [x] Received '" + SafeText.of(delivery.body(), 1000) + "'"));
       // --count N: stop after N messages; without it, run until Ctrl-C.
       count.ifPresent(builder::stopAfter);
-      try (Consumer consumer = builder.build()) {
+      try (MessageConsumer consumer = builder.build()) {
         out.println(" [*] Waiting for messages. To exit press CTRL+C");
         Examples.awaitStop(consumer.stopped());
       }

@@ -1,9 +1,7 @@
 package io.rabbitkit.examples.orders;
 
 import io.github.resilience4j.retry.RetryConfig;
-import io.rabbitkit.Consumer;
-import io.rabbitkit.ConsumerBuilder;
-import io.rabbitkit.ConsumerListener;
+import io.rabbitkit.MessageConsumer;
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.Redelivery;
 import io.rabbitkit.SafeText;
@@ -39,11 +37,11 @@ public final class OrdersConsumer {
     Set<String> failing = ConcurrentHashMap.newKeySet();
     try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
       OrdersTopology.declare(rabbit, args);
-      ConsumerBuilder<Order> builder = rabbit.consumerBuilder(Order.class).queue(OrdersTopology.queue(args))
+      MessageConsumer.Builder<Order> builder = rabbit.consumerBuilder(Order.class).queue(OrdersTopology.queue(args))
           .retry(RetryConfig.custom().maxAttempts(2).waitDuration(Duration.ofMillis(100)).build())
           .redelivery(tiers)
           .deadLetterQueue(OrdersTopology.queue(args) + ".dlq")
-          .listener(new ConsumerListener() {
+          .listener(new MessageConsumer.Listener() {
             @Override
             public void deadLettered(String queue, String messageId, String reason, Throwable cause) {
               failing.remove(messageId);
@@ -65,7 +63,7 @@ public final class OrdersConsumer {
                 + ": " + order.amount() + " (" + order.items().size() + " item(s))");
           });
       count.ifPresent(builder::stopAfter);
-      try (Consumer consumer = builder.build()) {
+      try (MessageConsumer consumer = builder.build()) {
         out.println(" [*] Waiting for orders. To exit press CTRL+C");
         Examples.awaitStop(consumer.stopped());
       }

@@ -2,7 +2,6 @@ package io.rabbitkit.examples.rpc;
 
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.RpcServer;
-import io.rabbitkit.RpcServerBuilder;
 import io.rabbitkit.examples.Args;
 import io.rabbitkit.examples.Examples;
 import io.rabbitkit.topology.Queue;
@@ -28,7 +27,7 @@ public final class RpcServerExample {
     try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
       rabbit.declareMissing(Topology.of(Queue.classic(queue)));
       // The handler maps a request to a reply; a thrown exception goes back to the caller.
-      RpcServerBuilder<String, String> builder = rabbit.rpcServerBuilder(String.class, String.class).queue(queue)
+      RpcServer.Builder<String, String> builder = rabbit.rpcServerBuilder(String.class, String.class).queue(queue)
           .concurrency(concurrency)
           .handler(request -> {
             int n = Integer.parseInt(request.trim());

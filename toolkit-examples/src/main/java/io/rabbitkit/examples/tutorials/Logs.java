@@ -1,7 +1,6 @@
 package io.rabbitkit.examples.tutorials;
 
-import io.rabbitkit.Consumer;
-import io.rabbitkit.ConsumerBuilder;
+import io.rabbitkit.MessageConsumer;
 import io.rabbitkit.Publisher;
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.SafeText;
@@ -50,10 +49,10 @@ final class Logs {
           .queue(Queue.classic(queue).withDurable(false).withExclusive(true).withAutoDelete(true));
       bindingKeys.forEach(key -> topology.binding(Binding.of(exchange.name(), queue, key)));
       rabbit.declare(topology.build());
-      ConsumerBuilder<String> builder = rabbit.consumerBuilder(String.class).queue(queue)
+      MessageConsumer.Builder<String> builder = rabbit.consumerBuilder(String.class).queue(queue)
           .handler(d -> out.println(" [x] '" + SafeText.of(d.routingKey()) + "':'" + SafeText.of(d.body(), 1000) + "'"));
       count.ifPresent(builder::stopAfter);
-      try (Consumer consumer = builder.build()) {
+      try (MessageConsumer consumer = builder.build()) {
         String on = bindingKeys.equals(List.of("")) ? "" : " on " + String.join(", ", bindingKeys);
         out.println(" [*] Waiting for logs" + on + ". To exit press CTRL+C");
         Examples.awaitStop(consumer.stopped());

@@ -1,7 +1,6 @@
 package io.rabbitkit.examples.tutorials;
 
-import io.rabbitkit.Consumer;
-import io.rabbitkit.ConsumerBuilder;
+import io.rabbitkit.MessageConsumer;
 import io.rabbitkit.Publisher;
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.SafeText;
@@ -43,7 +42,7 @@ public final class WorkQueue {
         }
         return 0;
       }
-      ConsumerBuilder<String> worker = rabbit.consumerBuilder(String.class).queue(queue).prefetch(1).handler(d -> {
+      MessageConsumer.Builder<String> worker = rabbit.consumerBuilder(String.class).queue(queue).prefetch(1).handler(d -> {
         out.println(" [x] Received '" + SafeText.of(d.body(), 1000) + "'");
         Thread.sleep(workMs * d.body().chars().filter(c -> c == '.').count());
         out.println(" [x] Done");
@@ -51,7 +50,7 @@ public final class WorkQueue {
       if (count > 0) {
         worker.stopAfter(count);
       }
-      try (Consumer consumer = worker.build()) {
+      try (MessageConsumer consumer = worker.build()) {
         out.println(" [*] Waiting for tasks. To exit press CTRL+C");
         Examples.awaitStop(consumer.stopped());
       }

@@ -1,0 +1,61 @@
+package io.rabbitkit;
+
+import com.rabbitmq.client.LongString;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+
+/** What AMQP can carry as a header value: the check behind {@link Message}'s headers. */
+final class HeaderValues {
+
+  private HeaderValues() {}
+
+  /**
+   * Checks that every value can be written as an AMQP field value.
+   *
+   * @throws IllegalArgumentException naming the offending header otherwise
+   */
+  static Map<String, Object> check(Map<String, Object> headers) {
+    for (Map.Entry<String, Object> e : headers.entrySet()) {
+      if (e.getKey() == null) {
+        throw new IllegalArgumentException("header names must not be null");
+      }
+      if (e.getKey().length() > 85 && e.getKey().getBytes(StandardCharsets.UTF_8).length > 255) {
+        throw new IllegalArgumentException(
+            "header name '" + SafeText.of(e.getKey()) + "' is longer than 255 UTF-8 bytes (AMQP short string)");
+      }
+      if (("CC".equals(e.getKey()) || "BCC".equals(e.getKey())) && !stringList(e.getValue())) {
+        // The broker closes the channel over any other type (406 unacceptable_type_in_header).
+        throw new IllegalArgumentException("header '" + e.getKey() + "' lists extra routing keys: its value must be "
+            + "a List of Strings, not " + (e.getValue() == null ? "null" : e.getValue().getClass().getName()));
+      }
+      if (!writable(e.getValue())) {
+        throw new IllegalArgumentException("header '" + e.getKey() + "' has a value of type "
+            + e.getValue().getClass().getName() + ", which AMQP cannot carry (use String, numbers, Boolean, "
+            + "Date, byte[], List or Map)");
+      }
+    }
+    return headers;
+  }
+
+  private static boolean stringList(Object v) {
+    return v instanceof List<?> list && list.stream().allMatch(x -> x instanceof String || x instanceof LongString);
+  }
+
+  private static boolean writable(Object v) {
+    if (v == null || v instanceof String || v instanceof LongString || v instanceof Integer || v instanceof Long
+        || v instanceof Short || v instanceof Byte || v instanceof Double || v instanceof Float
+        || v instanceof Boolean || v instanceof BigDecimal || v instanceof Date || v instanceof byte[]) {
+      return true;
+    }
+    if (v instanceof List<?> list) {
+      return list.stream().allMatch(HeaderValues::writable);
+    }
+    if (v instanceof Map<?, ?> map) {
+      return map.entrySet().stream().allMatch(e -> e.getKey() instanceof String && writable(e.getValue()));
+    }
+    return false;
+  }
+}

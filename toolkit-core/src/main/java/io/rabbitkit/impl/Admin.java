@@ -1,0 +1,111 @@
+package io.rabbitkit.impl;
+
+import static java.util.Objects.requireNonNull;
+
+import com.rabbitmq.client.AMQP;
+import io.rabbitkit.QueueInfo;
+import io.rabbitkit.ToolkitException.TopologyException;
+import io.rabbitkit.topology.Binding;
+import io.rabbitkit.topology.Queue;
+import io.rabbitkit.topology.Topology;
+import java.util.Optional;
+
+/**
+ * The toolkit's topology operations: declarations, deletions and look-ups on the consuming
+ * connection, each recorded in (or removed from) the registry that recovery declares again.
+ */
+final class Admin {
+
+  private final RoleConnection connection;
+  private final TopologyRegistry registry;
+
+  Admin(RoleConnection connection, TopologyRegistry registry) {
+    this.connection = connection;
+    this.registry = registry;
+  }
+
+  void declare(Topology topology) {
+    requireNonNull(topology, "topology");
+    for (Topology one : TopologyRegistry.entities(topology)) {
+      connection.declare(one);
+      registry.record(one);
+    }
+  }
+
+  void declareMissing(Topology topology) {
+    requireNonNull(topology, "topology");
+    for (Topology one : TopologyRegistry.entities(topology)) {
+      boolean exists = !one.exchanges().isEmpty() ? exchangeExists(one.exchanges().get(0).name())
+          : !one.queues().isEmpty() && queueInfo(one.queues().get(0).name()).isPresent();
+      if (!exists) {
+        connection.declare(one);
+        registry.record(one);
+      }
+    }
+  }
+
+  boolean exchangeExists(String name) {
+    requireNonNull(name, "name");
+    return probeExisting("exchange '" + name + "'", ch -> ch.exchangeDeclarePassive(name)).isPresent();
+  }
+
+  Topology declared() {
+    return registry.snapshot();
+  }
+
+  /** The queue as declared through this toolkit, if it was. */
+  Optional<Queue> declaredQueue(String name) {
+    return registry.queue(name);
+  }
+
+  void deleteQueue(String name) {
+    requireNonNull(name, "name");
+    connection.adminCall("deleting", "queue '" + name + "'", ch -> ch.queueDelete(name));
+    registry.forgetQueue(name);
+  }
+
+  void deleteExchange(String name) {
+    requireNonNull(name, "name");
+    connection.adminCall("deleting", "exchange '" + name + "'", ch -> ch.exchangeDelete(name));
+    registry.forgetExchange(name);
+  }
+
+  void unbind(Binding binding) {
+    requireNonNull(binding, "binding");
+    connection.adminCall("removing", binding.toString(), ch -> {
+      if (binding.destinationType() == Binding.DestinationType.QUEUE) {
+        return ch.queueUnbind(binding.destination(), binding.source(), binding.routingKey(), binding.arguments());
+      }
+      return ch.exchangeUnbind(binding.destination(), binding.source(), binding.routingKey(), binding.arguments());
+    });
+    registry.forgetBinding(binding);
+  }
+
+  long purgeQueue(String name) {
+    requireNonNull(name, "name");
+    AMQP.Queue.PurgeOk ok = connection.adminCall("purging", "queue '" + name + "'", ch -> ch.queuePurge(name));
+    return ok.getMessageCount();
+  }
+
+  Optional<QueueInfo> queueInfo(String name) {
+    requireNonNull(name, "name");
+    return probeExisting("queue '" + name + "'", ch -> ch.queueDeclarePassive(name))
+        .map(ok -> new QueueInfo(name, ok.getMessageCount(), ok.getConsumerCount()));
+  }
+
+  <R> R call(String action, String entity, RoleConnection.ChannelCall<R> call) {
+    return connection.adminCall(action, entity, call);
+  }
+
+  /** A passive declaration: its answer, or empty when the broker says the entity does not exist (404). */
+  private <R> Optional<R> probeExisting(String entity, RoleConnection.ChannelCall<R> passiveDeclare) {
+    try {
+      return Optional.of(connection.probe(entity, passiveDeclare));
+    } catch (TopologyException e) {
+      if (e.replyCode() == AMQP.NOT_FOUND) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+  }
+}

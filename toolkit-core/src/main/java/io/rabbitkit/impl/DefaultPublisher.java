@@ -1,0 +1,141 @@
+package io.rabbitkit.impl;
+
+import com.rabbitmq.client.AMQP;
+import io.rabbitkit.Confirmation;
+import io.rabbitkit.Health;
+import io.rabbitkit.Interceptor;
+import io.rabbitkit.Message;
+import io.rabbitkit.Publisher;
+import io.rabbitkit.ToolkitException.PublishException;
+import io.rabbitkit.codec.MessageCodec;
+import java.time.Duration;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/** Encodes typed messages and hands them to a {@link ConfirmingSender}. */
+final class DefaultPublisher<T> implements Publisher<T> {
+
+  private final ConfirmingSender sender;
+  private final MessageCodec<T> codec;
+  private final String exchange;
+  private final Function<? super T, String> routingKey;
+  private final Function<? super T, String> messageId;
+  private final Map<String, Object> headers;
+  private final boolean mandatory;
+  private final int deliveryMode;
+  private final Interceptors interceptors;
+  private volatile Runnable onClose = () -> {};
+
+  DefaultPublisher(ConfirmingSender sender, MessageCodec<T> codec, String exchange, Function<? super T, String> routingKey,
+      Function<? super T, String> messageId, Map<String, Object> headers, boolean mandatory, boolean persistent,
+      Interceptors interceptors) {
+    this.sender = sender;
+    this.interceptors = interceptors;
+    this.codec = codec;
+    this.exchange = exchange;
+    this.routingKey = routingKey;
+    this.messageId = messageId;
+    this.headers = headers;
+    this.mandatory = mandatory;
+    this.deliveryMode = persistent ? 2 : 1;
+  }
+
+  @Override
+  public CompletableFuture<Confirmation> publish(T message) {
+    return publish(Message.of(message));
+  }
+
+  @Override
+  public CompletableFuture<Confirmation> publish(Message<T> message) {
+    T body = message.body();
+    String id = null;
+    String key = null;
+    Interceptor.PublishObserver observer = Interceptor.PublishObserver.NONE;
+    long start = interceptors.isEmpty() ? 0 : System.nanoTime();
+    try {
+      id = message.messageId().orElseGet(() -> messageId.apply(body));
+      key = message.routingKey().orElseGet(() -> routingKey.apply(body));
+      Headers.shortString("message id", id);
+      Headers.shortString("routing key", key);
+      message.correlationId().ifPresent(c -> Headers.shortString("correlation id", c));
+      message.replyTo().ifPresent(r -> Headers.shortString("reply-to", r));
+      message.type().ifPresent(t -> Headers.shortString("type", t));
+      message.appId().ifPresent(a -> Headers.shortString("app id", a));
+      byte[] bytes = codec.encode(body);
+      Map<String, Object> allHeaders = headers;
+      if (!message.headers().isEmpty()) {
+        allHeaders = new LinkedHashMap<>(headers);
+        allHeaders.putAll(message.headers());
+      }
+      if (!interceptors.isEmpty()) {
+        Map<String, Object> intercepted = new LinkedHashMap<>(allHeaders);
+        observer = interceptors.beforePublish(new Shared(exchange, key, id, intercepted));
+        allHeaders = intercepted;
+      }
+      AMQP.BasicProperties props = new AMQP.BasicProperties.Builder()
+          .contentType(codec.contentType())
+          .deliveryMode(deliveryMode)
+          .messageId(id)
+          .timestamp(new Date())
+          .headers(allHeaders.isEmpty() ? null : allHeaders)
+          .correlationId(message.correlationId().orElse(null))
+          .replyTo(message.replyTo().orElse(null))
+          .expiration(message.expiration().map(d -> Long.toString(d.toMillis())).orElse(null))
+          .priority(message.priority().orElse(null))
+          .type(message.type().orElse(null))
+          .appId(message.appId().orElse(null))
+          .build();
+      return observed(sender.send(new ConfirmingSender.Outbound(exchange, key, mandatory, props, bytes)), observer, start);
+    } catch (RuntimeException e) {
+      return observed(CompletableFuture.failedFuture(new PublishException("cannot publish message " + id + " to "
+          + Names.describeTarget(exchange, key) + ": " + e.getMessage(), id, exchange, key, e)), observer, start);
+    }
+  }
+
+  private static CompletableFuture<Confirmation> observed(CompletableFuture<Confirmation> future,
+      Interceptor.PublishObserver observer, long start) {
+    if (observer != Interceptor.PublishObserver.NONE) {
+      future.whenComplete((ok, error) -> observer.outcome(Interceptor.PublishOutcome.of(error),
+          Duration.ofNanos(System.nanoTime() - start), error));
+    }
+    return future;
+  }
+
+  private record Shared(String exchange, String routingKey, String messageId, Map<String, Object> headers)
+      implements Interceptor.PublishContext {}
+
+  @Override
+  public int inFlight() {
+    return sender.inFlight();
+  }
+
+  Health.PublisherStatus status() {
+    return new Health.PublisherStatus(sender.toString(), sender.inFlight(), sender.resent(), sender.refused(),
+        sender.channelReplacements(), sender.oldestUnconfirmedAge());
+  }
+
+  /** Runs {@code hook} once this resource has closed (the toolkit forgets it then). */
+  void onClose(Runnable hook) {
+    this.onClose = hook;
+  }
+
+  @Override
+  public void close() {
+    sender.close();
+    onClose.run();
+  }
+
+  /** Closes waiting at most {@code grace} for outstanding confirms. */
+  void close(java.time.Duration grace) {
+    sender.close(grace);
+    onClose.run();
+  }
+
+  @Override
+  public String toString() {
+    return sender.toString();
+  }
+}

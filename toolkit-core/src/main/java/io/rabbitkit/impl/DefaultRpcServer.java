@@ -1,0 +1,125 @@
+package io.rabbitkit.impl;
+
+import io.rabbitkit.MessageIds;
+
+import com.rabbitmq.client.AMQP;
+import io.rabbitkit.Delivery;
+import io.rabbitkit.MessageConsumer;
+import io.rabbitkit.RpcServer;
+import io.rabbitkit.codec.MessageCodec;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An RPC server is a consumer whose async handler completes when the reply is confirmed, so the
+ * request is acknowledged only after its reply is published.
+ */
+final class DefaultRpcServer<Q, R> implements RpcServer {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DefaultRpcServer.class);
+  /** Header of an error reply: class name of the server-side exception. */
+  static final String ERROR_TYPE = "toolkit-rpc-error";
+  /** Header of an error reply: the exception's message, truncated. */
+  static final String ERROR_MESSAGE = "toolkit-rpc-error-message";
+
+  private final String queue;
+  private final MessageCodec<Q> requestCodec;
+  private final MessageCodec<R> responseCodec;
+  private final RpcServer.Handler<Q, R> handler;
+  private final ConfirmingSender replies;
+  private final MessageIds replyIds = new MessageIds();
+  private volatile MessageConsumer consumer;
+  private volatile Runnable onClose = () -> {};
+
+  DefaultRpcServer(String queue, MessageCodec<Q> requestCodec, MessageCodec<R> responseCodec, RpcServer.Handler<Q, R> handler,
+      ConfirmingSender replies) {
+    this.queue = queue;
+    this.requestCodec = requestCodec;
+    this.responseCodec = responseCodec;
+    this.handler = handler;
+    this.replies = replies;
+  }
+
+  void attach(MessageConsumer consumer) {
+    this.consumer = consumer;
+  }
+
+  CompletionStage<?> serve(Delivery<byte[]> request) {
+    String id = request.correlationId().or(request::messageId).orElse(null);
+    byte[] body;
+    String contentType;
+    Map<String, Object> headers = null;
+    try {
+      Q value = requestCodec.decode(request.body(), request.contentType().orElse(null));
+      R response = handler.handle(value);
+      body = responseCodec.encode(response);
+      contentType = responseCodec.contentType();
+    } catch (Exception e) {
+      LOG.warn("rpc request {} on queue '{}' failed: {}", id, queue, Errors.brief(e));
+      headers = Map.of(ERROR_TYPE, e.getClass().getName(),
+          ERROR_MESSAGE, DeadLetterPipeline.truncate(String.valueOf(e.getMessage()), 1024));
+      body = new byte[0];
+      contentType = "text/plain";
+    }
+    if (request.replyTo().isEmpty()) {
+      LOG.warn("rpc request {} on queue '{}' has no reply-to; nobody to answer", id, queue);
+      return CompletableFuture.completedFuture(null);
+    }
+    AMQP.BasicProperties props = new AMQP.BasicProperties.Builder()
+        .correlationId(id)
+        .messageId(replyIds.next())
+        .contentType(contentType)
+        .headers(headers)
+        .deliveryMode(1)
+        .build();
+    // Not mandatory: a reply to a caller that has gone away is dropped by the broker, which is right.
+    return replies.send(new ConfirmingSender.Outbound("", request.replyTo().get(), false, props, body));
+  }
+
+  @Override
+  public String queue() {
+    return queue;
+  }
+
+  @Override
+  public boolean isRunning() {
+    MessageConsumer c = consumer;
+    return c != null && c.isRunning();
+  }
+
+  @Override
+  public MessageConsumer.Stats stats() {
+    MessageConsumer c = consumer;
+    return c == null ? new MessageConsumer.Stats(0, 0, 0, 0, 0, 0, 0) : c.stats();
+  }
+
+  @Override
+  public java.util.concurrent.CompletionStage<Void> stopped() {
+    MessageConsumer c = consumer;
+    return c == null ? CompletableFuture.completedFuture(null) : c.stopped();
+  }
+
+  /** Runs {@code hook} once this resource has closed (the toolkit forgets it then). */
+  void onClose(Runnable hook) {
+    this.onClose = hook;
+  }
+
+  @Override
+  public void close() {
+    MessageConsumer c = consumer;
+    if (c != null) {
+      c.close();
+    }
+    replies.close(Duration.ofSeconds(5));
+    onClose.run();
+  }
+
+  @Override
+  public String toString() {
+    return "rpc server of '" + queue + "'";
+  }
+}

@@ -1,0 +1,154 @@
+package io.rabbitkit.impl;
+
+import static java.util.Objects.requireNonNull;
+
+import io.rabbitkit.Message;
+import io.rabbitkit.Publisher;
+import io.rabbitkit.codec.MessageCodec;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+
+/** Collects a publisher's options and hands them to the toolkit, which opens the publisher. */
+final class PublisherBuilder<T> implements Publisher.Builder<T> {
+
+  private final Toolkit toolkit;
+  MessageCodec<T> codec;
+  String exchange = "";
+  Function<? super T, String> routingKey;
+  Function<? super T, String> messageId;
+  final Map<String, Object> headers = new LinkedHashMap<>();
+  boolean mandatory = true;
+  boolean persistent = true;
+  int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
+  Duration confirmTimeout = DEFAULT_CONFIRM_TIMEOUT;
+  Duration windowTimeout = DEFAULT_WINDOW_TIMEOUT;
+  boolean resendAfterRecovery = true;
+  boolean failWhileDisconnected;
+  int maxBodySize = DEFAULT_MAX_BODY_SIZE;
+
+  PublisherBuilder(Toolkit toolkit, Class<T> type) {
+    this.toolkit = toolkit;
+    this.codec = MessageCodec.forType(requireNonNull(type, "type"));
+  }
+
+  @Override
+  public PublisherBuilder<T> exchange(String exchange) {
+    Headers.shortString("exchange", requireNonNull(exchange, "exchange"));
+    this.exchange = exchange;
+    return this;
+  }
+
+  @Override
+  public PublisherBuilder<T> routingKey(String routingKey) {
+    Headers.shortString("routingKey", requireNonNull(routingKey, "routingKey"));
+    this.routingKey = ignored -> routingKey;
+    return this;
+  }
+
+  @Override
+  public PublisherBuilder<T> routingKey(Function<? super T, String> routingKey) {
+    this.routingKey = requireNonNull(routingKey, "routingKey");
+    return this;
+  }
+
+  @Override
+  public PublisherBuilder<T> codec(MessageCodec<T> codec) {
+    this.codec = requireNonNull(codec, "codec");
+    return this;
+  }
+
+  @Override
+  public PublisherBuilder<T> messageId(Function<? super T, String> messageId) {
+    this.messageId = requireNonNull(messageId, "messageId");
+    return this;
+  }
+
+  @Override
+  public PublisherBuilder<T> header(String name, Object value) {
+    requireNonNull(name, "name");
+    requireNonNull(value, "value");
+    Message.of(value).withHeader(name, value); // refuses what a message's headers refuse
+    headers.put(name, value);
+    return this;
+  }
+
+  @Override
+  public PublisherBuilder<T> mandatory(boolean mandatory) {
+    this.mandatory = mandatory;
+    return this;
+  }
+
+  @Override
+  public PublisherBuilder<T> persistent(boolean persistent) {
+    this.persistent = persistent;
+    return this;
+  }
+
+  @Override
+  public PublisherBuilder<T> maxInFlight(int maxInFlight) {
+    if (maxInFlight < 1) {
+      throw new IllegalArgumentException("maxInFlight must be >= 1: " + maxInFlight);
+    }
+    this.maxInFlight = maxInFlight;
+    return this;
+  }
+
+  @Override
+  public PublisherBuilder<T> confirmTimeout(Duration confirmTimeout) {
+    this.confirmTimeout = positive(confirmTimeout, "confirmTimeout");
+    return this;
+  }
+
+  @Override
+  public PublisherBuilder<T> windowTimeout(Duration windowTimeout) {
+    requireNonNull(windowTimeout, "windowTimeout");
+    if (windowTimeout.isNegative()) {
+      throw new IllegalArgumentException("windowTimeout must not be negative: " + windowTimeout);
+    }
+    this.windowTimeout = windowTimeout;
+    return this;
+  }
+
+  @Override
+  public PublisherBuilder<T> resendAfterRecovery(boolean resend) {
+    this.resendAfterRecovery = resend;
+    return this;
+  }
+
+  @Override
+  public PublisherBuilder<T> failWhileDisconnected(boolean fail) {
+    this.failWhileDisconnected = fail;
+    return this;
+  }
+
+  @Override
+  public PublisherBuilder<T> maxBodySize(int bytes) {
+    if (bytes < 1) {
+      throw new IllegalArgumentException("maxBodySize must be >= 1: " + bytes);
+    }
+    this.maxBodySize = bytes;
+    return this;
+  }
+
+  @Override
+  public Publisher<T> build() {
+    if (routingKey == null) {
+      if (exchange.isEmpty()) {
+        throw new IllegalStateException("the default exchange routes by queue name: set routingKey(queue)");
+      }
+      routingKey = ignored -> "";
+    }
+    return toolkit.createPublisher(this);
+  }
+
+
+  private static Duration positive(Duration d, String what) {
+    requireNonNull(d, what);
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(what + " must be positive: " + d);
+    }
+    return d;
+  }
+}

@@ -1,0 +1,79 @@
+package io.rabbitkit.impl;
+
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the parts of one toolkit share: the interceptors, the topology declared through it, and the
+ * threads it owns: a callback pool (futures are completed here, never on a connection's
+ * reader thread) and one timer thread (confirm timeouts, delayed requeues, reconnection backoff).
+ * Once the toolkit is shut down, late tasks (a connection's last shutdown notice, say) are dropped
+ * instead of failing on whatever thread submitted them.
+ */
+final class Shared {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Shared.class);
+
+  final Executor executor;
+  final ScheduledExecutorService timer;
+  /**
+   * Runs amqp-client's consumer dispatch for the toolkit's connections. Unbounded, so that each
+   * busy channel (one per unit of consumer concurrency) has a thread of its own; idle threads end.
+   */
+  final ExecutorService dispatch = Executors.newCachedThreadPool(threads("rabbitkit-dispatch"));
+  final TopologyRegistry topology = new TopologyRegistry();
+  final Interceptors interceptors;
+  private final ExecutorService pool;
+  private final boolean ownsPool;
+
+  Shared(ExecutorService callbackExecutor, Interceptors interceptors) {
+    this.interceptors = interceptors;
+    this.ownsPool = callbackExecutor == null;
+    this.pool = ownsPool ? Executors.newCachedThreadPool(threads("rabbitkit-callback")) : callbackExecutor;
+    this.executor = task -> {
+      try {
+        pool.execute(task);
+      } catch (RejectedExecutionException e) {
+        LOG.debug("dropped a task submitted after shutdown: {}", e.getMessage());
+      }
+    };
+    ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, threads("rabbitkit-timer"),
+        new ScheduledThreadPoolExecutor.DiscardPolicy());
+    t.setRemoveOnCancelPolicy(true);
+    this.timer = t;
+  }
+
+  static ThreadFactory threads(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  void shutdown() {
+    timer.shutdownNow();
+    dispatch.shutdown();
+    if (ownsPool) {
+      pool.shutdown();
+      try {
+        if (!pool.awaitTermination(5, TimeUnit.SECONDS)) {
+          pool.shutdownNow();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        pool.shutdownNow();
+      }
+    }
+  }
+}

@@ -1,0 +1,327 @@
+package io.rabbitkit.impl;
+
+import io.rabbitkit.MessageIds;
+
+import io.github.resilience4j.retry.Retry;
+import io.rabbitkit.Health;
+import io.rabbitkit.MessageConsumer;
+import io.rabbitkit.Publisher;
+import io.rabbitkit.QueueInfo;
+import io.rabbitkit.RabbitToolkit;
+import io.rabbitkit.Redelivery;
+import io.rabbitkit.RpcClient;
+import io.rabbitkit.RpcServer;
+import io.rabbitkit.ToolkitException.ResourceClosedException;
+import io.rabbitkit.deadletter.DeadLetters;
+import io.rabbitkit.topology.Binding;
+import io.rabbitkit.topology.Queue;
+import io.rabbitkit.topology.Topology;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The toolkit: two role connections, the topology declared through it ({@link Admin}) and the
+ * resources it opened ({@link Resources}). Builders hand it their finished options; it creates,
+ * starts and registers the resource.
+ */
+final class Toolkit implements RabbitToolkit {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RabbitToolkit.class);
+
+  private final String endpoint;
+  private final String connectionName;
+  private final Shared context;
+  private final RoleConnection consuming;
+  private final RoleConnection publishing;
+  private final Admin admin;
+  private final Resources resources = new Resources();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  Toolkit(String endpoint, String connectionName, Shared context, RoleConnection consuming, RoleConnection publishing) {
+    this.endpoint = endpoint;
+    this.connectionName = connectionName;
+    this.context = context;
+    this.consuming = consuming;
+    this.publishing = publishing;
+    this.admin = new Admin(consuming, context.topology);
+  }
+
+  // ---------------------------------------------------------------- topology
+
+  @Override
+  public void declare(Topology topology) {
+    ensureOpen();
+    admin.declare(topology);
+  }
+
+  @Override
+  public void declareMissing(Topology topology) {
+    ensureOpen();
+    admin.declareMissing(topology);
+  }
+
+  @Override
+  public boolean exchangeExists(String name) {
+    ensureOpen();
+    return admin.exchangeExists(name);
+  }
+
+  @Override
+  public Topology declared() {
+    return admin.declared();
+  }
+
+  @Override
+  public void deleteQueue(String name) {
+    ensureOpen();
+    admin.deleteQueue(name);
+  }
+
+  @Override
+  public void deleteExchange(String name) {
+    ensureOpen();
+    admin.deleteExchange(name);
+  }
+
+  @Override
+  public void unbind(Binding binding) {
+    ensureOpen();
+    admin.unbind(binding);
+  }
+
+  @Override
+  public long purgeQueue(String name) {
+    ensureOpen();
+    return admin.purgeQueue(name);
+  }
+
+  @Override
+  public Optional<QueueInfo> queueInfo(String name) {
+    ensureOpen();
+    return admin.queueInfo(name);
+  }
+
+  // ---------------------------------------------------------------- resources
+
+  @Override
+  public <T> Publisher.Builder<T> publisherBuilder(Class<T> type) {
+    ensureOpen();
+    return new PublisherBuilder<>(this, type);
+  }
+
+  @Override
+  public <T> MessageConsumer.Builder<T> consumerBuilder(Class<T> type) {
+    ensureOpen();
+    return new ConsumerBuilder<>(this, type);
+  }
+
+  @Override
+  public <Q, R> RpcClient.Builder<Q, R> rpcClientBuilder(Class<Q> requestType, Class<R> responseType) {
+    ensureOpen();
+    return new RpcClientBuilder<>(this, requestType, responseType);
+  }
+
+  @Override
+  public <Q, R> RpcServer.Builder<Q, R> rpcServerBuilder(Class<Q> requestType, Class<R> responseType) {
+    ensureOpen();
+    return new RpcServerBuilder<>(this, requestType, responseType);
+  }
+
+  @Override
+  public DeadLetters deadLetters(String queue) {
+    return deadLetters(queue, queue + ".dlq");
+  }
+
+  @Override
+  public DeadLetters deadLetters(String queue, String deadLetterQueue) {
+    java.util.Objects.requireNonNull(queue, "queue");
+    java.util.Objects.requireNonNull(deadLetterQueue, "deadLetterQueue");
+    ensureOpen();
+    return new DefaultDeadLetters(this, queue, deadLetterQueue);
+  }
+
+  <T> Publisher<T> createPublisher(PublisherBuilder<T> b) {
+    ConfirmingSender.Options options = new ConfirmingSender.Options(b.maxInFlight, b.windowTimeout, b.confirmTimeout,
+        b.resendAfterRecovery, b.maxBodySize, false, b.failWhileDisconnected);
+    String name = "publisher to " + (b.exchange.isEmpty() ? "default exchange" : "exchange '" + b.exchange + "'");
+    ConfirmingSender sender = sender(name, options);
+    Function<? super T, String> ids = b.messageId;
+    if (ids == null) {
+      MessageIds generated = new MessageIds();
+      ids = ignored -> generated.next();
+    }
+    DefaultPublisher<T> publisher = new DefaultPublisher<>(sender, b.codec, b.exchange, b.routingKey, ids,
+        Map.copyOf(b.headers), b.mandatory, b.persistent, context.interceptors);
+    publisher.onClose(resources.track(publisher));
+    return publisher;
+  }
+
+  <T> MessageConsumer createConsumer(ConsumerBuilder<T> b) {
+    ensureOpen();
+    String queue = b.queue;
+    boolean pipeline = b.redelivery != null || b.deadLetterQueue != null;
+    String dlq = b.deadLetterQueue != null ? b.deadLetterQueue : queue + ".dlq";
+    // With a known count, take no more than will be handled (see QueueConsumer.finishedOneMustWait).
+    int channels = b.stopAfter > 0 ? (int) Math.min(b.concurrency, b.stopAfter) : b.concurrency;
+    int perChannel = b.stopAfter > 0 ? (int) Math.min(b.prefetch, Math.max(1, b.stopAfter / channels)) : b.prefetch;
+    Optional<Queue> declared = admin.declaredQueue(queue);
+    boolean hasDlx = b.deadLetterExchangeOnQueue || declared.flatMap(Queue::deadLetterExchange).isPresent();
+    int deliveryLimit = hasDlx ? QueueConsumer.NO_LIMIT : declared.map(q -> q.type() != Queue.Type.QUORUM
+        ? QueueConsumer.NO_LIMIT
+        : q.deliveryLimit().orElse(QueueConsumer.DEFAULT_QUORUM_DELIVERY_LIMIT)).orElse(QueueConsumer.UNKNOWN_LIMIT);
+    if (!pipeline && !hasDlx && deliveryLimit != QueueConsumer.NO_LIMIT && deliveryLimit != QueueConsumer.UNKNOWN_LIMIT) {
+      LOG.warn("queue '{}' is a quorum queue with a delivery limit of {} and no dead-letter exchange: a message "
+          + "that keeps failing is moved to '{}' before the broker would drop it", queue, deliveryLimit, dlq);
+    }
+    QueueConsumer.Settings<T> settings = new QueueConsumer.Settings<>(queue, b.codec, b.handler, b.asyncHandler,
+        perChannel, channels, b.retry == null ? null : Retry.of("consumer-" + queue, b.retry), b.requeueDelay,
+        b.maxBodySize, b.drainTimeout, b.listener, b.deduplicate, b.stopAfter, deliveryLimit,
+        () -> limitGuard(queue, dlq, perChannel * channels));
+    FailurePolicy failures;
+    if (pipeline) {
+      Redelivery tiers = b.redelivery != null ? b.redelivery : Redelivery.none();
+      admin.declare(auxiliaryQueues(queue, dlq, tiers));
+      failures = deadLetterPipeline(queue, tiers, dlq, perChannel * channels);
+    } else if (hasDlx) {
+      failures = FailurePolicy.rejectToDeadLetterExchange();
+    } else {
+      failures = FailurePolicy.requeue();
+    }
+    QueueConsumer<T> consumer = new QueueConsumer<>(settings, consuming, new ConsumerCounters());
+    consumer.start(failures);
+    consumer.onClose(resources.track(consumer));
+    return consumer;
+  }
+
+  <Q, R> RpcClient<Q, R> createRpcClient(RpcClientBuilder<Q, R> b) {
+    ensureOpen();
+    DefaultRpcClient<Q, R> client = new DefaultRpcClient<>(publishing, b.exchange, b.routingKey, b.requestCodec,
+        b.responseCodec, b.timeout);
+    client.onClose(resources.track(client));
+    return client;
+  }
+
+  <Q, R> RpcServer createRpcServer(RpcServerBuilder<Q, R> b) {
+    ConfirmingSender replies = sender("replies of rpc server '" + b.queue + "'", new ConfirmingSender.Options(
+        Math.max(16, b.prefetch * b.concurrency), Duration.ofSeconds(30), Duration.ofSeconds(30), true,
+        Integer.MAX_VALUE, true, false)); // the reply's confirm only queues the request's ack: no need for a thread hand-off
+    DefaultRpcServer<Q, R> server = new DefaultRpcServer<>(b.queue, b.requestCodec, b.responseCodec, b.handler, replies);
+    try {
+      MessageConsumer.Builder<byte[]> requests = consumerBuilder(byte[].class)
+          .queue(b.queue)
+          .prefetch(b.prefetch)
+          .concurrency(b.concurrency)
+          .asyncHandler(server::serve);
+      if (b.stopAfter > 0) {
+        requests.stopAfter(b.stopAfter);
+      }
+      server.attach(requests.build());
+    } catch (RuntimeException e) {
+      replies.close(Duration.ZERO);
+      throw e;
+    }
+    server.onClose(resources.track(server));
+    return server;
+  }
+
+  /** Delay queues (each dead-letters back to {@code queue} after its TTL) and the dead-letter queue if not declared. */
+  private Topology auxiliaryQueues(String queue, String dlq, Redelivery tiers) {
+    Topology.Builder aux = Topology.builder();
+    for (Duration delay : tiers.delays()) {
+      aux.queue(Queue.classic(Redelivery.delayQueueName(queue, delay))
+          .withMessageTtl(delay)
+          .withDeadLetterExchange("")
+          .withDeadLetterRoutingKey(queue));
+    }
+    if (admin.declaredQueue(dlq).isEmpty()) {
+      aux.queue(Queue.classic(dlq));
+    }
+    return aux.build();
+  }
+
+  ConfirmingSender sender(String name, ConfirmingSender.Options options) {
+    ensureOpen();
+    try {
+      return new ConfirmingSender(publishing, name, options);
+    } catch (IOException | RuntimeException e) {
+      throw Errors.io("opening a channel for " + name, e);
+    }
+  }
+
+  private FailurePolicy deadLetterPipeline(String queue, Redelivery tiers, String dlq, int window) {
+    ConfirmingSender sender = sender("dead-letter publisher of queue '" + queue + "'", new ConfirmingSender.Options(
+        Math.max(16, window), Duration.ofSeconds(30), Duration.ofSeconds(30), true, Integer.MAX_VALUE));
+    return new DeadLetterPipeline(queue, sender, tiers.delays(), dlq, publishing.frameMax());
+  }
+
+  /**
+   * The dead-letter move a consumer falls back on when requeueing would take a message past its
+   * queue's delivery limit: to {@code dlq}, declared if it does not exist.
+   */
+  private FailurePolicy limitGuard(String queue, String dlq, int window) {
+    if (admin.declaredQueue(dlq).isEmpty()) {
+      admin.declareMissing(Topology.of(Queue.classic(dlq)));
+    }
+    return deadLetterPipeline(queue, Redelivery.none(), dlq, window);
+  }
+
+  Admin admin() {
+    return admin;
+  }
+
+  RoleConnection consuming() {
+    return consuming;
+  }
+
+  /** Publishers, consumers and RPC clients and servers not closed yet. */
+  int openResources() {
+    return resources.size();
+  }
+
+  // ---------------------------------------------------------------- state
+
+  @Override
+  public boolean isConnected() {
+    return consuming.isOpen() && publishing.isOpen();
+  }
+
+  @Override
+  public Health health() {
+    return new Health(List.of(publishing.status(), consuming.status()), resources.publishers(), resources.consumers());
+  }
+
+  @Override
+  public boolean isBlocked() {
+    return publishing.isBlocked();
+  }
+
+  private void ensureOpen() {
+    if (closed.get()) {
+      throw new ResourceClosedException("the toolkit connected to " + endpoint, "is closed");
+    }
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    resources.closeAll();
+    consuming.close();
+    publishing.close();
+    context.shutdown();
+    LOG.info("closed connections to {}", endpoint);
+  }
+
+  @Override
+  public String toString() {
+    return "RabbitToolkit[" + endpoint + ", connection '" + connectionName + "'" + (closed.get() ? ", closed" : "") + "]";
+  }
+}
