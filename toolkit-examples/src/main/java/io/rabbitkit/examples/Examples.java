@@ -7,6 +7,9 @@ import io.rabbitkit.examples.helloworld.HelloConsumer;
 import io.rabbitkit.examples.helloworld.HelloProducer;
 import io.rabbitkit.examples.orders.OrdersConsumer;
 import io.rabbitkit.examples.orders.OrdersProducer;
+import io.rabbitkit.examples.outbox.InboxConsumer;
+import io.rabbitkit.examples.outbox.OutboxProducer;
+import io.rabbitkit.examples.outbox.OutboxRelayExample;
 import io.rabbitkit.examples.rpc.RpcClientExample;
 import io.rabbitkit.examples.rpc.RpcServerExample;
 import io.rabbitkit.examples.tutorials.PubSub;
@@ -49,6 +52,12 @@ public final class Examples {
           OrdersConsumer::run),
       new Entry("dead-letters", "list|replay|purge the dead letters of --queue (default orders.placed)",
           DeadLettersCommand::run),
+      new Entry("outbox-producer", "place --count orders, each one transaction writing shop_orders and the outbox "
+          + "(--relay false: commit only)", OutboxProducer::run),
+      new Entry("outbox-relay", "publish committed outbox rows, delete each after its confirm (--count N or Ctrl-C)",
+          OutboxRelayExample::run),
+      new Entry("inbox-consumer", "apply each order once to order_effects through the inbox (queue orders.effects)",
+          InboxConsumer::run),
       new Entry("tour", "run the examples above one after another against the broker", Tour::run));
 
   private static final CompletableFuture<Void> INTERRUPTED = new CompletableFuture<>();
