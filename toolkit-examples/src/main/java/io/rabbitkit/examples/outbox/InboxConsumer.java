@@ -19,7 +19,9 @@ import java.time.Duration;
  * message id, so a redelivered or re-sent order never has a second effect. Failures are retried and
  * then dead-lettered to 'orders.effects.dlq' like any consumer's.
  *
- * <pre>java -jar toolkit-examples.jar inbox-consumer [--count N] [--jdbc-url URL]</pre>
+ * <p>{@code --progress true} prints a line of counts every second instead of a line per order.
+ *
+ * <pre>java -jar toolkit-examples.jar inbox-consumer [--count N] [--jdbc-url URL] [--progress true]</pre>
  */
 public final class InboxConsumer {
 
@@ -31,7 +33,8 @@ public final class InboxConsumer {
         Inbox inbox = Inbox.builder(db).schema(Shop.outbox(args).schema()).consumer("order-effects").build()) {
       Shop.createTables(db, Shop.outbox(args));
       Shop.declare(rabbit, args);
-      boolean quiet = args.count().orElse(0) > 100;
+      boolean progress = Boolean.parseBoolean(args.option("progress", "false"));
+      boolean quiet = progress || args.count().orElse(0) > 100;
       MessageConsumer.Builder<OrderPlaced> builder = rabbit.consumerBuilder(OrderPlaced.class)
           .queue(Shop.effectsQueue(args)).concurrency(4).retry(3)
           .redelivery(Redelivery.after(Duration.ofSeconds(1), Duration.ofSeconds(5)))
@@ -47,6 +50,17 @@ public final class InboxConsumer {
       args.count().ifPresent(builder::stopAfter);
       try (MessageConsumer consumer = builder.build()) {
         out.println(" [*] Waiting for orders. To exit press CTRL+C");
+        if (progress) {
+          String last = "";
+          while (!consumer.stopped().toCompletableFuture().isDone() && !Examples.interrupted().isDone()) {
+            Thread.sleep(1000);
+            String now = " [.] applied=" + inbox.handled() + " duplicates=" + inbox.duplicates();
+            if (!now.equals(last)) {
+              out.println(now);
+              last = now;
+            }
+          }
+        }
         Examples.awaitStop(consumer.stopped());
       }
       out.println(" [x] Applied " + inbox.handled() + " order(s), skipped " + inbox.duplicates() + " duplicate(s)");

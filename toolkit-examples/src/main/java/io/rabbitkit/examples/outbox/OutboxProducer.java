@@ -19,6 +19,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -83,7 +84,7 @@ public final class OutboxProducer {
         workers.add(pool.submit(() -> {
           for (long i = next.incrementAndGet(); i <= count; i = next.incrementAndGet()) {
             OrderPlaced order = new OrderPlaced(run + i, "c-" + (i % 7 + 1), BigDecimal.valueOf(1050 * i, 2));
-            placeOrder(db, events, order);
+            placeWithRetry(db, events, order);
           }
           return null;
         }));
@@ -94,6 +95,38 @@ public final class OutboxProducer {
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  /**
+   * Places an order, retrying for up to a minute while the database is unreachable (a restart, a
+   * failover). A commit whose answer was lost may have landed: the retry then finds the order's
+   * row (a unique violation) and stops, so an order is never placed twice.
+   */
+  private static void placeWithRetry(HikariDataSource db, Outbox.Writer<OrderPlaced> events, OrderPlaced order)
+      throws SQLException, InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        placeOrder(db, events, order);
+        return;
+      } catch (SQLException e) {
+        if (attempt > 1 && UNIQUE_VIOLATION.equals(e.getSQLState())) {
+          return; // the previous attempt's commit landed
+        }
+        if (!retryable(e) || System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(Math.min(1000, 50L * attempt));
+      }
+    }
+  }
+
+  private static final String UNIQUE_VIOLATION = "23505";
+
+  /** Connection failures (class 08), a server shutting down or starting (57P01-57P03), Hikari's timeout (null). */
+  private static boolean retryable(SQLException e) {
+    String state = e.getSQLState();
+    return state == null || state.startsWith("08") || state.startsWith("57P");
   }
 
   /** One order, one transaction: the business row and its event commit together or not at all. */
@@ -110,7 +143,11 @@ public final class OutboxProducer {
         events.publish(c, Message.of(order).withMessageId(order.orderId()));
         c.commit();
       } catch (SQLException | RuntimeException e) {
-        c.rollback();
+        try {
+          c.rollback();
+        } catch (SQLException suppressed) {
+          e.addSuppressed(suppressed); // the connection is gone: so is the transaction
+        }
         throw e;
       }
     }

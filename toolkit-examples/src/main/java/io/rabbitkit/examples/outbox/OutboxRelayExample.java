@@ -15,7 +15,9 @@ import java.util.OptionalLong;
  * ordering key still go out in order. Runs until Ctrl-C (finishing the batch in progress), or exits
  * after relaying {@code --count N} rows.
  *
- * <pre>java -jar toolkit-examples.jar outbox-relay [--count N] [--jdbc-url URL] [--listen true|false]</pre>
+ * <p>{@code --progress true} prints the count relayed so far every second.
+ *
+ * <pre>java -jar toolkit-examples.jar outbox-relay [--count N] [--jdbc-url URL] [--listen true|false] [--progress true]</pre>
  */
 public final class OutboxRelayExample {
 
@@ -31,12 +33,15 @@ public final class OutboxRelayExample {
       try (OutboxRelay relay = outbox.relayBuilder(db, rabbit)
           .listen(Boolean.parseBoolean(args.option("listen", "true"))).start()) {
         out.println(" [*] Relaying " + outbox.schema() + ".outbox (" + relay.lag().due() + " due). To exit press CTRL+C");
+        boolean progress = Boolean.parseBoolean(args.option("progress", "false"));
         long reported = 0;
+        long lastLine = System.nanoTime();
         while (!Examples.interrupted().isDone() && (count.isEmpty() || relay.relayed() < count.getAsLong())) {
-          Thread.sleep(100);
-          if (relay.relayed() - reported >= 1000) {
+          Thread.sleep(50);
+          if (progress && relay.relayed() != reported && System.nanoTime() - lastLine > 1_000_000_000L) {
             reported = relay.relayed();
-            out.println(" [x] Relayed " + reported + " so far");
+            lastLine = System.nanoTime();
+            out.println(" [.] relayed=" + reported + " parked=" + relay.parkedRows());
           }
         }
         out.println(" [x] Relayed " + relay.relayed() + " message(s); " + relay.parkedRows() + " parked");
