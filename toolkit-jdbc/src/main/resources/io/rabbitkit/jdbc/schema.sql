@@ -23,7 +23,11 @@ CREATE TABLE IF NOT EXISTS ${schema}.outbox (
   parked_at    timestamptz               -- set once the row has failed max-attempts times
 );
 
-CREATE INDEX IF NOT EXISTS outbox_due ON ${schema}.outbox (available_at, id) WHERE parked_at IS NULL;
+-- The relays claim in id order among rows not parked (a back-off row is skipped by a filter).
+CREATE INDEX IF NOT EXISTS outbox_pending ON ${schema}.outbox (id) WHERE parked_at IS NULL;
+-- Every row is deleted soon after it is written: vacuum after a few thousand, not after 20% of the table.
+ALTER TABLE ${schema}.outbox SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000,
+  autovacuum_vacuum_cost_delay = 0);
 CREATE INDEX IF NOT EXISTS outbox_ordering ON ${schema}.outbox (ordering_key, id) WHERE ordering_key IS NOT NULL;
 
 -- One row per message a consumer has handled and committed: a second delivery of the same id is
@@ -36,3 +40,4 @@ CREATE TABLE IF NOT EXISTS ${schema}.inbox (
 );
 
 CREATE INDEX IF NOT EXISTS inbox_received ON ${schema}.inbox (received_at);
+ALTER TABLE ${schema}.inbox SET (autovacuum_vacuum_scale_factor = 0.05);
