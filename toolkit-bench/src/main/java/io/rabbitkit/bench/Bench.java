@@ -6,6 +6,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import java.io.PrintStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -27,7 +28,9 @@ public final class Bench {
         --messages N  messages per run (default 50000; RPC makes N/10 calls)
         --repeats R   timed runs per side and workload (default 5), after one warm-up run each
         --uri URI     broker (default: $RABBITMQ_URI, else amqp://guest:guest@localhost:5672/)
-        --only NAME   run one workload (publish-confirm, consume-ack, end-to-end, rpc, rpc-16)
+        --only NAME   run one workload (publish-confirm, consume-ack, end-to-end, rpc, rpc-16, outbox)
+        --jdbc-url U  PostgreSQL for the outbox workload (default jdbc:postgresql://localhost:5432/test?user=postgres);
+                      without one that answers, the outbox workload is skipped
       """;
 
   /** A workload and how to run it once on one side. */
@@ -47,6 +50,8 @@ public final class Bench {
   private final String uri;
   private final ObjectMapper json = new ObjectMapper();
   private final PrintStream out;
+  private String jdbcUrl = "jdbc:postgresql://localhost:5432/test?user=postgres";
+  private String outboxSchema = OutboxSide.DEFAULT_SCHEMA;
 
   Bench(String uri, int messages, int repeats, boolean quick, String only, String queuePrefix, PrintStream out)
       throws Exception {
@@ -71,6 +76,7 @@ public final class Bench {
     Integer messages = null;
     Integer repeats = null;
     String only = null;
+    String jdbcUrl = null;
     String env = System.getenv("RABBITMQ_URI");
     String uri = env == null || env.isBlank() ? "amqp://guest:guest@localhost:5672/" : env;
     for (int i = 0; i < args.length; i++) {
@@ -80,6 +86,7 @@ public final class Bench {
         case "--repeats" -> repeats = positive(args, ++i);
         case "--uri" -> uri = value(args, ++i);
         case "--only" -> only = value(args, ++i);
+        case "--jdbc-url" -> jdbcUrl = value(args, ++i);
         case "--help", "-h" -> {
           System.out.print(USAGE);
           return;
@@ -90,8 +97,24 @@ public final class Bench {
         }
       }
     }
-    new Bench(uri, messages != null ? messages : quick ? 2_000 : 50_000, repeats != null ? repeats : quick ? 1 : 5,
-        quick, only, "rabbitkit-bench-", System.out).run();
+    Bench bench = new Bench(uri, messages != null ? messages : quick ? 2_000 : 50_000,
+        repeats != null ? repeats : quick ? 1 : 5, quick, only, "rabbitkit-bench-", System.out);
+    if (jdbcUrl != null) {
+      bench.jdbcUrl(jdbcUrl);
+    }
+    bench.run();
+  }
+
+  /** Sets the database of the outbox workload. */
+  Bench jdbcUrl(String url) {
+    this.jdbcUrl = url;
+    return this;
+  }
+
+  /** Sets the schema of the outbox workload (created and dropped by it). */
+  Bench outboxSchema(String schema) {
+    this.outboxSchema = schema;
+    return this;
   }
 
   private static String value(String[] args, int i) {
@@ -145,6 +168,20 @@ public final class Bench {
           lines.add(measure(w, queue, ch, raw, toolkit));
         } finally {
           ch.queueDelete(queue);
+        }
+      }
+      if (only == null || only.equals("outbox")) {
+        try (OutboxSide outbox = OutboxSide.open(jdbcUrl, uri, outboxSchema, out)) {
+          if (outbox != null) {
+            String queue = queuePrefix + "outbox";
+            ch.queueDelete(queue);
+            ch.queueDeclare(queue, true, false, false, null);
+            try {
+              lines.add(measureOutbox(outbox, queue, ch, raw, toolkit));
+            } finally {
+              ch.queueDelete(queue);
+            }
+          }
         }
       }
     }
@@ -207,6 +244,29 @@ public final class Bench {
         w.latency() ? String.format(Locale.ROOT, "  p50/p99 ms raw %.2f/%.2f toolkit %.2f/%.2f", median(p50[0]),
             median(p99[0]), median(p50[1]), median(p99[1])) : "",
         median(alloc[0]), median(alloc[1]), median(cpu[0]), median(cpu[1]));
+    return line;
+  }
+
+  /**
+   * The outbox workload: raw publish-confirm against rows committed to the outbox and relayed
+   * (both alternating, same counts), then the database's commit rate alone and the commit-to-confirm
+   * latency at a fixed 1,000 orders/s.
+   */
+  private Map<String, Object> measureOutbox(OutboxSide outbox, String queue, Channel admin, Side raw, Side toolkit)
+      throws Exception {
+    Workload w = new Workload("outbox", messages, false,
+        (s, q, n, l) -> s == raw ? s.publishConfirm(q, n) : outbox.relay(q, n));
+    Map<String, Object> line = measure(w, queue, admin, raw, toolkit);
+    double commits = outbox.commitsPerSecond(Duration.ofSeconds(quick ? 1 : 3));
+    int rate = 1_000;
+    Latencies latencies = outbox.commitToConfirm(queue, rate, quick ? 500 : 5_000);
+    admin.queuePurge(queue);
+    line.put("commit_only_per_s", round(commits));
+    line.put("fixed_rate_per_s", rate);
+    line.put("commit_to_confirm_p50_ms", millis(latencies.percentileMillis(50)));
+    line.put("commit_to_confirm_p99_ms", millis(latencies.percentileMillis(99)));
+    out.printf(Locale.ROOT, "%-16s single-row commits alone %.0f/s; at %d orders/s commit-to-confirm p50 %.2f ms p99 %.2f ms%n",
+        "outbox", commits, rate, latencies.percentileMillis(50), latencies.percentileMillis(99));
     return line;
   }
 

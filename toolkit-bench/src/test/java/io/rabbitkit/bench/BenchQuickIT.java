@@ -28,11 +28,13 @@ class BenchQuickIT {
     String prefix = names.queue("bench") + "-";
     List<Map<String, Object>> lines;
     try (PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8)) {
-      lines = new Bench(broker.uri(), 400, 1, true, null, prefix, out).run();
+      lines = new Bench(broker.uri(), 400, 1, true, null, prefix, out)
+          .jdbcUrl("jdbc:postgresql://127.0.0.1:5432/test?user=postgres")
+          .outboxSchema("bench_" + Long.toHexString(System.nanoTime())).run(); // its own, dropped after
     }
     String printed = buffer.toString(StandardCharsets.UTF_8);
     List<String> json = printed.lines().filter(l -> l.startsWith("{")).toList();
-    assertEquals(List.of("publish-confirm", "consume-ack", "end-to-end", "rpc", "rpc-16"),
+    assertEquals(List.of("publish-confirm", "consume-ack", "end-to-end", "rpc", "rpc-16", "outbox"),
         lines.stream().map(l -> l.get("workload")).toList(), printed);
     assertEquals(lines.size(), json.size(), printed);
 
@@ -51,6 +53,10 @@ class BenchQuickIT {
       boolean latency = List.of("end-to-end", "rpc", "rpc-16").contains(workload);
       for (String key : List.of("raw_p50_ms", "raw_p99_ms", "toolkit_p50_ms", "toolkit_p99_ms")) {
         assertEquals(latency, n.has(key), workload + ": " + key + " in " + line);
+      }
+      for (String key : List.of("commit_only_per_s", "commit_to_confirm_p50_ms", "commit_to_confirm_p99_ms")) {
+        assertEquals(workload.equals("outbox"), n.path(key).isNumber() && n.get(key).asDouble() > 0,
+            workload + ": " + key + " in " + line);
       }
     }
     for (Map<String, Object> line : lines) {
