@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.rabbitkit.Interceptor;
 import io.rabbitkit.Message;
 import io.rabbitkit.RabbitToolkit;
+import io.rabbitkit.jdbc.Inbox;
 import io.rabbitkit.jdbc.Outbox;
 import io.rabbitkit.jdbc.OutboxRelay;
 import java.sql.Connection;
@@ -32,6 +33,7 @@ final class OutboxSide implements AutoCloseable {
   private final String schema;
   private final Outbox outbox;
   private final Map<String, Long> confirmedAt = new ConcurrentHashMap<>();
+  private final Map<String, Long> publishedAt = new ConcurrentHashMap<>();
 
   private OutboxSide(HikariDataSource db, String uri, String schema) throws SQLException {
     this.db = db;
@@ -41,6 +43,7 @@ final class OutboxSide implements AutoCloseable {
       @Override
       public PublishObserver beforePublish(PublishContext context) {
         String id = context.messageId();
+        publishedAt.put(id, System.nanoTime());
         return (outcome, elapsed, failure) -> {
           if (outcome == PublishOutcome.CONFIRMED) {
             confirmedAt.put(id, System.nanoTime());
@@ -96,34 +99,43 @@ final class OutboxSide implements AutoCloseable {
     }
   }
 
-  /** Single-row transactions committed back to back for {@code duration}, nothing relayed: the database's commit rate. */
-  double commitsPerSecond(Duration duration) throws SQLException {
+  /** The database's commit rate and commit latency: single-row transactions back to back, nothing relayed. */
+  record Commits(double perSecond, Latencies latencies) {}
+
+  /** Single-row transactions committed back to back for {@code duration}, nothing relayed. */
+  Commits commitsAlone(Duration duration) throws SQLException {
     Outbox.Writer<Sample> writer = outbox.writer(Sample.class, "", "nowhere").withoutNotify();
+    Latencies latencies = new Latencies(1_000_000);
     long end = System.nanoTime() + duration.toNanos();
     long start = System.nanoTime();
     int commits = 0;
     try (Connection c = db.getConnection()) {
       c.setAutoCommit(false);
       while (System.nanoTime() < end) {
+        long t = System.nanoTime();
         writer.publish(c, Sample.of(commits));
         c.commit();
+        latencies.since(t);
         commits++;
       }
     }
+    double perSecond = commits * 1e9 / (System.nanoTime() - start);
     try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
       st.execute("DELETE FROM " + schema + ".outbox");
     }
-    return commits * 1e9 / (System.nanoTime() - start);
+    return new Commits(perSecond, latencies);
   }
 
   /**
    * Commits one row per transaction at {@code rate} per second for {@code count} rows while a relay
-   * runs (LISTEN on), and records each row's time from just before {@code commit()} to its confirm.
+   * runs (LISTEN on), and records each row's time from just before {@code commit()} to its confirm,
+   * and to its {@code publish} (the relay's share of it).
    */
-  Latencies commitToConfirm(String queue, int rate, int count) throws Exception {
+  Latencies[] commitToConfirm(String queue, int rate, int count) throws Exception {
     Outbox.Writer<Sample> writer = outbox.writer(Sample.class, "", queue);
     Map<String, Long> committedAt = new ConcurrentHashMap<>();
     confirmedAt.clear();
+    publishedAt.clear();
     try (OutboxRelay relay = outbox.relayBuilder(db, rabbit).start(); Connection c = db.getConnection()) {
       c.setAutoCommit(false);
       long interval = 1_000_000_000L / rate;
@@ -141,14 +153,82 @@ final class OutboxSide implements AutoCloseable {
         Thread.sleep(5);
       }
     }
-    Latencies latencies = new Latencies(count);
+    Latencies toConfirm = new Latencies(count);
+    Latencies toPublish = new Latencies(count);
     committedAt.forEach((id, committed) -> {
       Long confirmed = confirmedAt.get(id);
       if (confirmed != null) {
-        latencies.record(Math.max(0, confirmed - committed));
+        toConfirm.record(Math.max(0, confirmed - committed));
+        toPublish.record(Math.max(0, publishedAt.get(id) - committed));
       }
     });
-    return latencies;
+    return new Latencies[] {toConfirm, toPublish};
+  }
+
+  /** Inbox clean-up: rows per second and the worst concurrent single-row insert, batched and as one bulk DELETE. */
+  record Cleanup(double batchedRowsPerSecond, double batchedInsertMaxMs, double bulkRowsPerSecond,
+      double bulkInsertMaxMs) {}
+
+  /**
+   * Fills the inbox with {@code rows} expired ids, deletes them with {@link Inbox#deleteExpired()}
+   * while another thread records new ids one transaction at a time, then the same with one bulk
+   * {@code DELETE}.
+   */
+  Cleanup inboxCleanup(int rows) throws Exception {
+    try (Inbox inbox = Inbox.builder(db).schema(schema).consumer("bench").retention(Duration.ofDays(1))
+        .cleanupInterval(Duration.ofDays(1)).build()) {
+      double[] batched = timedWhileInserting(rows, inbox::deleteExpired);
+      double[] bulk = timedWhileInserting(rows, () -> {
+        try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
+          return (long) st.executeUpdate("DELETE FROM " + schema + ".inbox WHERE consumer = 'bench'"
+              + " AND received_at < now() - interval '1 day'");
+        }
+      });
+      return new Cleanup(batched[0], batched[1], bulk[0], bulk[1]);
+    }
+  }
+
+  @FunctionalInterface
+  private interface Delete {
+    long run() throws SQLException;
+  }
+
+  private double[] timedWhileInserting(int rows, Delete delete) throws Exception {
+    try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
+      st.execute("INSERT INTO " + schema + ".inbox (consumer, message_id, received_at) SELECT 'bench', 'old-' || g,"
+          + " now() - interval '30 days' FROM generate_series(1, " + rows + ") g");
+      st.execute("VACUUM ANALYZE " + schema + ".inbox");
+    }
+    java.util.concurrent.atomic.AtomicBoolean deleting = new java.util.concurrent.atomic.AtomicBoolean(true);
+    java.util.concurrent.atomic.AtomicLong worstNanos = new java.util.concurrent.atomic.AtomicLong();
+    Thread inserter = new Thread(() -> {
+      try (Connection c = db.getConnection(); java.sql.PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO " + schema + ".inbox (consumer, message_id) VALUES ('bench', ?)")) {
+        for (long i = 0; deleting.get(); i++) {
+          long t = System.nanoTime();
+          ps.setString(1, "new-" + System.nanoTime() + "-" + i);
+          ps.executeUpdate();
+          worstNanos.accumulateAndGet(System.nanoTime() - t, Math::max);
+          LockSupport.parkNanos(1_000_000);
+        }
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
+    }, "bench-inbox-inserter");
+    inserter.start();
+    Thread.sleep(200);
+    long start = System.nanoTime();
+    long deleted = delete.run();
+    long nanos = System.nanoTime() - start;
+    deleting.set(false);
+    inserter.join();
+    if (deleted != rows) {
+      throw new IllegalStateException("deleted " + deleted + " of " + rows + " expired inbox rows");
+    }
+    try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
+      st.execute("DELETE FROM " + schema + ".inbox");
+    }
+    return new double[] {rows * 1e9 / nanos, worstNanos.get() / 1e6};
   }
 
   @Override
