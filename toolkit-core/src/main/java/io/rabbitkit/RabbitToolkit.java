@@ -256,6 +256,24 @@ public interface RabbitToolkit extends AutoCloseable {
     Builder interceptor(Interceptor interceptor);
 
     /**
+     * Passes amqp-client's own {@code MetricsCollector} (for example its {@code
+     * MicrometerMetricsCollector}) to both connections, for teams standardised on amqp-client's
+     * metrics. They count frames, channels and basic operations below the toolkit; the toolkit's
+     * interceptors (toolkit-micrometer) count its outcomes (confirmed, retried, dead-lettered).
+     * Install one or the other for a given meter name: they do not share names, so both together
+     * count nothing twice, but report the same traffic twice over.
+     */
+    Builder metricsCollector(com.rabbitmq.client.MetricsCollector collector);
+
+    /**
+     * Passes amqp-client's own {@code ObservationCollector} to both connections. Its publish
+     * observation ends when {@code basicPublish} returns, not on the confirm, and it knows nothing of
+     * retries and dead-lettering: prefer toolkit-micrometer's {@code RabbitkitObservations}, and do
+     * not install both, or every message gets two producer spans.
+     */
+    Builder observationCollector(com.rabbitmq.client.observation.ObservationCollector collector);
+
+    /**
      * Opens both connections.
      *
      * @throws ConnectionException when the broker cannot be reached or refuses the connection; {@link

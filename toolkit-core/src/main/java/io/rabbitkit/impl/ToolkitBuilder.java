@@ -50,6 +50,8 @@ public final class ToolkitBuilder implements RabbitToolkit.Builder {
   private ExecutorService callbackExecutor;
   private ConnectionListener listener = new ConnectionListener() {};
   private final List<Interceptor> interceptors = new ArrayList<>();
+  private com.rabbitmq.client.MetricsCollector metricsCollector;
+  private com.rabbitmq.client.observation.ObservationCollector observationCollector;
 
   public ToolkitBuilder() {}
 
@@ -221,6 +223,18 @@ public final class ToolkitBuilder implements RabbitToolkit.Builder {
     return this;
   }
 
+  @Override
+  public ToolkitBuilder metricsCollector(com.rabbitmq.client.MetricsCollector collector) {
+    this.metricsCollector = requireNonNull(collector, "collector");
+    return this;
+  }
+
+  @Override
+  public ToolkitBuilder observationCollector(com.rabbitmq.client.observation.ObservationCollector collector) {
+    this.observationCollector = requireNonNull(collector, "collector");
+    return this;
+  }
+
   private int defaultPort() {
     return tls ? 5671 : 5672;
   }
@@ -244,6 +258,12 @@ public final class ToolkitBuilder implements RabbitToolkit.Builder {
     factory.setChannelRpcTimeout(30_000);
     factory.setMaxInboundMessageBodySize(maxInboundMessageBodySize);
     factory.setExceptionHandler(new ForgivingExceptionHandler());
+    if (metricsCollector != null) {
+      factory.setMetricsCollector(metricsCollector);
+    }
+    if (observationCollector != null) {
+      factory.setObservationCollector(observationCollector);
+    }
     if (tls) {
       factory.tls(sslContext != null ? sslContext : Tls.context(trustStore, keyStore, keyStorePassword),
           hostnameVerification);

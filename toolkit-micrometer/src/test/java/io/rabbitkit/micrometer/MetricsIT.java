@@ -153,4 +153,27 @@ class MetricsIT {
       rabbit.deleteQueue(queue);
     }
   }
+
+  @Test
+  void amqpClientsOwnMetricsCollectorIsPassedThroughAndCountsTheSameTraffic(RabbitBroker broker, TestNames names)
+      throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    String queue = names.queue("collector");
+    try (RabbitToolkit rabbit = broker.toolkitBuilder()
+        .metricsCollector(new com.rabbitmq.client.impl.MicrometerMetricsCollector(registry, "rabbitmq"))
+        .interceptor(RabbitkitMetrics.of(registry)).connect()) {
+      rabbit.declare(Topology.builder().queue(Queue.classic(queue)).build());
+      try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).build();
+          MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {}).build()) {
+        for (int i = 0; i < 25; i++) {
+          p.publish("m-" + i).get(10, TimeUnit.SECONDS);
+        }
+        Await.until(Duration.ofSeconds(10), () -> c.stats().processed() == 25);
+      }
+    }
+    assertEquals(25, (long) registry.get("rabbitmq.published").counter().count(), "amqp-client's own count");
+    assertEquals(25, (long) registry.get("rabbitmq.consumed").counter().count());
+    assertEquals(25, count(registry, "rabbitkit.publish", "outcome", "confirmed"), "the toolkit's, side by side");
+    assertEquals(25, count(registry, "rabbitkit.consume", "outcome", "acked"));
+  }
 }
