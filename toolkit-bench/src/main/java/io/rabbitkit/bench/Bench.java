@@ -28,7 +28,8 @@ public final class Bench {
         --messages N  messages per run (default 50000; RPC makes N/10 calls)
         --repeats R   timed runs per side and workload (default 5), after one warm-up run each
         --uri URI     broker (default: $RABBITMQ_URI, else amqp://guest:guest@localhost:5672/)
-        --only NAME   run one workload (publish-confirm, consume-ack, end-to-end, rpc, rpc-16, outbox)
+        --only NAME   run one workload (publish-confirm, consume-ack, end-to-end, rpc, rpc-16,
+                      observed-end-to-end, outbox)
         --jdbc-url U  PostgreSQL for the outbox workload (default jdbc:postgresql://localhost:5432/test?user=postgres);
                       without one that answers, the outbox workload is skipped
       """;
@@ -166,6 +167,26 @@ public final class Bench {
         ch.queueDeclare(queue, true, false, false, null);
         try {
           lines.add(measure(w, queue, ch, raw, toolkit));
+        } finally {
+          ch.queueDelete(queue);
+        }
+      }
+      if (only == null || only.equals("observed-end-to-end")) {
+        String queue = queuePrefix + "observed-end-to-end";
+        ch.queueDelete(queue);
+        ch.queueDeclare(queue, true, false, false, null);
+        try (Observability observability = new Observability();
+            ToolkitSide observed = new ToolkitSide(uri, "bench-observed", observability.interceptors)) {
+          // Both sides are the toolkit: "raw" is the toolkit without metrics and tracing, ratio = on/off.
+          Map<String, Object> line = measure(new Workload("observed-end-to-end", messages, true,
+              (s, q, n, l) -> s.endToEnd(q, n, l)), queue, ch, toolkit, observed);
+          line.put("baseline", "toolkit without metrics and tracing");
+          if (line.get("raw_client_cpu_us_per_msg") instanceof Double off
+              && line.get("toolkit_client_cpu_us_per_msg") instanceof Double on) {
+            line.put("cpu_ratio", Math.round(on / off * 1000) / 1000.0);
+          }
+          line.put("spans_exported", observability.exportedSpans.get());
+          lines.add(line);
         } finally {
           ch.queueDelete(queue);
         }

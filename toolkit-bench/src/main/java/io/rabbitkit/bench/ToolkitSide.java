@@ -17,7 +17,14 @@ final class ToolkitSide implements Side {
   private final RabbitToolkit rabbit;
 
   ToolkitSide(String uri) {
-    this.rabbit = RabbitToolkit.builder().uri(uri).connectionName("bench-toolkit").connect();
+    this(uri, "bench-toolkit", java.util.List.of());
+  }
+
+  /** A toolkit with these interceptors installed (metrics and tracing for the observed workload). */
+  ToolkitSide(String uri, String name, java.util.List<io.rabbitkit.Interceptor> interceptors) {
+    RabbitToolkit.Builder builder = RabbitToolkit.builder().uri(uri).connectionName(name);
+    interceptors.forEach(builder::interceptor);
+    this.rabbit = builder.connect();
   }
 
   private Publisher<Sample> publisher(String queue) {

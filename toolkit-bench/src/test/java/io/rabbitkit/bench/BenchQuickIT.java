@@ -34,7 +34,7 @@ class BenchQuickIT {
     }
     String printed = buffer.toString(StandardCharsets.UTF_8);
     List<String> json = printed.lines().filter(l -> l.startsWith("{")).toList();
-    assertEquals(List.of("publish-confirm", "consume-ack", "end-to-end", "rpc", "rpc-16", "outbox"),
+    assertEquals(List.of("publish-confirm", "consume-ack", "end-to-end", "rpc", "rpc-16", "observed-end-to-end", "outbox"),
         lines.stream().map(l -> l.get("workload")).toList(), printed);
     assertEquals(lines.size(), json.size(), printed);
 
@@ -50,7 +50,7 @@ class BenchQuickIT {
           && n.get("raw_msgs_per_s").asDouble() <= n.get("raw_max").asDouble(), line);
       assertEquals(n.get("toolkit_msgs_per_s").asDouble() / n.get("raw_msgs_per_s").asDouble(),
           n.get("ratio").asDouble(), 0.01, line);
-      boolean latency = List.of("end-to-end", "rpc", "rpc-16").contains(workload);
+      boolean latency = List.of("end-to-end", "rpc", "rpc-16", "observed-end-to-end").contains(workload);
       for (String key : List.of("raw_p50_ms", "raw_p99_ms", "toolkit_p50_ms", "toolkit_p99_ms")) {
         assertEquals(latency, n.has(key), workload + ": " + key + " in " + line);
       }
