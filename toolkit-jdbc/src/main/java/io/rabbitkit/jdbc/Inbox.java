@@ -236,13 +236,13 @@ public final class Inbox implements AutoCloseable {
 
     /** How long recorded ids are kept. */
     public Builder retention(Duration retention) {
-      this.retention = positive(retention, "retention");
+      this.retention = Schema.positive(retention, "retention");
       return this;
     }
 
     /** How often expired ids are deleted. */
     public Builder cleanupInterval(Duration interval) {
-      this.cleanupInterval = positive(interval, "cleanupInterval");
+      this.cleanupInterval = Schema.positive(interval, "cleanupInterval");
       return this;
     }
 
@@ -256,14 +256,6 @@ public final class Inbox implements AutoCloseable {
         throw new IllegalStateException("set consumer(name): ids are recorded per consumer");
       }
       return new Inbox(this);
-    }
-
-    private static Duration positive(Duration d, String what) {
-      requireNonNull(d, what);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(what + " must be positive: " + d);
-      }
-      return d;
     }
   }
 }

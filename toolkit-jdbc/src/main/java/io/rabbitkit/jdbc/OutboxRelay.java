@@ -1,7 +1,5 @@
 package io.rabbitkit.jdbc;
 
-import static java.util.Objects.requireNonNull;
-
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.rabbitkit.Message;
 import io.rabbitkit.Publisher;
@@ -566,8 +564,8 @@ public final class OutboxRelay implements AutoCloseable {
 
     /** Back-off after a failed attempt: {@code initial}, doubling per attempt, at most {@code max}. */
     public Builder backOff(Duration initial, Duration max) {
-      positive(initial, "initial back-off");
-      positive(max, "max back-off");
+      Schema.positive(initial, "initial back-off");
+      Schema.positive(max, "max back-off");
       if (max.compareTo(initial) < 0) {
         throw new IllegalArgumentException("max back-off " + max + " is shorter than the initial " + initial);
       }
@@ -578,13 +576,13 @@ public final class OutboxRelay implements AutoCloseable {
 
     /** How often idle workers look for due rows (with LISTEN on, a fallback for lost notifications). */
     public Builder pollInterval(Duration interval) {
-      this.pollInterval = positive(interval, "pollInterval");
+      this.pollInterval = Schema.positive(interval, "pollInterval");
       return this;
     }
 
     /** How long to wait for each row's confirm before backing it off. */
     public Builder confirmTimeout(Duration timeout) {
-      this.confirmTimeout = positive(timeout, "confirmTimeout");
+      this.confirmTimeout = Schema.positive(timeout, "confirmTimeout");
       return this;
     }
 
@@ -604,14 +602,6 @@ public final class OutboxRelay implements AutoCloseable {
      */
     public OutboxRelay start() {
       return new OutboxRelay(this).start();
-    }
-
-    private static Duration positive(Duration d, String what) {
-      requireNonNull(d, what);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(what + " must be positive: " + d);
-      }
-      return d;
     }
   }
 }

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -79,5 +80,14 @@ final class Schema {
           + "or run the DDL in io/rabbitkit/jdbc/schema.sql (" + e.getMessage() + ")", e.getSQLState(), e);
     }
     return e;
+  }
+
+  /** The one argument check the builders share: a positive duration. */
+  static Duration positive(Duration d, String what) {
+    java.util.Objects.requireNonNull(d, what);
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(what + " must be positive: " + d);
+    }
+    return d;
   }
 }
