@@ -30,7 +30,7 @@ import javax.net.ssl.SSLContext;
  * consumers and re-sends unconfirmed messages. A channel the broker closes (a refused declaration,
  * a missing exchange) is replaced; the toolkit never leaves one dead.
  *
- * <p>{@link #toString()} and every log line and exception message show the user and addresses,
+ * <p>{@code toString()} and every log line and exception message show the user and addresses,
  * never the password.
  */
 public interface RabbitToolkit extends AutoCloseable {

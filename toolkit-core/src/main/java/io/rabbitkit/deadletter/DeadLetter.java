@@ -60,7 +60,7 @@ public record DeadLetter(Optional<String> messageId, String originalQueue, Strin
    * Decodes the body with {@code codec} (the consumer's, typically {@code MessageCodec.json(Order.class)})
    * and the letter's content type, to inspect or repair a dead letter as the typed message it was.
    *
-   * @throws io.rabbitkit.MessageDecodingException when it cannot (which may be why it is here)
+   * @throws io.rabbitkit.ToolkitException.MessageDecodingException when it cannot (which may be why it is here)
    */
   public <T> T decode(io.rabbitkit.codec.MessageCodec<T> codec) {
     return requireNonNull(codec, "codec").decode(body, contentType.orElse(null));
