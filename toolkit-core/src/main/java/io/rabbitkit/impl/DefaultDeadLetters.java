@@ -72,9 +72,30 @@ final class DefaultDeadLetters implements DeadLetters {
     if (max < 0) {
       throw new IllegalArgumentException("max must be >= 0: " + max);
     }
+    long before = count();
     List<DeadLetter> out = new ArrayList<>();
     scan(max, (ch, response, letter) -> out.add(letter));
+    if (!out.isEmpty()) {
+      awaitReturned(before);
+    }
     return out;
+  }
+
+  /**
+   * The letters read return to the queue when the reading channel closes, but the broker's queue
+   * takes them back asynchronously: without this wait a {@code count()} right after {@code list()}
+   * could miss them (HardeningIT saw 0 once). Waits at most a second.
+   */
+  private void awaitReturned(long before) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+    while (count() < before && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
   }
 
   @Override
