@@ -91,7 +91,7 @@ public final class OutboxRelay implements AutoCloseable {
     this.delete = "DELETE FROM " + t + " WHERE id = ANY (?)";
     this.backOff = "UPDATE " + t + " SET attempts = attempts + 1, last_error = ?,"
         + " available_at = now() + make_interval(secs => ?),"
-        + " parked_at = CASE WHEN ? OR attempts + 1 >= ? THEN now() END WHERE id = ?";
+        + " parked_at = CASE WHEN ? THEN now() END WHERE id = ?";
   }
 
   private OutboxRelay start() {
@@ -219,11 +219,14 @@ public final class OutboxRelay implements AutoCloseable {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
-        asyncCommit(c);
         List<Row> rows = claim(c);
-        List<Row> ready = rows.isEmpty() ? rows : ready(c, rows);
-        if (!ready.isEmpty()) {
-          settle(c, publish(ready));
+        List<Row> ready = List.of();
+        if (!rows.isEmpty()) { // an empty poll writes nothing: no setting to send
+          asyncCommit(c);
+          ready = ready(c, rows);
+          if (!ready.isEmpty()) {
+            settle(c, publish(ready));
+          }
         }
         c.commit();
         return ready.size();
@@ -235,7 +238,11 @@ public final class OutboxRelay implements AutoCloseable {
         }
         throw e;
       } finally {
-        c.setAutoCommit(true);
+        try {
+          c.setAutoCommit(true);
+        } catch (SQLException ignored) {
+          // a broken connection: the pool discards it, and the batch's own failure is the one to report
+        }
       }
     }
   }
@@ -324,19 +331,10 @@ public final class OutboxRelay implements AutoCloseable {
   }
 
   private Publisher<byte[]> publisher(String exchange, String contentType) {
-    String key = exchange + '\n' + contentType;
-    Publisher<byte[]> p = publishers.get(key);
-    if (p == null) {
-      synchronized (publishers) {
-        p = publishers.get(key);
-        if (p == null) {
-          p = rabbit.publisherBuilder(byte[].class).exchange(exchange).routingKey(body -> "")
-              .codec(MessageCodec.bytes(contentType)).confirmTimeout(options.confirmTimeout).build();
-          publishers.put(key, p);
-        }
-      }
-    }
-    return p;
+    // A build that fails (no such exchange) leaves no entry: the next row tries again.
+    return publishers.computeIfAbsent(exchange + '\n' + contentType, key -> rabbit.publisherBuilder(byte[].class)
+        .exchange(exchange).routingKey(body -> "").codec(MessageCodec.bytes(contentType))
+        .confirmTimeout(options.confirmTimeout).build());
   }
 
   private void settle(Connection c, List<Attempt> attempts) throws SQLException {
@@ -353,21 +351,22 @@ public final class OutboxRelay implements AutoCloseable {
         if (failure instanceof ResourceClosedException && closing) {
           continue; // not the row's fault: it stays due, its attempt uncounted
         }
+        // The row is locked by this batch, so the attempts read at claim are the row's.
         boolean parks = a.permanent || a.row.attempts + 1 >= options.maxAttempts;
-        st.setString(1, reason(failure));
+        String reason = reason(failure);
+        st.setString(1, reason);
         st.setDouble(2, backOffSeconds(a.row.attempts));
-        st.setBoolean(3, a.permanent);
-        st.setInt(4, options.maxAttempts);
-        st.setLong(5, a.row.id);
+        st.setBoolean(3, parks);
+        st.setLong(4, a.row.id);
         st.addBatch();
         failures++;
         failed.incrementAndGet();
         if (parks) {
           parked.incrementAndGet();
           log.warn("outbox row {} (message {}) parked after {} attempt(s): {}", a.row.id,
-              SafeText.of(a.row.messageId), a.row.attempts + 1, reason(failure));
+              SafeText.of(a.row.messageId), a.row.attempts + 1, reason);
         } else {
-          log.debug("outbox row {} failed: {}", a.row.id, reason(failure));
+          log.debug("outbox row {} failed: {}", a.row.id, reason);
         }
       }
       if (failures > 0) {
