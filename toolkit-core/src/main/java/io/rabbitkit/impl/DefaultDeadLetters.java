@@ -72,9 +72,8 @@ final class DefaultDeadLetters implements DeadLetters {
     if (max < 0) {
       throw new IllegalArgumentException("max must be >= 0: " + max);
     }
-    long before = count();
     List<DeadLetter> out = new ArrayList<>();
-    scan(max, (ch, response, letter) -> out.add(letter));
+    long before = scan(max, (ch, response, letter) -> out.add(letter));
     if (!out.isEmpty()) {
       awaitReturned(before);
     }
@@ -179,10 +178,11 @@ final class DefaultDeadLetters implements DeadLetters {
     void visit(Channel channel, GetResponse response, DeadLetter letter) throws Exception;
   }
 
-  private void scan(int max, Visitor visitor) {
+  /** Visits up to {@code max} of the letters waiting; returns how many were waiting when it began. */
+  private long scan(int max, Visitor visitor) {
     long available = count();
     if (available == 0 || max == 0) {
-      return;
+      return available;
     }
     Channel ch;
     try {
@@ -210,6 +210,7 @@ final class DefaultDeadLetters implements DeadLetters {
     } finally {
       ManagedChannel.abortQuietly(ch); // unacknowledged messages return to the queue
     }
+    return available;
   }
 
   DeadLetter toDeadLetter(GetResponse response) {
