@@ -162,24 +162,14 @@ public final class Bench {
         if (only != null && !only.equals(w.name())) {
           continue;
         }
-        String queue = queuePrefix + w.name();
-        ch.queueDelete(queue);
-        ch.queueDeclare(queue, true, false, false, null);
-        try {
-          lines.add(measure(w, queue, ch, raw, toolkit));
-        } finally {
-          ch.queueDelete(queue);
-        }
+        lines.add(onFreshQueue(ch, w.name(), queue -> measure(w, queue, ch, raw, toolkit)));
       }
       if (only == null || only.equals("observed-end-to-end")) {
-        String queue = queuePrefix + "observed-end-to-end";
-        ch.queueDelete(queue);
-        ch.queueDeclare(queue, true, false, false, null);
         try (Observability observability = new Observability();
             ToolkitSide observed = new ToolkitSide(uri, "bench-observed", observability.interceptors)) {
           // Both sides are the toolkit: "raw" is the toolkit without metrics and tracing, ratio = on/off.
-          Map<String, Object> line = measure(new Workload("observed-end-to-end", messages, true,
-              (s, q, n, l) -> s.endToEnd(q, n, l)), queue, ch, toolkit, observed);
+          Map<String, Object> line = onFreshQueue(ch, "observed-end-to-end", queue -> measure(new Workload(
+              "observed-end-to-end", messages, true, (s, q, n, l) -> s.endToEnd(q, n, l)), queue, ch, toolkit, observed));
           line.put("baseline", "toolkit without metrics and tracing");
           if (line.get("raw_client_cpu_us_per_msg") instanceof Double off
               && line.get("toolkit_client_cpu_us_per_msg") instanceof Double on) {
@@ -187,21 +177,12 @@ public final class Bench {
           }
           line.put("spans_exported", observability.exportedSpans.get());
           lines.add(line);
-        } finally {
-          ch.queueDelete(queue);
         }
       }
       if (only == null || only.equals("outbox")) {
         try (OutboxSide outbox = OutboxSide.open(jdbcUrl, uri, outboxSchema, out)) {
           if (outbox != null) {
-            String queue = queuePrefix + "outbox";
-            ch.queueDelete(queue);
-            ch.queueDeclare(queue, true, false, false, null);
-            try {
-              lines.add(measureOutbox(outbox, queue, ch, raw, toolkit));
-            } finally {
-              ch.queueDelete(queue);
-            }
+            lines.add(onFreshQueue(ch, "outbox", queue -> measureOutbox(outbox, queue, ch, raw, toolkit)));
           }
         }
       }
@@ -211,6 +192,23 @@ public final class Bench {
       out.println(json.writeValueAsString(line));
     }
     return lines;
+  }
+
+  @FunctionalInterface
+  private interface OnQueue {
+    Map<String, Object> run(String queue) throws Exception;
+  }
+
+  /** Runs {@code body} on a durable queue of the workload's name, declared empty before and deleted after. */
+  private Map<String, Object> onFreshQueue(Channel ch, String workload, OnQueue body) throws Exception {
+    String queue = queuePrefix + workload;
+    ch.queueDelete(queue);
+    ch.queueDeclare(queue, true, false, false, null);
+    try {
+      return body.run(queue);
+    } finally {
+      ch.queueDelete(queue);
+    }
   }
 
   private Map<String, Object> measure(Workload w, String queue, Channel admin, Side raw, Side toolkit) throws Exception {
