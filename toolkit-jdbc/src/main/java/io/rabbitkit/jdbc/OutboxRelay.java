@@ -221,14 +221,19 @@ public final class OutboxRelay implements AutoCloseable {
       try {
         List<Row> rows = claim(c);
         List<Row> ready = List.of();
+        Settled settled = Settled.NONE;
         if (!rows.isEmpty()) { // an empty poll writes nothing: no setting to send
           asyncCommit(c);
           ready = ready(c, rows);
           if (!ready.isEmpty()) {
-            settle(c, publish(ready));
+            settled = settle(c, publish(ready));
           }
         }
         c.commit();
+        // Counted once committed: a rolled-back batch is relayed again and counted then.
+        relayed.addAndGet(settled.confirmed);
+        failed.addAndGet(settled.failed);
+        parked.addAndGet(settled.parked);
         return ready.size();
       } catch (SQLException | RuntimeException | Error e) {
         try {
@@ -337,11 +342,16 @@ public final class OutboxRelay implements AutoCloseable {
         .confirmTimeout(options.confirmTimeout).build());
   }
 
-  private void settle(Connection c, List<Attempt> attempts) throws SQLException {
+  private record Settled(int confirmed, int failed, int parked) {
+    static final Settled NONE = new Settled(0, 0, 0);
+  }
+
+  private Settled settle(Connection c, List<Attempt> attempts) throws SQLException {
     List<Long> confirmed = new ArrayList<>();
+    int failures = 0;
+    int parks = 0;
     long deadline = System.nanoTime() + options.confirmTimeout.toNanos() + TimeUnit.SECONDS.toNanos(5);
     try (PreparedStatement st = c.prepareStatement(backOff)) {
-      int failures = 0;
       for (Attempt a : attempts) {
         Throwable failure = outcome(a.confirm, deadline);
         if (failure == null) {
@@ -352,17 +362,16 @@ public final class OutboxRelay implements AutoCloseable {
           continue; // not the row's fault: it stays due, its attempt uncounted
         }
         // The row is locked by this batch, so the attempts read at claim are the row's.
-        boolean parks = a.permanent || a.row.attempts + 1 >= options.maxAttempts;
+        boolean park = a.permanent || a.row.attempts + 1 >= options.maxAttempts;
         String reason = reason(failure);
         st.setString(1, reason);
         st.setDouble(2, backOffSeconds(a.row.attempts));
-        st.setBoolean(3, parks);
+        st.setBoolean(3, park);
         st.setLong(4, a.row.id);
         st.addBatch();
         failures++;
-        failed.incrementAndGet();
-        if (parks) {
-          parked.incrementAndGet();
+        if (park) {
+          parks++;
           log.warn("outbox row {} (message {}) parked after {} attempt(s): {}", a.row.id,
               SafeText.of(a.row.messageId), a.row.attempts + 1, reason);
         } else {
@@ -378,8 +387,8 @@ public final class OutboxRelay implements AutoCloseable {
         st.setArray(1, c.createArrayOf("bigint", confirmed.toArray()));
         st.executeUpdate();
       }
-      relayed.addAndGet(confirmed.size());
     }
+    return new Settled(confirmed.size(), failures, parks);
   }
 
   private static Throwable outcome(CompletableFuture<?> confirm, long deadline) {
