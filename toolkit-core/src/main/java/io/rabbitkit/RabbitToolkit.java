@@ -174,6 +174,21 @@ public interface RabbitToolkit extends AutoCloseable {
     /** Sets the password; it is never printed. */
     Builder password(String password);
 
+    /**
+     * Takes the user name and password from this provider at every connection and recovery attempt
+     * instead of {@link #username}/{@link #password}: for OAuth 2 tokens that expire, pass
+     * amqp-client's {@code OAuth2ClientCredentialsGrantCredentialsProvider}, or any {@code
+     * CredentialsProvider}. Whatever it returns is never printed.
+     */
+    Builder credentialsProvider(com.rabbitmq.client.impl.CredentialsProvider provider);
+
+    /**
+     * Authenticates with SASL EXTERNAL: the broker takes the user from the client certificate of
+     * {@link #keyStore} (its {@code rabbitmq_auth_mechanism_ssl} plugin), no password is sent.
+     * Needs TLS with a key store.
+     */
+    Builder saslExternal();
+
     /** Sets the virtual host ({@code /} by default). */
     Builder virtualHost(String virtualHost);
 

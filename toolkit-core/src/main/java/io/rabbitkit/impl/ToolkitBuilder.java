@@ -43,6 +43,8 @@ public final class ToolkitBuilder implements RabbitToolkit.Builder {
   private String username = "guest";
   private String password = "guest";
   private String virtualHost = "/";
+  private com.rabbitmq.client.impl.CredentialsProvider credentialsProvider;
+  private boolean saslExternal;
   private String connectionName = "rabbitkit";
   private Duration heartbeat = Duration.ofSeconds(DEFAULT_HEARTBEAT_SECONDS);
   private Duration connectionTimeout = Duration.ofSeconds(DEFAULT_CONNECTION_TIMEOUT_SECONDS);
@@ -224,6 +226,18 @@ public final class ToolkitBuilder implements RabbitToolkit.Builder {
   }
 
   @Override
+  public ToolkitBuilder credentialsProvider(com.rabbitmq.client.impl.CredentialsProvider provider) {
+    this.credentialsProvider = requireNonNull(provider, "provider");
+    return this;
+  }
+
+  @Override
+  public ToolkitBuilder saslExternal() {
+    this.saslExternal = true;
+    return this;
+  }
+
+  @Override
   public ToolkitBuilder metricsCollector(com.rabbitmq.client.MetricsCollector collector) {
     this.metricsCollector = requireNonNull(collector, "collector");
     return this;
@@ -244,8 +258,19 @@ public final class ToolkitBuilder implements RabbitToolkit.Builder {
     List<Address> targets = addresses.isEmpty() ? List.of(new Address("localhost", defaultPort())) : List.copyOf(addresses);
     String endpoint = describe(targets);
     Factory factory = new Factory();
-    factory.setUsername(username);
-    factory.setPassword(password);
+    if (saslExternal && (!tls || (keyStore == null && sslContext == null))) {
+      throw new IllegalStateException("saslExternal() needs TLS with a client certificate: call keyStore(file, password)"
+          + " or tls(sslContext)");
+    }
+    if (credentialsProvider != null) {
+      factory.setCredentialsProvider(credentialsProvider);
+    } else {
+      factory.setUsername(username);
+      factory.setPassword(password);
+    }
+    if (saslExternal) {
+      factory.setSaslConfig(com.rabbitmq.client.DefaultSaslConfig.EXTERNAL);
+    }
     factory.setVirtualHost(virtualHost);
     factory.setAutomaticRecoveryEnabled(true);
     // The toolkit recovers topology and consumers itself, in order, after amqp-client reconnects.
@@ -290,7 +315,9 @@ public final class ToolkitBuilder implements RabbitToolkit.Builder {
 
   private String describe(List<Address> targets) {
     StringBuilder sb = new StringBuilder(tls ? "amqps://" : "amqp://");
-    sb.append(URLEncoder.encode(username, StandardCharsets.UTF_8)).append(":****@");
+    if (credentialsProvider == null && !saslExternal) {
+      sb.append(URLEncoder.encode(username, StandardCharsets.UTF_8)).append(":****@");
+    }
     for (int i = 0; i < targets.size(); i++) {
       sb.append(i == 0 ? "" : ",").append(targets.get(i));
     }
