@@ -57,6 +57,28 @@ class TopologyIT {
   }
 
   @Test
+  void aTransientSharedQueueIsDeclaredWithAWarningThatRabbitmq43RefusesIt(RabbitToolkit rabbit, TestNames names) {
+    String transientQueue = names.queue("transient");
+    String exclusive = names.queue("exclusive");
+    java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream err = System.err;
+    System.setErr(new java.io.PrintStream(captured, true));
+    try {
+      rabbit.declare(Topology.of(Queue.classic(transientQueue).withDurable(false),
+          Queue.classic(exclusive).withDurable(false).withExclusive(true)));
+      rabbit.declare(Topology.of(Queue.classic(transientQueue).withDurable(false))); // warned once
+    } finally {
+      System.setErr(err);
+    }
+    String log = captured.toString();
+    assertTrue(log.contains("queue '" + transientQueue + "' is non-durable and not exclusive")
+        && log.contains("4.3 refuses them"), log);
+    assertEquals(1, log.split(java.util.regex.Pattern.quote(transientQueue), -1).length - 1, log);
+    assertTrue(!log.contains(exclusive), "an exclusive transient queue is fine: " + log);
+    assertTrue(rabbit.queueInfo(transientQueue).isPresent());
+  }
+
+  @Test
   void declaringTwiceIsHarmless(RabbitToolkit rabbit, TestNames names) {
     Topology topology = Topology.builder()
         .exchange(Exchange.topic(names.exchange("x")))

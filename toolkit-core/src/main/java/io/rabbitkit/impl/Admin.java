@@ -9,6 +9,10 @@ import io.rabbitkit.topology.Binding;
 import io.rabbitkit.topology.Queue;
 import io.rabbitkit.topology.Topology;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The toolkit's topology operations: declarations, deletions and look-ups on the consuming
@@ -16,8 +20,11 @@ import java.util.Optional;
  */
 final class Admin {
 
+  private static final Logger LOG = LoggerFactory.getLogger(Admin.class);
+
   private final RoleConnection connection;
   private final TopologyRegistry registry;
+  private final Set<String> warned = ConcurrentHashMap.newKeySet();
 
   Admin(RoleConnection connection, TopologyRegistry registry) {
     this.connection = connection;
@@ -27,8 +34,23 @@ final class Admin {
   void declare(Topology topology) {
     requireNonNull(topology, "topology");
     for (Topology one : TopologyRegistry.entities(topology)) {
+      warnAboutRabbitmq4(one);
       connection.declare(one);
       registry.record(one);
+    }
+  }
+
+  /**
+   * RabbitMQ 4.x deprecates transient (non-durable) shared classic queues and 4.3 refuses them by
+   * default: say so, once per queue, before the broker does. (The toolkit never uses global QoS,
+   * which 4.3 also refuses.)
+   */
+  private void warnAboutRabbitmq4(Topology one) {
+    for (Queue q : one.queues()) {
+      if (q.type() == Queue.Type.CLASSIC && !q.durable() && !q.exclusive() && warned.add(q.name())) {
+        LOG.warn("queue '{}' is non-durable and not exclusive: RabbitMQ 4.x deprecates such queues and 4.3 refuses them"
+            + " by default; declare it durable, or exclusive if one connection uses it", io.rabbitkit.SafeText.of(q.name()));
+      }
     }
   }
 
@@ -38,6 +60,7 @@ final class Admin {
       boolean exists = !one.exchanges().isEmpty() ? exchangeExists(one.exchanges().get(0).name())
           : !one.queues().isEmpty() && queueInfo(one.queues().get(0).name()).isPresent();
       if (!exists) {
+        warnAboutRabbitmq4(one);
         connection.declare(one);
         registry.record(one);
       }

@@ -156,7 +156,11 @@ final class Errors {
       case AMQP.RESOURCE_LOCKED -> entity + " is exclusive to another connection";
       default -> "the broker refused " + entity;
     };
-    return new TopologyException(entity, argument, code, what + " (" + SafeText.of(text, 300) + ")", e);
+    String fix = text.contains("transient_nonexcl_queues")
+        ? ": this broker refuses transient non-exclusive queues (RabbitMQ 4.3's default); declare the queue durable,"
+            + " or exclusive if one connection uses it"
+        : "";
+    return new TopologyException(entity, argument, code, what + fix + " (" + SafeText.of(text, 300) + ")", e);
   }
 
   /** Converts an I/O failure during {@code action} (for example {@code purging queue 'q'}). */

@@ -49,7 +49,14 @@ public record Args(List<String> positional, Map<String, String> options) {
   /** Returns the broker URI. */
   public String uri() {
     String env = System.getenv("RABBITMQ_URI");
-    return options.getOrDefault("uri", env == null || env.isBlank() ? DEFAULT_URI : env);
+    return options.getOrDefault("uri", env == null || env.isBlank() ? DevBroker.defaultUri() : env);
+  }
+
+  /** These arguments with {@code --uri} set. */
+  Args withUri(String uri) {
+    Map<String, String> changed = new LinkedHashMap<>(options);
+    changed.put("uri", uri);
+    return new Args(positional, changed);
   }
 
   /** Returns {@code --count}, if given. */

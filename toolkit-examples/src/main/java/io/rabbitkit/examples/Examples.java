@@ -1,6 +1,7 @@
 package io.rabbitkit.examples;
 
 import io.rabbitkit.ToolkitException;
+import io.rabbitkit.test.ThrowawayBroker;
 import io.rabbitkit.examples.async.AsyncCallback;
 import io.rabbitkit.examples.deadletters.DeadLettersCommand;
 import io.rabbitkit.examples.helloworld.HelloConsumer;
@@ -100,7 +101,21 @@ public final class Examples {
         out.println(entry.get().name() + ": " + entry.get().summary());
         return 0;
       }
-      return entry.get().example().run(args, out);
+      if (!DevBroker.wanted(args)) {
+        return entry.get().example().run(args, out);
+      }
+      if (!DevBroker.available()) {
+        return entry.get().example().run(args, out); // fails to connect, with a hint (below)
+      }
+      try (ThrowawayBroker broker = DevBroker.start(out)) {
+        return entry.get().example().run(args.withUri(broker.uri()), out);
+      }
+    } catch (ToolkitException.ConnectionException e) {
+      err.println("error: " + e.getMessage());
+      if (e.reason() == ToolkitException.ConnectionException.Reason.CONNECTION_REFUSED && !DevBroker.available()) {
+        err.println(DevBroker.HOW_TO_GET_ONE);
+      }
+      return 1;
     } catch (IllegalArgumentException e) {
       err.println("error: " + e.getMessage());
       return 2;

@@ -99,4 +99,43 @@ class PackagedJarIT {
       assertFalse(own.ctl("list_exchanges", "name").contains("tour-"), "the tour left exchanges behind");
     }
   }
+
+  /**
+   * A first run with no broker: the default address is moved where nothing listens, no URI is
+   * given, and the tour starts a throw-away broker, completes on it and stops it on exit.
+   */
+  @Test
+  void withNoBrokerReachableTheTourStartsItsOwnAndStopsItOnExit() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(ThrowawayBroker.localNodesAvailable()
+        || org.testcontainers.DockerClientFactory.instance().isDockerAvailable(), "neither rabbitmq-server nor Docker");
+    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Drabbitkit.examples.default-uri=amqp://guest:guest@127.0.0.1:1/", "-jar", JAR.toString(), "tour")
+        .redirectErrorStream(true);
+    pb.environment().remove("RABBITMQ_URI");
+    Process p = pb.start();
+    assertTrue(p.waitFor(180, TimeUnit.SECONDS), "the tour did not finish");
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, p.exitValue(), output);
+    java.util.regex.Matcher started = java.util.regex.Pattern
+        .compile(" \\[\\*\\] No broker answers at 127\\.0\\.0\\.1:1: started a throw-away RabbitMQ for this run \\(amqp://([^/]+)/\\)")
+        .matcher(output);
+    assertTrue(started.find(), output);
+    assertTrue(output.contains("Tour done."), output);
+    String hostPort = started.group(1);
+    try (java.net.Socket s = new java.net.Socket()) {
+      s.connect(new java.net.InetSocketAddress(hostPort.substring(0, hostPort.lastIndexOf(':')),
+          Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1))), 1000);
+      throw new AssertionError("the dev broker still answers at " + hostPort + " after the tour exited");
+    } catch (java.io.IOException expected) {
+      // stopped
+    }
+    // and with --dev-broker false the old clear error, plus no broker started
+    Process off = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Drabbitkit.examples.default-uri=amqp://guest:guest@127.0.0.1:1/", "-jar", JAR.toString(), "hello-producer",
+        "--dev-broker", "false").redirectErrorStream(true).start();
+    assertTrue(off.waitFor(60, TimeUnit.SECONDS));
+    String offOutput = new String(off.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(1, off.exitValue(), offOutput);
+    assertTrue(offOutput.contains("connection refused") && !offOutput.contains("throw-away"), offOutput);
+  }
 }

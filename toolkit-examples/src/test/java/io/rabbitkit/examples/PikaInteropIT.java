@@ -13,6 +13,8 @@ import io.rabbitkit.topology.Topology;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -85,5 +87,97 @@ class PikaInteropIT {
         connection.close()
         """, broker.uri(), queue);
     assertEquals(" [x] Received b'Hello World!'", received.stripTrailing());
+  }
+
+  /** The tutorial's own declaration line for each entity, as pika runs it. */
+  private static final String DECLARE = """
+      import pika, sys
+      connection = pika.BlockingConnection(pika.URLParameters(sys.argv[1]))
+      channel = connection.channel()
+      kind, name = sys.argv[2], sys.argv[3]
+      if kind == 'queue':
+          channel.queue_declare(queue=name)                # send.py, receive.py, rpc_server.py
+      elif kind == 'task_queue':
+          channel.queue_declare(queue=name, durable=True)  # new_task.py, worker.py
+      else:
+          channel.exchange_declare(exchange=name, exchange_type=kind)  # emit_log*.py, receive_logs*.py
+      connection.close()
+      print('declared')
+      """;
+
+  /**
+   * Each tutorial entity in both start orders: the Java example first and then the tutorial's
+   * declaration, and the tutorial's declaration first and then the Java example. Neither may fail
+   * (the Java examples used to declare durable entities, and the tutorials then got
+   * PRECONDITION_FAILED).
+   */
+  @Test
+  void everyTutorialEntityWorksWhicheverSideDeclaresItFirst(RabbitBroker broker, RabbitToolkit rabbit,
+      TestNames names) throws Exception {
+    record Case(String kind, String option, String[] example) {}
+    List<Case> cases = List.of(
+        new Case("queue", "--queue", new String[] {"hello-producer"}),
+        new Case("task_queue", "--queue", new String[] {"work-queue", "producer", "--count", "1"}),
+        new Case("fanout", "--exchange", new String[] {"pub-sub", "producer"}),
+        new Case("direct", "--exchange", new String[] {"routing", "producer", "--severity", "error"}),
+        new Case("topic", "--exchange", new String[] {"topics", "producer", "--routing-key", "kern.critical"}));
+    for (Case c : cases) {
+      for (boolean javaFirst : new boolean[] {true, false}) {
+        String name = c.option().equals("--queue") ? names.queue(c.kind() + (javaFirst ? "-java" : "-pika"))
+            : names.exchange(c.kind() + (javaFirst ? "-java" : "-pika"));
+        String[] argv = java.util.stream.Stream.concat(java.util.Arrays.stream(c.example()),
+            java.util.stream.Stream.of(c.option(), name)).toArray(String[]::new);
+        if (!javaFirst) {
+          assertEquals("declared", python(DECLARE, broker.uri(), c.kind(), name).strip());
+        }
+        ExamplesIT.Run run = ExamplesIT.example(broker, argv);
+        assertEquals(0, run.code(), c.kind() + " javaFirst=" + javaFirst + ": " + run.err());
+        if (javaFirst) {
+          assertEquals("declared", python(DECLARE, broker.uri(), c.kind(), name).strip(), c.kind());
+        }
+      }
+    }
+  }
+
+  /** rpc_server.py's queue and rpc_client.py's call against the Java server, in both start orders. */
+  @Test
+  void thePikaRpcClientCallsTheJavaServerWhicheverSideDeclaredRpcQueue(RabbitBroker broker, RabbitToolkit rabbit,
+      TestNames names) throws Exception {
+    for (boolean javaFirst : new boolean[] {true, false}) {
+      String queue = names.queue(javaFirst ? "rpc-java" : "rpc-pika");
+      if (!javaFirst) {
+        python(DECLARE, broker.uri(), "queue", queue);
+      }
+      CompletableFuture<ExamplesIT.Run> server = ExamplesIT.inBackground(broker, "rpc-server", "--queue", queue,
+          "--count", "1");
+      ExamplesIT.awaitConsumer(rabbit, queue);
+      if (javaFirst) {
+        python(DECLARE, broker.uri(), "queue", queue);
+      }
+      String reply = python("""
+          import pika, sys, uuid
+          connection = pika.BlockingConnection(pika.URLParameters(sys.argv[1]))
+          channel = connection.channel()
+          result = channel.queue_declare(queue='', exclusive=True)
+          callback_queue = result.method.queue
+          response = None
+          corr_id = str(uuid.uuid4())
+          def on_response(ch, method, props, body):
+              global response
+              if corr_id == props.correlation_id:
+                  response = body
+          channel.basic_consume(queue=callback_queue, on_message_callback=on_response, auto_ack=True)
+          channel.basic_publish(exchange='', routing_key=sys.argv[2],
+              properties=pika.BasicProperties(reply_to=callback_queue, correlation_id=corr_id), body=str(30))
+          connection.process_data_events(time_limit=None)
+          while response is None:
+              connection.process_data_events(time_limit=1)
+          print(" [.] Got %r" % response)
+          connection.close()
+          """, broker.uri(), queue);
+      assertEquals("[.] Got b'832040'", reply.strip(), "javaFirst=" + javaFirst);
+      ExamplesIT.Run run = server.get(30, TimeUnit.SECONDS);
+      assertEquals(0, run.code(), run.err());
+    }
   }
 }

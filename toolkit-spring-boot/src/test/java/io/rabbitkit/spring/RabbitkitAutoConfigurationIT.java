@@ -92,6 +92,39 @@ class RabbitkitAutoConfigurationIT {
   }
 
   @Test
+  void aCredentialsProviderBeanReplacesTheConfiguredUserAndPassword(RabbitBroker broker) {
+    String[] user = URI.create(broker.uri()).getUserInfo().split(":", 2);
+    AtomicInteger asked = new AtomicInteger();
+    runner.withPropertyValues("rabbitkit.uri=" + broker.uri(), "rabbitkit.password=wrong")
+        .withBean(com.rabbitmq.client.impl.CredentialsProvider.class, () -> new com.rabbitmq.client.impl.CredentialsProvider() {
+          @Override
+          public String getUsername() {
+            asked.incrementAndGet();
+            return user[0];
+          }
+
+          @Override
+          public String getPassword() {
+            return user[1];
+          }
+        })
+        .run(context -> {
+          assertThat(context).hasNotFailed();
+          assertThat(asked.get()).isGreaterThanOrEqualTo(2);
+        });
+  }
+
+  @Test
+  void withAnObservationRegistryTheToolkitIsObserved(RabbitBroker broker) {
+    runner.withPropertyValues("rabbitkit.uri=" + broker.uri())
+        .withBean(io.micrometer.observation.ObservationRegistry.class, io.micrometer.observation.ObservationRegistry::create)
+        .run(context -> assertThat(context).hasNotFailed()
+            .hasSingleBean(io.rabbitkit.micrometer.RabbitkitObservations.class));
+    runner.withPropertyValues("rabbitkit.uri=" + broker.uri())
+        .run(context -> assertThat(context).doesNotHaveBean(io.rabbitkit.micrometer.RabbitkitObservations.class));
+  }
+
+  @Test
   void withoutActuatorOnTheClassPathThereIsNoHealthIndicator(RabbitBroker broker) {
     runner.withPropertyValues("rabbitkit.uri=" + broker.uri())
         .withClassLoader(new FilteredClassLoader(org.springframework.boot.health.contributor.HealthIndicator.class))
@@ -182,7 +215,10 @@ class RabbitkitAutoConfigurationIT {
         new String[] {"rabbitkit.heartbeat=soon", "rabbitkit.heartbeat"},
         new String[] {"rabbitkit.publisher.confirm-timeout=-1s", "rabbitkit.publisher.confirm-timeout"},
         new String[] {"rabbitkit.ssl.trust-store=/no/such/ca.pem", "trustStore"},
-        new String[] {"rabbitkit.uri=http://localhost:15672", "amqp"})) {
+        new String[] {"rabbitkit.uri=http://localhost:15672", "amqp"},
+        new String[] {"rabbitkit.ssl.enabled=true", "TLS"},
+        new String[] {"rabbitkit.ssl.bundle=no-such-bundle", "no-such-bundle"},
+        new String[] {"rabbitkit.ssl.sasl-external=true", "saslExternal"})) {
       runner.withPropertyValues("rabbitkit.uri=" + broker.uri(), bad[0]).run(context -> {
         assertThat(context).hasFailed();
         assertThat(messages(context.getStartupFailure())).as(bad[0]).contains(bad[1]);

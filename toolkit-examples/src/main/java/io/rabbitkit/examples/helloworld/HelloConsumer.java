@@ -4,9 +4,8 @@ import io.rabbitkit.MessageConsumer;
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.SafeText;
 import io.rabbitkit.examples.Args;
+import io.rabbitkit.examples.Tutorials;
 import io.rabbitkit.examples.Examples;
-import io.rabbitkit.topology.Queue;
-import io.rabbitkit.topology.Topology;
 import java.io.PrintStream;
 import java.util.OptionalLong;
 
@@ -24,7 +23,7 @@ public final class HelloConsumer {
     String queue = args.option("queue", "hello");
     OptionalLong count = args.count(); // check options before touching the broker
     try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
-      rabbit.declareMissing(Topology.of(Queue.classic(queue))); // keeps a 'hello' queue pika declared
+      Tutorials.queue(rabbit, queue, false, out); // as pika's queue_declare('hello'); an existing one is kept
       // The handler is the callback: returning normally acknowledges the message.
       MessageConsumer.Builder<String> builder = rabbit.consumerBuilder(String.class).queue(queue)
           .handler(delivery -> out.println(" [x] Received '" + SafeText.of(delivery.body(), 1000) + "'"));

@@ -3,8 +3,7 @@ package io.rabbitkit.examples.helloworld;
 import io.rabbitkit.Publisher;
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.examples.Args;
-import io.rabbitkit.topology.Queue;
-import io.rabbitkit.topology.Topology;
+import io.rabbitkit.examples.Tutorials;
 import java.io.PrintStream;
 
 /**
@@ -23,7 +22,7 @@ public final class HelloProducer {
     // One toolkit per application; closing it waits for outstanding confirms.
     try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
       // Declare the queue unless it exists: if the pika guide's queue_declare('hello') ran first, its queue is kept.
-      rabbit.declareMissing(Topology.of(Queue.classic(queue)));
+      Tutorials.queue(rabbit, queue, false, out);
       // The default exchange routes by queue name; a String body travels as UTF-8 text/plain.
       try (Publisher<String> publisher = rabbit.publisherBuilder(String.class).routingKey(queue).build()) {
         // join() waits for the broker's confirm: after it, the message is the broker's responsibility.

@@ -3,9 +3,8 @@ package io.rabbitkit.examples.rpc;
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.RpcServer;
 import io.rabbitkit.examples.Args;
+import io.rabbitkit.examples.Tutorials;
 import io.rabbitkit.examples.Examples;
-import io.rabbitkit.topology.Queue;
-import io.rabbitkit.topology.Topology;
 import java.io.PrintStream;
 import java.util.OptionalLong;
 
@@ -25,7 +24,7 @@ public final class RpcServerExample {
     OptionalLong count = args.count();
     int concurrency = (int) args.number("concurrency", 1);
     try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
-      rabbit.declareMissing(Topology.of(Queue.classic(queue)));
+      Tutorials.queue(rabbit, queue, false, out); // as rpc_server.py's queue_declare('rpc_queue')
       // The handler maps a request to a reply; a thrown exception goes back to the caller.
       RpcServer.Builder<String, String> builder = rabbit.rpcServerBuilder(String.class, String.class).queue(queue)
           .concurrency(concurrency)

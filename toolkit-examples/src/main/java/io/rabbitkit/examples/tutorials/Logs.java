@@ -6,6 +6,7 @@ import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.SafeText;
 import io.rabbitkit.examples.Args;
 import io.rabbitkit.examples.Examples;
+import io.rabbitkit.examples.Tutorials;
 import io.rabbitkit.topology.Binding;
 import io.rabbitkit.topology.Exchange;
 import io.rabbitkit.topology.Queue;
@@ -28,7 +29,7 @@ final class Logs {
   static int publish(Args args, PrintStream out, Exchange exchange, String routingKey, String message) {
     long count = args.count().orElse(1);
     try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
-      rabbit.declareMissing(Topology.builder().exchange(exchange).build());
+      Tutorials.exchange(rabbit, exchange);
       try (Publisher<String> publisher = rabbit.publisherBuilder(String.class).exchange(exchange.name())
           .routingKey(routingKey).mandatory(false).build()) {
         for (long i = 0; i < count; i++) {
@@ -44,7 +45,7 @@ final class Logs {
     OptionalLong count = args.count();
     try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
       String queue = exchange.name() + "." + UUID.randomUUID();
-      rabbit.declareMissing(Topology.builder().exchange(exchange).build()); // the tutorials' own 'logs' is kept
+      Tutorials.exchange(rabbit, exchange); // non-durable as in the tutorials; an existing one is kept
       Topology.Builder topology = Topology.builder()
           .queue(Queue.classic(queue).withDurable(false).withExclusive(true).withAutoDelete(true));
       bindingKeys.forEach(key -> topology.binding(Binding.of(exchange.name(), queue, key)));

@@ -5,9 +5,8 @@ import io.rabbitkit.Publisher;
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.SafeText;
 import io.rabbitkit.examples.Args;
+import io.rabbitkit.examples.Tutorials;
 import io.rabbitkit.examples.Examples;
-import io.rabbitkit.topology.Queue;
-import io.rabbitkit.topology.Topology;
 import java.io.PrintStream;
 
 /**
@@ -30,7 +29,7 @@ public final class WorkQueue {
     long count = args.count().orElse(0);
     long workMs = args.number("work-ms", 100);
     try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
-      rabbit.declareMissing(Topology.of(Queue.classic(queue)));
+      Tutorials.queue(rabbit, queue, true, out); // durable=True, as in the tutorial
       if (role.equals("producer")) {
         // Persistent messages in a durable queue survive a broker restart.
         try (Publisher<String> tasks = rabbit.publisherBuilder(String.class).routingKey(queue).build()) {
