@@ -38,7 +38,10 @@ public interface RpcServer extends AutoCloseable {
    */
   interface Builder<Q, R> {
 
-    /** Sets the request queue (required; declare it first). */
+    /**
+     * Sets the request queue (required). The server declares it, durable and classic, unless it
+     * exists (then it is used as it is: declare it yourself for other properties).
+     */
     Builder<Q, R> queue(String queue);
 
     /** Sets the handler (required). */

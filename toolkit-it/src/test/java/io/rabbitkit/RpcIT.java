@@ -54,6 +54,18 @@ class RpcIT {
   }
 
   @Test
+  void aServerDeclaresItsRequestQueueWhenNobodyHas(RabbitToolkit rabbit, TestNames names) throws Exception {
+    String queue = names.queue("undeclared");
+    try (RpcServer server = rabbit.rpcServerBuilder(Square.class, Squared.class).queue(queue)
+        .handler(req -> new Squared(req.n(), (long) req.n() * req.n())).build();
+        RpcClient<Square, Squared> client = rabbit.rpcClientBuilder(Square.class, Squared.class).routingKey(queue)
+            .build()) {
+      assertEquals(new Squared(7, 49), client.call(new Square(7)).get(10, TimeUnit.SECONDS));
+    }
+    assertTrue(rabbit.queueInfo(queue).isPresent());
+  }
+
+  @Test
   void aCallWithoutAReplyTimesOutInAboutTheConfiguredTime(RabbitToolkit rabbit, TestNames names) throws Exception {
     String queue = names.queue("silent");
     rabbit.declare(Topology.of(Queue.classic(queue)));

@@ -209,6 +209,8 @@ final class Toolkit implements RabbitToolkit {
   }
 
   <Q, R> RpcServer createRpcServer(RpcServerBuilder<Q, R> b) {
+    // A server owns its request queue: declared (durable, classic) unless it already exists as declared elsewhere.
+    declareMissing(Topology.of(Queue.classic(b.queue)));
     ConfirmingSender replies = sender("replies of rpc server '" + b.queue + "'", new ConfirmingSender.Options(
         Math.max(16, b.prefetch * b.concurrency), Duration.ofSeconds(30), Duration.ofSeconds(30), true,
         Integer.MAX_VALUE, true, false)); // the reply's confirm only queues the request's ack: no need for a thread hand-off

@@ -35,9 +35,29 @@ public final class BrokerLocator {
     return broker;
   }
 
+  /**
+   * The system property that makes every broker test use a container of this image instead of
+   * RABBITMQ_URI or localhost ({@code mvn -B verify -Pbroker4} sets {@code rabbitmq:4-management});
+   * without Docker those tests are skipped.
+   */
+  public static final String IMAGE_PROPERTY = "rabbitkit.test.image";
+
+  /** The image forced by {@link #IMAGE_PROPERTY}, or null. */
+  static String forcedImage() {
+    String image = System.getProperty(IMAGE_PROPERTY, "");
+    return image.isBlank() ? null : image.trim();
+  }
+
   private static RabbitBroker find() {
+    String forced = forcedImage();
+    if (forced != null) {
+      if (!dockerAvailable()) {
+        throw Skip.test(IMAGE_PROPERTY + "=" + forced + " needs Docker");
+      }
+      return startContainer(forced);
+    }
     return find(System.getProperty("RABBITMQ_URI", System.getenv("RABBITMQ_URI")),
-        () -> answers("localhost", 5672), BrokerLocator::dockerAvailable, BrokerLocator::startContainer);
+        () -> answers("localhost", 5672), BrokerLocator::dockerAvailable, () -> startContainer(IMAGE));
   }
 
   /** The search order, with its inputs passed in so it can be tested without a broker or Docker. */
@@ -58,12 +78,12 @@ public final class BrokerLocator {
         + "or make a Docker engine available so Testcontainers can start " + IMAGE + ".");
   }
 
-  private static RabbitBroker startContainer() {
-    container = new RabbitMQContainer(IMAGE);
+  private static RabbitBroker startContainer(String image) {
+    container = new RabbitMQContainer(image);
     container.start();
     Runtime.getRuntime().addShutdownHook(new Thread(container::stop, "rabbitkit-testcontainer-stop"));
     return new RabbitBroker("amqp://guest:guest@" + container.getHost() + ":" + container.getAmqpPort() + "/",
-        "Testcontainers " + IMAGE);
+        "Testcontainers " + image);
   }
 
   static boolean answers(String host, int port) {
@@ -75,7 +95,7 @@ public final class BrokerLocator {
     }
   }
 
-  private static boolean dockerAvailable() {
+  static boolean dockerAvailable() {
     try {
       return DockerClientFactory.instance().isDockerAvailable();
     } catch (RuntimeException | LinkageError e) {

@@ -8,6 +8,8 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionConfigurationException;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -20,10 +22,21 @@ import org.slf4j.LoggerFactory;
  * The extension behind {@link RabbitTest}: resolves {@link RabbitToolkit}, {@link TestNames} and
  * {@link RabbitBroker} parameters and cleans up after each test.
  */
-public final class RabbitExtension implements ParameterResolver, AfterEachCallback, AfterAllCallback {
+public final class RabbitExtension implements ParameterResolver, AfterEachCallback, AfterAllCallback,
+    ExecutionCondition {
 
   private static final Logger LOG = LoggerFactory.getLogger(RabbitExtension.class);
   private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(RabbitExtension.class);
+
+  /** With {@link BrokerLocator#IMAGE_PROPERTY} set (-Pbroker4) and no Docker, broker tests are skipped. */
+  @Override
+  public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+    String image = BrokerLocator.forcedImage();
+    if (image != null && !BrokerLocator.dockerAvailable()) {
+      return ConditionEvaluationResult.disabled(BrokerLocator.IMAGE_PROPERTY + "=" + image + " needs Docker");
+    }
+    return ConditionEvaluationResult.enabled("a broker is available");
+  }
 
   @Override
   public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {

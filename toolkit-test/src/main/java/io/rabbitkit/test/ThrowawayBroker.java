@@ -72,13 +72,17 @@ public final class ThrowawayBroker implements AutoCloseable {
   }
 
   private static ThrowawayBroker start(TlsFiles tls) {
-    if (Files.isExecutable(LOCAL_BIN.resolve("rabbitmq-server"))) {
+    if (localNodesAvailable()) {
       Local local = Local.start(tls);
       return new ThrowawayBroker("amqp://guest:guest@127.0.0.1:" + local.port + "/",
           tls == null ? null : "amqps://guest:guest@localhost:" + local.tlsPort + "/", local, null);
     }
+    String image = BrokerLocator.forcedImage();
+    if (image != null && !BrokerLocator.dockerAvailable()) {
+      throw Skip.test(BrokerLocator.IMAGE_PROPERTY + "=" + image + " needs Docker");
+    }
     try {
-      RabbitMQContainer container = new RabbitMQContainer(BrokerLocator.IMAGE);
+      RabbitMQContainer container = new RabbitMQContainer(image != null ? image : BrokerLocator.IMAGE);
       if (tls != null) {
         Path conf = Files.createTempFile("rabbitkit-tls-", ".conf");
         Files.writeString(conf, "listeners.ssl.default = 5671\n" + sslOptions("/etc/rabbitmq/tls"), StandardCharsets.UTF_8);
@@ -144,7 +148,7 @@ public final class ThrowawayBroker implements AutoCloseable {
    * do those). Use it in an assumption to skip such tests where only Docker is available.
    */
   public static boolean localNodesAvailable() {
-    return Files.isExecutable(LOCAL_BIN.resolve("rabbitmq-server"));
+    return BrokerLocator.forcedImage() == null && Files.isExecutable(LOCAL_BIN.resolve("rabbitmq-server"));
   }
 
   /** Returns the AMQP port. */
