@@ -69,6 +69,7 @@ final class QueueConsumer<T> implements MessageConsumer {
   private final ExecutorService pool;
   private final List<ConsumerChannel> workers = new ArrayList<>();
   private final ConsumerCounters counters;
+  private final WarnBudget warnings = new WarnBudget();
   private final ProcessedMessages processed;
   /** Listener calls of this consumer, one at a time and in the order they happened. */
   private final SerialExecutor listenerLane;
@@ -160,7 +161,7 @@ final class QueueConsumer<T> implements MessageConsumer {
       MessageDecodingException tooLarge = new MessageDecodingException("body of " + in.body().length
           + " bytes exceeds the consumer's limit of " + settings.maxBodySize() + " bytes")
           .at(settings.queue(), in.messageId(), in.props().getContentType());
-      LOG.warn("{} is too large: {}", in.describe(), tooLarge.getMessage());
+      warn("{} is too large: {}", in.describe(), tooLarge.getMessage());
       in.undecodable = true;
       decide(in, failures.poison(in, tooLarge, FailureHeaders.REASON_TOO_LARGE));
       return;
@@ -169,14 +170,14 @@ final class QueueConsumer<T> implements MessageConsumer {
     try {
       delivery = delivery(in, decode(in));
     } catch (MessageDecodingException e) {
-      LOG.warn("{} cannot be decoded: {}", in.describe(), SafeText.of(e.getMessage(), 300));
+      warn("{} cannot be decoded: {}", in.describe(), SafeText.of(e.getMessage(), 300));
       in.undecodable = true;
       decide(in, failures.poison(in, e.at(settings.queue(), in.messageId(), in.props().getContentType()),
           FailureHeaders.REASON_UNDECODABLE));
       return;
     } catch (RuntimeException e) {
       // Properties or headers the toolkit cannot represent: dead-letter it rather than let it stall the channel.
-      LOG.warn("{} has properties that cannot be read: {}", in.describe(), SafeText.of(e.toString(), 300));
+      warn("{} has properties that cannot be read: {}", in.describe(), SafeText.of(e.toString(), 300));
       in.undecodable = true;
       decide(in, failures.poison(in, new MessageDecodingException("unreadable properties: " + e, e),
           FailureHeaders.REASON_UNDECODABLE));
@@ -188,7 +189,7 @@ final class QueueConsumer<T> implements MessageConsumer {
       try {
         seen = processed.contains(id);
       } catch (RuntimeException e) {
-        LOG.warn("{}: the processed-messages store failed; treating the message as failed", in.describe(), e);
+        warn("{}: the processed-messages store failed; treating the message as failed", in.describe(), e);
         decide(in, failures.failed(in, e));
         return;
       }
@@ -339,14 +340,14 @@ final class QueueConsumer<T> implements MessageConsumer {
       try {
         processed.add(in.messageId());
       } catch (RuntimeException e) {
-        LOG.warn("{}: the processed-messages store failed to record it; treating the message as failed", in.describe(), e);
+        warn("{}: the processed-messages store failed to record it; treating the message as failed", in.describe(), e);
         failure = e;
       }
     }
     if (failure == null) {
       finish(in, Settlement.ACKED);
     } else if (failure instanceof RejectMessageException) {
-      LOG.warn("{} rejected by its handler: {}", in.describe(), SafeText.of(failure.getMessage(), 300));
+      warn("{} rejected by its handler: {}", in.describe(), SafeText.of(failure.getMessage(), 300));
       decide(in, failures.poison(in, failure, FailureHeaders.REASON_REJECTED));
     } else {
       LOG.debug("{} failed", in.describe(), failure); // the consumer logs what becomes of it
@@ -367,7 +368,7 @@ final class QueueConsumer<T> implements MessageConsumer {
     if (s instanceof Settlement.Requeued r) {
       if (!in.limitGuardTried && lastRequeueBeforeTheLimit(in)) {
         in.limitGuardTried = true;
-        LOG.warn("{} failed {} time(s) on a queue with a delivery limit; moving it to the dead-letter queue rather "
+        warn("{} failed {} time(s) on a queue with a delivery limit; moving it to the dead-letter queue rather "
             + "than let the broker drop it", in.describe(), Headers.integer(in.headers(), "x-delivery-count", 0) + 1);
         decide(in, guard().poison(in, r.cause(), FailureHeaders.REASON_DELIVERY_LIMIT));
         return;
@@ -377,7 +378,7 @@ final class QueueConsumer<T> implements MessageConsumer {
             + "drop it", in.describe());
       }
       counters.requeued.increment();
-      LOG.warn("{} failed ({}); requeueing it in {} ms", in.describe(), Errors.brief(r.cause()),
+      warn("{} failed ({}); requeueing it in {} ms", in.describe(), Errors.brief(r.cause()),
           settings.requeueDelay().toMillis());
       listenerLane.execute(() -> settings.listener().requeued(settings.queue(), id, r.cause()));
       observe(in, Interceptor.ConsumeOutcome.REQUEUED, r.cause());
@@ -399,10 +400,10 @@ final class QueueConsumer<T> implements MessageConsumer {
     } else if (s instanceof Settlement.DeadLettered d) {
       counters.deadLettered.increment();
       if (d.to() == null) {
-        LOG.warn("{} rejected to the queue's dead-letter exchange ({}: {})", in.describe(), d.reason(),
+        warn("{} rejected to the queue's dead-letter exchange ({}: {})", in.describe(), d.reason(),
             Errors.brief(d.cause()));
       } else {
-        LOG.warn("{} dead-lettered to '{}' after {} attempt(s) ({}: {})", in.describe(), d.to(), d.attempts(),
+        warn("{} dead-lettered to '{}' after {} attempt(s) ({}: {})", in.describe(), d.to(), d.attempts(),
             d.reason(), Errors.brief(d.cause()));
       }
       listenerLane.execute(() -> settings.listener().deadLettered(settings.queue(), id, d.reason(), d.cause()));
@@ -515,6 +516,19 @@ final class QueueConsumer<T> implements MessageConsumer {
     this.onClose = hook;
   }
 
+  /** A warning about one message, within the consumer's {@link WarnBudget}. */
+  private void warn(String format, Object... args) {
+    long dropped = warnings.admit();
+    if (dropped < 0) {
+      return;
+    }
+    if (dropped > 0) {
+      LOG.warn("{} more warning(s) about messages from queue '{}' were not logged (at most {} per {} s)", dropped,
+          settings.queue(), WarnBudget.LIMIT, WarnBudget.WINDOW_NANOS / 1_000_000_000L);
+    }
+    LOG.warn(format, args);
+  }
+
   @Override
   public void close() {
     if (!closing.compareAndSet(false, true)) {
@@ -553,6 +567,10 @@ final class QueueConsumer<T> implements MessageConsumer {
     pool.shutdown();
     stopped.complete(null);
     onClose.run();
+    long dropped = warnings.takeSuppressed();
+    if (dropped > 0) {
+      LOG.warn("{} more warning(s) about messages from queue '{}' were not logged", dropped, settings.queue());
+    }
     LOG.info("stopped consuming from queue '{}' ({})", settings.queue(), counters.snapshot());
   }
 
