@@ -29,7 +29,8 @@ public final class Bench {
         --repeats R   timed runs per side and workload (default 5), after one warm-up run each
         --uri URI     broker (default: $RABBITMQ_URI, else amqp://guest:guest@localhost:5672/)
         --only NAME   run one workload (publish-confirm, consume-ack, end-to-end, rpc, rpc-16,
-                      observed-end-to-end, outbox)
+                      observed-end-to-end, outbox; soak and outage run only when named)
+        --soak-minutes M  length of the soak (default 10); --rate R  its messages per second (default 500)
         --jdbc-url U  PostgreSQL for the outbox workload (default jdbc:postgresql://localhost:5432/test?user=postgres);
                       without one that answers, the outbox workload is skipped
       """;
@@ -78,6 +79,8 @@ public final class Bench {
     Integer repeats = null;
     String only = null;
     String jdbcUrl = null;
+    int soakMinutes = 10;
+    int soakRate = 500;
     String env = System.getenv("RABBITMQ_URI");
     String uri = env == null || env.isBlank() ? "amqp://guest:guest@localhost:5672/" : env;
     for (int i = 0; i < args.length; i++) {
@@ -88,6 +91,8 @@ public final class Bench {
         case "--uri" -> uri = value(args, ++i);
         case "--only" -> only = value(args, ++i);
         case "--jdbc-url" -> jdbcUrl = value(args, ++i);
+        case "--soak-minutes" -> soakMinutes = positive(args, ++i);
+        case "--rate" -> soakRate = positive(args, ++i);
         case "--help", "-h" -> {
           System.out.print(USAGE);
           return;
@@ -97,6 +102,13 @@ public final class Bench {
           System.exit(2);
         }
       }
+    }
+    if ("soak".equals(only) || "outage".equals(only)) {
+      Soak soak = new Soak(System.out);
+      Map<String, Object> line = "soak".equals(only) ? soak.soak(uri, "rabbitkit-bench-soak", soakMinutes, soakRate)
+          : soak.outage(soakRate);
+      System.out.println(new ObjectMapper().writeValueAsString(line));
+      return;
     }
     Bench bench = new Bench(uri, messages != null ? messages : quick ? 2_000 : 50_000,
         repeats != null ? repeats : quick ? 1 : 5, quick, only, "rabbitkit-bench-", System.out);
