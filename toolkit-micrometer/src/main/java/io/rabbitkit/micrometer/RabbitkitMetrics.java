@@ -47,6 +47,7 @@ import java.util.function.ToDoubleFunction;
 public final class RabbitkitMetrics implements Interceptor {
 
   private final MeterRegistry registry;
+  private final java.util.concurrent.ConcurrentMap<TimerKey, Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
 
   private RabbitkitMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -112,12 +113,24 @@ public final class RabbitkitMetrics implements Interceptor {
     Counter.builder("rabbitkit.connection.recoveries").tag("role", role(connection)).register(registry).increment();
   }
 
+  /** What tells one timer from another: bounded, as the tags are. */
+  private record TimerKey(String name, String destination, String outcome, String errorType) {}
+
+  /**
+   * The timer for these tags, registered once and then found in a map: building the meter id and
+   * asking the registry for every message cost more than the recording itself.
+   */
   private Timer timer(String name, String destinationTag, String destination, String outcome, Throwable failure) {
-    return Timer.builder(name)
-        .tag(destinationTag, destination)
-        .tag("outcome", outcome.toLowerCase(Locale.ROOT))
-        .tag("error.type", errorType(failure))
-        .register(registry);
+    TimerKey key = new TimerKey(name, destination, outcome, errorType(failure));
+    Timer timer = timers.get(key);
+    if (timer == null) {
+      timer = timers.computeIfAbsent(key, k -> Timer.builder(k.name())
+          .tag(destinationTag, k.destination())
+          .tag("outcome", k.outcome().toLowerCase(Locale.ROOT))
+          .tag("error.type", k.errorType())
+          .register(registry));
+    }
+    return timer;
   }
 
   private static String exchange(String exchange) {
