@@ -5,8 +5,6 @@ import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /**
  * A first run that needs no broker: when no {@code --uri} and no {@code RABBITMQ_URI} is given and
@@ -35,19 +33,6 @@ final class DevBroker {
         && !"false".equals(args.options().get("dev-broker")) && !answers(defaultUri());
   }
 
-  /** Whether a broker could be started here (a local installation or Docker). */
-  static boolean available() {
-    return Files.isExecutable(Path.of("/usr/lib/rabbitmq/bin/rabbitmq-server")) || docker();
-  }
-
-  private static boolean docker() {
-    try {
-      return org.testcontainers.DockerClientFactory.instance().isDockerAvailable();
-    } catch (RuntimeException | LinkageError e) {
-      return false;
-    }
-  }
-
   /** Starts one, says so, and stops it at JVM exit if the caller has not closed it by then. */
   static ThrowawayBroker start(PrintStream out) {
     ThrowawayBroker broker = ThrowawayBroker.start();
@@ -59,10 +44,8 @@ final class DevBroker {
   }
 
   static boolean answers(String uri) {
-    URI u = URI.create(uri);
-    int port = u.getPort() < 0 ? 5672 : u.getPort();
     try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress(u.getHost(), port), 1000);
+      s.connect(address(uri), 1000);
       return true;
     } catch (Exception e) {
       return false;
@@ -70,7 +53,12 @@ final class DevBroker {
   }
 
   private static String hostPort(String uri) {
+    InetSocketAddress a = address(uri);
+    return a.getHostString() + ":" + a.getPort();
+  }
+
+  private static InetSocketAddress address(String uri) {
     URI u = URI.create(uri);
-    return u.getHost() + ":" + (u.getPort() < 0 ? 5672 : u.getPort());
+    return new InetSocketAddress(u.getHost(), u.getPort() < 0 ? 5672 : u.getPort());
   }
 }

@@ -101,18 +101,15 @@ public final class Examples {
         out.println(entry.get().name() + ": " + entry.get().summary());
         return 0;
       }
-      if (!DevBroker.wanted(args)) {
+      if (!DevBroker.wanted(args) || !ThrowawayBroker.canStart()) { // without one: a failure with a hint (below)
         return entry.get().example().run(args, out);
-      }
-      if (!DevBroker.available()) {
-        return entry.get().example().run(args, out); // fails to connect, with a hint (below)
       }
       try (ThrowawayBroker broker = DevBroker.start(out)) {
         return entry.get().example().run(args.withUri(broker.uri()), out);
       }
     } catch (ToolkitException.ConnectionException e) {
       err.println("error: " + e.getMessage());
-      if (e.reason() == ToolkitException.ConnectionException.Reason.CONNECTION_REFUSED && !DevBroker.available()) {
+      if (e.reason() == ToolkitException.ConnectionException.Reason.CONNECTION_REFUSED && !ThrowawayBroker.canStart()) {
         err.println(DevBroker.HOW_TO_GET_ONE);
       }
       return 1;

@@ -106,8 +106,7 @@ class PackagedJarIT {
    */
   @Test
   void withNoBrokerReachableTheTourStartsItsOwnAndStopsItOnExit() throws Exception {
-    org.junit.jupiter.api.Assumptions.assumeTrue(ThrowawayBroker.localNodesAvailable()
-        || org.testcontainers.DockerClientFactory.instance().isDockerAvailable(), "neither rabbitmq-server nor Docker");
+    org.junit.jupiter.api.Assumptions.assumeTrue(ThrowawayBroker.canStart(), "neither rabbitmq-server nor Docker");
     ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Drabbitkit.examples.default-uri=amqp://guest:guest@127.0.0.1:1/", "-jar", JAR.toString(), "tour")
         .redirectErrorStream(true);

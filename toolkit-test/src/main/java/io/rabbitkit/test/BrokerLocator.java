@@ -48,11 +48,18 @@ public final class BrokerLocator {
     return image.isBlank() ? null : image.trim();
   }
 
+  /** Why broker tests cannot run (an image is forced but there is no Docker), or null when they can. */
+  static String forcedImageUnavailable() {
+    String image = forcedImage();
+    return image != null && !dockerAvailable() ? IMAGE_PROPERTY + "=" + image + " needs Docker" : null;
+  }
+
   private static RabbitBroker find() {
     String forced = forcedImage();
     if (forced != null) {
-      if (!dockerAvailable()) {
-        throw Skip.test(IMAGE_PROPERTY + "=" + forced + " needs Docker");
+      String unavailable = forcedImageUnavailable();
+      if (unavailable != null) {
+        throw Skip.test(unavailable);
       }
       return startContainer(forced);
     }

@@ -31,9 +31,9 @@ public final class RabbitExtension implements ParameterResolver, AfterEachCallba
   /** With {@link BrokerLocator#IMAGE_PROPERTY} set (-Pbroker4) and no Docker, broker tests are skipped. */
   @Override
   public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
-    String image = BrokerLocator.forcedImage();
-    if (image != null && !BrokerLocator.dockerAvailable()) {
-      return ConditionEvaluationResult.disabled(BrokerLocator.IMAGE_PROPERTY + "=" + image + " needs Docker");
+    String unavailable = BrokerLocator.forcedImageUnavailable();
+    if (unavailable != null) {
+      return ConditionEvaluationResult.disabled(unavailable);
     }
     return ConditionEvaluationResult.enabled("a broker is available");
   }

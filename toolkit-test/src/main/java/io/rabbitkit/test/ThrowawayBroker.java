@@ -77,10 +77,11 @@ public final class ThrowawayBroker implements AutoCloseable {
       return new ThrowawayBroker("amqp://guest:guest@127.0.0.1:" + local.port + "/",
           tls == null ? null : "amqps://guest:guest@localhost:" + local.tlsPort + "/", local, null);
     }
-    String image = BrokerLocator.forcedImage();
-    if (image != null && !BrokerLocator.dockerAvailable()) {
-      throw Skip.test(BrokerLocator.IMAGE_PROPERTY + "=" + image + " needs Docker");
+    String unavailable = BrokerLocator.forcedImageUnavailable();
+    if (unavailable != null) {
+      throw Skip.test(unavailable);
     }
+    String image = BrokerLocator.forcedImage();
     try {
       RabbitMQContainer container = new RabbitMQContainer(image != null ? image : BrokerLocator.IMAGE);
       if (tls != null) {
@@ -140,6 +141,11 @@ public final class ThrowawayBroker implements AutoCloseable {
   /** Starts the RabbitMQ application again; durable queues and persistent messages are still there. */
   public void startApp() {
     ctl("start_app");
+  }
+
+  /** Returns whether {@link #start()} can start a broker here: a local installation or Docker. */
+  public static boolean canStart() {
+    return localNodesAvailable() || BrokerLocator.dockerAvailable();
   }
 
   /**
