@@ -9,7 +9,6 @@ import io.rabbitkit.micrometer.RabbitkitMetrics;
 import io.rabbitkit.micrometer.RabbitkitObservations;
 import io.rabbitkit.topology.Topology;
 import java.nio.file.Path;
-import java.util.regex.Pattern;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.boot.actuate.endpoint.SanitizableData;
@@ -57,7 +56,7 @@ public final class RabbitkitAutoConfiguration {
       ObjectProvider<Interceptor> interceptors, ObjectProvider<RabbitToolkitCustomizer> customizers,
       ObjectProvider<Topology> topologies) {
     RabbitToolkit.Builder builder = RabbitToolkit.builder();
-    connection(builder, properties, details);
+    connection(builder, details);
     tls(builder, properties.ssl(), details.sslBundle(), sslBundles);
     credentials.ifAvailable(builder::credentialsProvider);
     String name = properties.connectionName() != null ? properties.connectionName()
@@ -83,8 +82,7 @@ public final class RabbitkitAutoConfiguration {
     return toolkit;
   }
 
-  private static void connection(RabbitToolkit.Builder builder, RabbitkitProperties properties,
-      RabbitkitConnectionDetails details) {
+  private static void connection(RabbitToolkit.Builder builder, RabbitkitConnectionDetails details) {
     if (details instanceof PropertiesConnectionDetails fromProperties && fromProperties.uri() != null) {
       builder.uri(fromProperties.uri());
     }
@@ -152,8 +150,6 @@ public final class RabbitkitAutoConfiguration {
   @Configuration(proxyBeanMethods = false)
   @ConditionalOnClass(SanitizingFunction.class)
   static class SanitizingConfiguration {
-    private static final Pattern URI_PASSWORD = Pattern.compile("(amqps?://[^:/@]*):[^@/]*@");
-
     @Bean
     SanitizingFunction rabbitkitSanitizingFunction() {
       return data -> {
@@ -165,8 +161,9 @@ public final class RabbitkitAutoConfiguration {
         if (key.endsWith("password")) {
           return data.withSanitizedValue();
         }
-        if (data.getValue() instanceof CharSequence value && URI_PASSWORD.matcher(value).find()) {
-          return data.withValue(URI_PASSWORD.matcher(value).replaceAll("$1:" + SanitizableData.SANITIZED_VALUE + "@"));
+        if (data.getValue() instanceof CharSequence value) {
+          String masked = RabbitkitProperties.maskUriPassword(value.toString(), SanitizableData.SANITIZED_VALUE);
+          return masked.equals(value.toString()) ? data : data.withValue(masked);
         }
         return data;
       };

@@ -272,6 +272,9 @@ class RabbitkitAutoConfigurationIT {
       System.setOut(out);
     }
     assertThat(captured.toString()).doesNotContain(secret);
+    // an unencoded '/' in the password is masked too (the env endpoint's pattern used to miss such a URI)
+    assertThat(RabbitkitProperties.maskUriPassword("amqp://u:pa/ss@h:5672/v,amqps://w:x@h2/", "******"))
+        .isEqualTo("amqp://u:******@h:5672/v,amqps://w:******@h2/");
   }
 
   private static String messages(Throwable failure) {
