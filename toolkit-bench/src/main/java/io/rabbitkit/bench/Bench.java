@@ -6,6 +6,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,24 +14,32 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Runs each workload with the raw amqp-client and with the toolkit, alternating (raw, toolkit, raw,
  * toolkit...) after a warm-up, in one JVM against one broker, and reports medians and ratios.
  *
- * <pre>java -jar toolkit-bench/target/toolkit-bench.jar [--quick] [--messages N] [--repeats R] [--uri URI]</pre>
+ * <pre>java -jar toolkit-bench/target/toolkit-bench.jar [--quick] [--messages N] [--repeats R] [--rate R] [--sweep]</pre>
  */
 public final class Bench {
 
   static final String USAGE = """
       usage: java -jar toolkit-bench/target/toolkit-bench.jar [--quick] [--messages N] [--repeats R] [--uri URI]
         --quick       small counts, one repeat: a smoke test that takes seconds
-        --messages N  messages per run (default 50000; RPC makes N/10 calls)
+        --messages N  messages per run (default 50000; RPC makes N/10 calls; with --rate, 10 s worth)
         --repeats R   timed runs per side and workload (default 5), after one warm-up run each
         --uri URI     broker (default: $RABBITMQ_URI, else amqp://guest:guest@localhost:5672/)
         --only NAME   run one workload (publish-confirm, consume-ack, end-to-end, rpc, rpc-16,
-                      observed-end-to-end, outbox; soak and outage run only when named)
-        --soak-minutes M  length of the soak (default 10); --rate R  its messages per second (default 500)
+                      observed-end-to-end, outbox; soak, outage and sweep run only when named)
+        --rate R      fixed rate: every workload publishes (or calls) R messages a second on both
+                      sides and reports CPU per message and latency at that rate (consume-ack is
+                      fed at R by a publisher the measurement does not count)
+        --sweep       the scale sweep: consumers 1-1000 (busy, idle), publishing threads 1-16,
+                      message sizes 200 B-1 MB, recovery of 1,000 consumers (= --only sweep)
+        --report FILE the HTML report with the workload table and the sweep charts
+                      (default bench-report.html; the charts also as FILE-<chart>.svg)
+        --soak-minutes M  length of the soak (default 10); its rate is --rate (default 500)
         --jdbc-url U  PostgreSQL for the outbox workload (default jdbc:postgresql://localhost:5432/test?user=postgres);
                       without one that answers, the outbox workload is skipped
       """;
@@ -40,7 +49,7 @@ public final class Bench {
 
   @FunctionalInterface
   private interface Run {
-    Measurement.Timed on(Side side, String queue, int count, Latencies latencies) throws Exception;
+    Measurement.Timed on(Side side, String queue, int count, Pace pace, Latencies latencies) throws Exception;
   }
 
   private final int messages;
@@ -54,6 +63,8 @@ public final class Bench {
   private final PrintStream out;
   private String jdbcUrl = "jdbc:postgresql://localhost:5432/test?user=postgres";
   private String outboxSchema = OutboxSide.DEFAULT_SCHEMA;
+  private int rate;
+  private Connection feeder;
 
   Bench(String uri, int messages, int repeats, boolean quick, String only, String queuePrefix, PrintStream out)
       throws Exception {
@@ -80,7 +91,8 @@ public final class Bench {
     String only = null;
     String jdbcUrl = null;
     int soakMinutes = 10;
-    int soakRate = 500;
+    Integer rate = null;
+    String report = "bench-report.html";
     String env = System.getenv("RABBITMQ_URI");
     String uri = env == null || env.isBlank() ? "amqp://guest:guest@localhost:5672/" : env;
     for (int i = 0; i < args.length; i++) {
@@ -92,7 +104,9 @@ public final class Bench {
         case "--only" -> only = value(args, ++i);
         case "--jdbc-url" -> jdbcUrl = value(args, ++i);
         case "--soak-minutes" -> soakMinutes = positive(args, ++i);
-        case "--rate" -> soakRate = positive(args, ++i);
+        case "--rate" -> rate = positive(args, ++i);
+        case "--sweep" -> only = "sweep";
+        case "--report" -> report = value(args, ++i);
         case "--help", "-h" -> {
           System.out.print(USAGE);
           return;
@@ -105,17 +119,37 @@ public final class Bench {
     }
     if ("soak".equals(only) || "outage".equals(only)) {
       Soak soak = new Soak(System.out);
+      int soakRate = rate != null ? rate : 500;
       Map<String, Object> line = "soak".equals(only) ? soak.soak(uri, "rabbitkit-bench-soak", soakMinutes, soakRate)
           : soak.outage(soakRate);
       System.out.println(new ObjectMapper().writeValueAsString(line));
       return;
     }
-    Bench bench = new Bench(uri, messages != null ? messages : quick ? 2_000 : 50_000,
+    int defaultMessages = quick ? 2_000 : rate != null ? rate * 10 : 50_000;
+    Bench bench = new Bench(uri, messages != null ? messages : defaultMessages,
         repeats != null ? repeats : quick ? 1 : 5, quick, only, "rabbitkit-bench-", System.out);
     if (jdbcUrl != null) {
       bench.jdbcUrl(jdbcUrl);
     }
-    bench.run();
+    if (rate != null) {
+      bench.rate(rate);
+    }
+    List<Map<String, Object>> lines = bench.run();
+    Report.write(Path.of(report), lines, bench.describe());
+    System.out.println("report: " + Path.of(report).toAbsolutePath());
+  }
+
+  /** Runs every workload at {@code perSecond} messages a second instead of as fast as it goes. */
+  Bench rate(int perSecond) {
+    this.rate = perSecond;
+    return this;
+  }
+
+  /** One line on how and where this run was made, for the report. */
+  String describe() {
+    return String.format(Locale.ROOT, "%d messages per run, %d repeat(s) per side, %s, %d cores, Java %s",
+        messages, repeats, rate > 0 ? "fixed rate " + rate + " msg/s" : "saturation",
+        Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.version"));
   }
 
   /** Sets the database of the outbox workload. */
@@ -154,22 +188,34 @@ public final class Bench {
   }
 
   List<Map<String, Object>> run() throws Exception {
+    boolean paced = rate > 0;
     List<Workload> workloads = List.of(
-        new Workload("publish-confirm", messages, false, (s, q, n, l) -> s.publishConfirm(q, n)),
-        new Workload("consume-ack", messages, false, (s, q, n, l) -> {
+        new Workload("publish-confirm", messages, paced, (s, q, n, p, l) -> s.publishConfirm(q, n, p, paced ? l : null)),
+        new Workload("consume-ack", messages, paced, (s, q, n, p, l) -> {
+          if (paced) {
+            return s.consumeAck(q, n, () -> feed(q, n), l);
+          }
           prefill(q, n);
-          return s.consumeAck(q, n);
+          return s.consumeAck(q, n, null, null);
         }),
-        new Workload("end-to-end", messages, true, (s, q, n, l) -> s.endToEnd(q, n, l)),
-        new Workload("rpc", Math.max(1, messages / 10), true, (s, q, n, l) -> s.rpc(q, n, 1, l)),
-        new Workload("rpc-16", Math.max(16, messages / 5), true, (s, q, n, l) -> s.rpc(q, n, 16, l)));
-    out.printf(Locale.ROOT, "rabbitkit benchmark: %d messages per run, %d repeat(s) per side, broker %s, %d cores, %s%n",
-        messages, repeats, redacted(uri), Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.version"));
+        new Workload("end-to-end", messages, true, (s, q, n, p, l) -> s.endToEnd(q, n, p, l)),
+        new Workload("rpc", paced ? messages : Math.max(1, messages / 10), true, (s, q, n, p, l) -> s.rpc(q, n, 1, p, l)),
+        new Workload("rpc-16", paced ? messages : Math.max(16, messages / 5), true,
+            (s, q, n, p, l) -> s.rpc(q, n, 16, p, l)));
+    out.printf(Locale.ROOT, "rabbitkit benchmark: %s, broker %s%n", describe(), redacted(uri));
     List<Map<String, Object>> lines = new ArrayList<>();
+    ConnectionFactory feeding = factory.clone();
+    AtomicInteger feederThreads = new AtomicInteger();
+    feeding.setThreadFactory(r -> new Thread(r, Measurement.UNCOUNTED + "-" + feederThreads.incrementAndGet()));
     try (Connection admin = factory.newConnection("bench-admin");
+        Connection feederConnection = feeding.newConnection("bench-feeder");
         RawSide raw = new RawSide(factory);
         ToolkitSide toolkit = new ToolkitSide(uri)) {
+      this.feeder = feederConnection;
       Channel ch = admin.createChannel();
+      if ("sweep".equals(only)) {
+        lines.addAll(new Sweep(factory, feederConnection, uri, queuePrefix, quick, repeats, out).run(ch));
+      }
       for (Workload w : workloads) {
         if (only != null && !only.equals(w.name())) {
           continue;
@@ -181,17 +227,16 @@ public final class Bench {
             ToolkitSide observed = new ToolkitSide(uri, "bench-observed", observability.interceptors)) {
           // Both sides are the toolkit: "raw" is the toolkit without metrics and tracing, ratio = on/off.
           Map<String, Object> line = onFreshQueue(ch, "observed-end-to-end", queue -> measure(new Workload(
-              "observed-end-to-end", messages, true, (s, q, n, l) -> s.endToEnd(q, n, l)), queue, ch, toolkit, observed));
-          line.put("baseline", "toolkit without metrics and tracing");
-          if (line.get("raw_client_cpu_us_per_msg") instanceof Double off
-              && line.get("toolkit_client_cpu_us_per_msg") instanceof Double on) {
-            line.put("cpu_ratio", Math.round(on / off * 1000) / 1000.0);
-          }
+              "observed-end-to-end", messages, true, (s, q, n, p, l) -> s.endToEnd(q, n, p, l)), queue, ch, toolkit,
+              observed));
+          line.put("baseline", "toolkit without metrics and tracing"); // so cpu_ratio is on/off
           line.put("spans_exported", observability.exportedSpans.get());
           lines.add(line);
         }
       }
-      if (only == null || only.equals("outbox")) {
+      if (paced && (only == null || only.equals("outbox"))) {
+        out.println("outbox           not run with --rate: its line always measures commit-to-confirm at 1,000 orders/s");
+      } else if (only == null || only.equals("outbox")) {
         try (OutboxSide outbox = OutboxSide.open(jdbcUrl, uri, outboxSchema, out)) {
           if (outbox != null) {
             lines.add(onFreshQueue(ch, "outbox", queue -> measureOutbox(outbox, queue, ch, raw, toolkit)));
@@ -226,10 +271,10 @@ public final class Bench {
   private Map<String, Object> measure(Workload w, String queue, Channel admin, Side raw, Side toolkit) throws Exception {
     int warmUp = Math.max(1, Math.min(w.count(), quick ? w.count() / 4 : w.count() / 2));
     for (Side side : List.of(raw, toolkit)) {
-      w.run().on(side, queue, warmUp, new Latencies(warmUp));
+      w.run().on(side, queue, warmUp, Pace.of(rate), new Latencies(warmUp));
       admin.queuePurge(queue);
     }
-    double[][] rate = new double[2][repeats];
+    double[][] perSecond = new double[2][repeats];
     double[][] p50 = new double[2][repeats];
     double[][] p99 = new double[2][repeats];
     double[][] alloc = new double[2][repeats];
@@ -239,9 +284,9 @@ public final class Bench {
       for (int s = 0; s < 2; s++) {
         Latencies latencies = new Latencies(w.count());
         System.gc();
-        Measurement.Timed t = w.run().on(sides[s], queue, w.count(), latencies);
+        Measurement.Timed t = w.run().on(sides[s], queue, w.count(), Pace.of(rate), latencies);
         admin.queuePurge(queue);
-        rate[s][r] = t.perSecond();
+        perSecond[s][r] = t.perSecond();
         alloc[s][r] = t.allocPerMessage();
         cpu[s][r] = t.cpuMicrosPerMessage();
         p50[s][r] = latencies.percentileMillis(50);
@@ -250,13 +295,13 @@ public final class Bench {
     }
     Map<String, Object> line = new LinkedHashMap<>();
     line.put("workload", w.name());
-    line.put("raw_msgs_per_s", round(median(rate[0])));
-    line.put("toolkit_msgs_per_s", round(median(rate[1])));
-    line.put("ratio", Math.round(median(rate[1]) / median(rate[0]) * 1000) / 1000.0);
-    line.put("raw_min", round(min(rate[0])));
-    line.put("raw_max", round(max(rate[0])));
-    line.put("toolkit_min", round(min(rate[1])));
-    line.put("toolkit_max", round(max(rate[1])));
+    line.put("raw_msgs_per_s", round(median(perSecond[0])));
+    line.put("toolkit_msgs_per_s", round(median(perSecond[1])));
+    line.put("ratio", Math.round(median(perSecond[1]) / median(perSecond[0]) * 1000) / 1000.0);
+    line.put("raw_min", round(min(perSecond[0])));
+    line.put("raw_max", round(max(perSecond[0])));
+    line.put("toolkit_min", round(min(perSecond[1])));
+    line.put("toolkit_max", round(max(perSecond[1])));
     if (w.latency()) {
       line.put("raw_p50_ms", millis(median(p50[0])));
       line.put("raw_p99_ms", millis(median(p99[0])));
@@ -267,11 +312,17 @@ public final class Bench {
     line.put("toolkit_alloc_bytes_per_msg", round(median(alloc[1])));
     line.put("raw_client_cpu_us_per_msg", millis(median(cpu[0])));
     line.put("toolkit_client_cpu_us_per_msg", millis(median(cpu[1])));
+    line.put("client_cpu_us_per_msg_raw", millis(median(cpu[0])));
+    line.put("client_cpu_us_per_msg_toolkit", millis(median(cpu[1])));
+    line.put("cpu_ratio", Math.round(median(cpu[1]) / median(cpu[0]) * 1000) / 1000.0);
+    if (rate > 0) {
+      line.put("rate", rate);
+    }
     line.put("messages", w.count());
     line.put("repeats", repeats);
     out.printf(Locale.ROOT, "%-16s raw %9.0f/s (%.0f-%.0f)  toolkit %9.0f/s (%.0f-%.0f)  ratio %.3f%s  alloc B/msg raw %.0f toolkit %.0f  client CPU us/msg raw %.1f toolkit %.1f%n",
-        w.name(), median(rate[0]), min(rate[0]), max(rate[0]), median(rate[1]), min(rate[1]), max(rate[1]),
-        median(rate[1]) / median(rate[0]),
+        w.name(), median(perSecond[0]), min(perSecond[0]), max(perSecond[0]), median(perSecond[1]), min(perSecond[1]), max(perSecond[1]),
+        median(perSecond[1]) / median(perSecond[0]),
         w.latency() ? String.format(Locale.ROOT, "  p50/p99 ms raw %.2f/%.2f toolkit %.2f/%.2f", median(p50[0]),
             median(p99[0]), median(p50[1]), median(p99[1])) : "",
         median(alloc[0]), median(alloc[1]), median(cpu[0]), median(cpu[1]));
@@ -286,7 +337,7 @@ public final class Bench {
   private Map<String, Object> measureOutbox(OutboxSide outbox, String queue, Channel admin, Side raw, Side toolkit)
       throws Exception {
     Workload w = new Workload("outbox", messages, false,
-        (s, q, n, l) -> s == raw ? s.publishConfirm(q, n) : outbox.relay(q, n));
+        (s, q, n, p, l) -> s == raw ? s.publishConfirm(q, n, p, null) : outbox.relay(q, n));
     Map<String, Object> line = measure(w, queue, admin, raw, toolkit);
     OutboxSide.Commits alone = outbox.commitsAlone(Duration.ofSeconds(quick ? 1 : 3));
     double commits = alone.perSecond();
@@ -313,6 +364,34 @@ public final class Bench {
         cleanup.bulkInsertMaxMs());
     return line;
   }
+
+  /**
+   * Starts publishing {@code n} samples to {@code queue} at the fixed rate, from the feeder's
+   * connection, whose threads the measurement does not count: another service's work.
+   */
+  private void feed(String queue, int n) {
+    Thread t = new Thread(() -> {
+      try (Channel ch = feeder.createChannel()) {
+        ch.confirmSelect();
+        Pace pace = Pace.of(rate).begin();
+        for (int i = 0; i < n; i++) {
+          pace.await();
+          ch.basicPublish("", queue, PERSISTENT_JSON, json.writeValueAsBytes(Sample.of(i)));
+          if (i % 1000 == 999) {
+            ch.waitForConfirmsOrDie(60_000);
+          }
+        }
+        ch.waitForConfirmsOrDie(60_000);
+      } catch (Exception e) {
+        out.println("feeder failed: " + e);
+      }
+    }, Measurement.UNCOUNTED + "-publisher");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  private static final AMQP.BasicProperties PERSISTENT_JSON = new AMQP.BasicProperties.Builder()
+      .contentType("application/json").deliveryMode(2).build();
 
   /** Fills {@code queue} with {@code n} confirmed messages for a consume run (not timed). */
   private void prefill(String queue, int n) throws Exception {

@@ -9,8 +9,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Times a run and counts the bytes this JVM's threads allocated during it (the broker is another
- * process, so this is the client's allocation). Threads that end during the run are not counted.
+ * Times a run and counts the CPU time and the bytes this JVM's threads used during it (the broker
+ * is another process, so this is the client's cost). Threads that end during the run are not
+ * counted, nor threads named {@value #UNCOUNTED}* (the feeder of a fixed-rate consume run, which
+ * stands for another service).
  */
 final class Measurement {
 
@@ -29,6 +31,8 @@ final class Measurement {
     }
   }
 
+  /** Threads whose name starts with this are not counted. */
+  static final String UNCOUNTED = "bench-feeder";
   private static final com.sun.management.ThreadMXBean THREADS = threads();
 
   private final Map<Long, Long> allocatedAtStart;
@@ -51,17 +55,22 @@ final class Measurement {
     void call(long id) throws Exception;
   }
 
-  /** Times {@code calls} calls made by {@code callers} threads, each in a loop, sharing the calls evenly. */
-  static Timed concurrently(int calls, int callers, Call call) throws Exception {
+  /**
+   * Times {@code calls} calls made by {@code callers} threads, each in a loop, sharing the calls
+   * evenly and, when paced, the rate.
+   */
+  static Timed concurrently(int calls, int callers, Pace pace, Call call) throws Exception {
     AtomicLong ids = new AtomicLong();
     ExecutorService threads = Executors.newFixedThreadPool(callers);
     try {
       Measurement m = start();
+      pace.begin();
       Future<?>[] running = new Future<?>[callers];
       for (int c = 0; c < callers; c++) {
         int share = calls / callers + (c < calls % callers ? 1 : 0);
         running[c] = threads.submit(() -> {
           for (int i = 0; i < share; i++) {
+            pace.await();
             call.call(ids.incrementAndGet());
           }
           return null;
@@ -99,7 +108,7 @@ final class Measurement {
   private static Map<Long, Long> cpu() {
     Map<Long, Long> result = new HashMap<>();
     if (THREADS != null && THREADS.isThreadCpuTimeSupported()) {
-      for (long id : THREADS.getAllThreadIds()) {
+      for (long id : countedThreads()) {
         long t = THREADS.getThreadCpuTime(id);
         if (t >= 0) {
           result.put(id, t);
@@ -112,7 +121,7 @@ final class Measurement {
   private static Map<Long, Long> allocated() {
     Map<Long, Long> result = new HashMap<>();
     if (THREADS != null) {
-      long[] ids = THREADS.getAllThreadIds();
+      long[] ids = countedThreads();
       long[] bytes = THREADS.getThreadAllocatedBytes(ids);
       for (int i = 0; i < ids.length; i++) {
         if (bytes[i] >= 0) {
@@ -121,6 +130,14 @@ final class Measurement {
       }
     }
     return result;
+  }
+
+  private static long[] countedThreads() {
+    long[] ids = THREADS.getAllThreadIds();
+    java.lang.management.ThreadInfo[] infos = THREADS.getThreadInfo(ids);
+    return java.util.stream.IntStream.range(0, ids.length)
+        .filter(i -> infos[i] != null && !infos[i].getThreadName().startsWith(UNCOUNTED))
+        .mapToLong(i -> ids[i]).toArray();
   }
 
   private static com.sun.management.ThreadMXBean threads() {

@@ -50,21 +50,24 @@ final class RawSide implements Side {
   }
 
   @Override
-  public Measurement.Timed publishConfirm(String queue, int n) throws Exception {
+  public Measurement.Timed publishConfirm(String queue, int n, Pace pace, Latencies latencies) throws Exception {
     try (Channel ch = publishing.createChannel()) {
       Measurement m = Measurement.start();
-      publishAll(ch, queue, n).get(5, TimeUnit.MINUTES);
+      publishAll(ch, queue, n, pace.begin(), latencies).get(5, TimeUnit.MINUTES);
       return m.stop(n);
     }
   }
 
   @Override
-  public Measurement.Timed consumeAck(String queue, int n) throws Exception {
+  public Measurement.Timed consumeAck(String queue, int n, Runnable feed, Latencies latencies) throws Exception {
     try (Channel ch = consuming.createChannel()) {
       ch.basicQos(PREFETCH);
       CompletableFuture<Void> done = new CompletableFuture<>();
       Measurement m = Measurement.start();
-      String tag = ch.basicConsume(queue, false, new AckingConsumer(ch, n, done, null));
+      String tag = ch.basicConsume(queue, false, new AckingConsumer(ch, n, done, latencies));
+      if (feed != null) {
+        feed.run();
+      }
       done.get(5, TimeUnit.MINUTES);
       Measurement.Timed timed = m.stop(n);
       ch.basicCancel(tag);
@@ -73,13 +76,13 @@ final class RawSide implements Side {
   }
 
   @Override
-  public Measurement.Timed endToEnd(String queue, int n, Latencies latencies) throws Exception {
+  public Measurement.Timed endToEnd(String queue, int n, Pace pace, Latencies latencies) throws Exception {
     try (Channel in = consuming.createChannel(); Channel out = publishing.createChannel()) {
       in.basicQos(PREFETCH);
       CompletableFuture<Void> consumed = new CompletableFuture<>();
       String tag = in.basicConsume(queue, false, new AckingConsumer(in, n, consumed, latencies));
       Measurement m = Measurement.start();
-      CompletableFuture<Void> confirmed = publishAll(out, queue, n);
+      CompletableFuture<Void> confirmed = publishAll(out, queue, n, pace.begin(), null);
       CompletableFuture.allOf(confirmed, consumed).get(5, TimeUnit.MINUTES);
       Measurement.Timed timed = m.stop(n);
       in.basicCancel(tag);
@@ -87,8 +90,12 @@ final class RawSide implements Side {
     }
   }
 
-  /** Publishes {@code n} samples in confirm mode; the future completes when every one is confirmed. */
-  private CompletableFuture<Void> publishAll(Channel ch, String queue, int n) throws Exception {
+  /**
+   * Publishes {@code n} samples in confirm mode at {@code pace}; the future completes when every one
+   * is confirmed. The map of outstanding sequence numbers holds each one's publish time.
+   */
+  private CompletableFuture<Void> publishAll(Channel ch, String queue, int n, Pace pace, Latencies latencies)
+      throws Exception {
     ch.confirmSelect();
     Semaphore window = new Semaphore(WINDOW);
     ConcurrentNavigableMap<Long, Long> outstanding = new ConcurrentSkipListMap<>();
@@ -109,13 +116,22 @@ final class RawSide implements Side {
       private void settled(long tag, boolean multiple) {
         int count = 0;
         if (multiple) {
-          for (Iterator<Long> it = outstanding.headMap(tag, true).keySet().iterator(); it.hasNext(); ) {
-            it.next();
+          for (Iterator<Long> it = outstanding.headMap(tag, true).values().iterator(); it.hasNext(); ) {
+            long sentAt = it.next();
             it.remove();
             count++;
+            if (latencies != null) {
+              latencies.since(sentAt);
+            }
           }
-        } else if (outstanding.remove(tag) != null) {
-          count = 1;
+        } else {
+          Long sentAt = outstanding.remove(tag);
+          if (sentAt != null) {
+            count = 1;
+            if (latencies != null) {
+              latencies.since(sentAt);
+            }
+          }
         }
         window.release(count);
         if (confirmed.addAndGet(count) == n) {
@@ -124,10 +140,11 @@ final class RawSide implements Side {
       }
     });
     for (int i = 0; i < n; i++) {
+      pace.await();
       window.acquire();
       byte[] body = writer.writeValueAsBytes(Sample.of(i));
       long seq = ch.getNextPublishSeqNo();
-      outstanding.put(seq, seq);
+      outstanding.put(seq, System.nanoTime());
       ch.basicPublish("", queue, PERSISTENT_JSON, body);
     }
     return all;
@@ -164,7 +181,7 @@ final class RawSide implements Side {
   }
 
   @Override
-  public Measurement.Timed rpc(String queue, int calls, int callers, Latencies latencies) throws Exception {
+  public Measurement.Timed rpc(String queue, int calls, int callers, Pace pace, Latencies latencies) throws Exception {
     try (Channel server = consuming.createChannel(); Channel client = publishing.createChannel()) {
       server.basicQos(PREFETCH);
       String serverTag = server.basicConsume(queue, false, new DefaultConsumer(server) {
@@ -189,7 +206,7 @@ final class RawSide implements Side {
           }
         }
       });
-      Measurement.Timed timed = Measurement.concurrently(calls, callers, id -> {
+      Measurement.Timed timed = Measurement.concurrently(calls, callers, pace, id -> {
         String correlationId = Long.toString(id);
         CompletableFuture<Sample> reply = new CompletableFuture<>();
         pending.put(correlationId, reply);

@@ -32,19 +32,24 @@ final class ToolkitSide implements Side {
   }
 
   @Override
-  public Measurement.Timed publishConfirm(String queue, int n) throws Exception {
+  public Measurement.Timed publishConfirm(String queue, int n, Pace pace, Latencies latencies) throws Exception {
     try (Publisher<Sample> publisher = publisher(queue)) {
       Measurement m = Measurement.start();
-      publishAll(publisher, n).get(5, TimeUnit.MINUTES);
+      publishAll(publisher, n, pace.begin(), latencies).get(5, TimeUnit.MINUTES);
       return m.stop(n);
     }
   }
 
-  private static CompletableFuture<Void> publishAll(Publisher<Sample> publisher, int n) {
+  private static CompletableFuture<Void> publishAll(Publisher<Sample> publisher, int n, Pace pace, Latencies latencies) {
     AtomicInteger confirmed = new AtomicInteger();
     CompletableFuture<Void> all = new CompletableFuture<>();
     for (int i = 0; i < n; i++) {
+      pace.await();
+      long sentAt = latencies == null ? 0 : System.nanoTime();
       publisher.publish(Sample.of(i)).whenComplete((confirmation, error) -> {
+        if (latencies != null) {
+          latencies.since(sentAt);
+        }
         if (error != null) {
           all.completeExceptionally(error);
         } else if (confirmed.incrementAndGet() == n) {
@@ -70,33 +75,36 @@ final class ToolkitSide implements Side {
   }
 
   @Override
-  public Measurement.Timed consumeAck(String queue, int n) throws Exception {
+  public Measurement.Timed consumeAck(String queue, int n, Runnable feed, Latencies latencies) throws Exception {
     CompletableFuture<Void> done = new CompletableFuture<>();
     Measurement m = Measurement.start();
-    try (MessageConsumer consumer = consumer(queue, n, done, null)) {
+    try (MessageConsumer consumer = consumer(queue, n, done, latencies)) {
+      if (feed != null) {
+        feed.run();
+      }
       done.get(5, TimeUnit.MINUTES);
       return m.stop(n);
     }
   }
 
   @Override
-  public Measurement.Timed endToEnd(String queue, int n, Latencies latencies) throws Exception {
+  public Measurement.Timed endToEnd(String queue, int n, Pace pace, Latencies latencies) throws Exception {
     CompletableFuture<Void> consumed = new CompletableFuture<>();
     try (MessageConsumer consumer = consumer(queue, n, consumed, latencies); Publisher<Sample> publisher = publisher(queue)) {
       Measurement m = Measurement.start();
-      CompletableFuture<Void> confirmed = publishAll(publisher, n);
+      CompletableFuture<Void> confirmed = publishAll(publisher, n, pace.begin(), null);
       CompletableFuture.allOf(confirmed, consumed).get(5, TimeUnit.MINUTES);
       return m.stop(n);
     }
   }
 
   @Override
-  public Measurement.Timed rpc(String queue, int calls, int callers, Latencies latencies) throws Exception {
+  public Measurement.Timed rpc(String queue, int calls, int callers, Pace pace, Latencies latencies) throws Exception {
     try (RpcServer server = rabbit.rpcServerBuilder(Sample.class, Sample.class).queue(queue)
             .prefetch(RawSide.PREFETCH).handler(request -> request).build();
         RpcClient<Sample, Sample> client = rabbit.rpcClientBuilder(Sample.class, Sample.class).routingKey(queue)
             .timeout(Duration.ofSeconds(30)).build()) {
-      return Measurement.concurrently(calls, callers,
+      return Measurement.concurrently(calls, callers, pace,
           id -> latencies.since(client.call(Sample.of(id)).get().sentAt()));
     }
   }
