@@ -8,6 +8,8 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
@@ -41,12 +43,17 @@ final class JsonCodec<T> implements MessageCodec<T> {
       .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
       .build();
 
-  private final ObjectMapper mapper;
   private final JavaType type;
+  /** Prepared once: finds the root deserializer (and, for a final type, serializer) once, not per message. */
+  private final ObjectReader reader;
+  private final ObjectWriter writer;
 
   JsonCodec(ObjectMapper mapper, JavaType type) {
-    this.mapper = requireNonNull(mapper, "mapper");
+    requireNonNull(mapper, "mapper");
     this.type = requireNonNull(type, "type");
+    this.reader = mapper.readerFor(type);
+    // A non-final type is written by each value's own class, as ObjectMapper.writeValueAsBytes does.
+    this.writer = type.isFinal() ? mapper.writerFor(type) : mapper.writer();
   }
 
   static <T> JsonCodec<T> of(ObjectMapper mapper, Class<T> type) {
@@ -66,7 +73,7 @@ final class JsonCodec<T> implements MessageCodec<T> {
   @Override
   public byte[] encode(T value) {
     try {
-      return mapper.writeValueAsBytes(value);
+      return writer.writeValueAsBytes(value);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("cannot encode " + value.getClass().getName() + " as JSON: " + e.getOriginalMessage(), e);
     }
@@ -79,7 +86,7 @@ final class JsonCodec<T> implements MessageCodec<T> {
       throw new MessageDecodingException("unsupported content type '" + io.rabbitkit.SafeText.of(contentType) + "', expected application/json");
     }
     try {
-      T value = mapper.readValue(body, type);
+      T value = reader.readValue(body);
       if (value == null) {
         throw new MessageDecodingException("JSON body is null, expected " + type.toCanonical());
       }

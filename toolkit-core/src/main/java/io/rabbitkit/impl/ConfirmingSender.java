@@ -27,7 +27,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
@@ -62,8 +62,16 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
   /** Header added to a message whose id another unconfirmed message of this sender already has. */
   static final String RETURN_KEY_HEADER = "toolkit-publish-id";
 
-  /** A message ready for the wire. */
-  record Outbound(String exchange, String routingKey, boolean mandatory, AMQP.BasicProperties props, byte[] body) {
+  /**
+   * A message ready for the wire. {@code uniqueId}: its id comes from a {@link io.rabbitkit.MessageIds}
+   * generator of this sender's publisher, so no other unconfirmed message can have it.
+   */
+  record Outbound(String exchange, String routingKey, boolean mandatory, AMQP.BasicProperties props, byte[] body,
+      boolean uniqueId) {
+    Outbound(String exchange, String routingKey, boolean mandatory, AMQP.BasicProperties props, byte[] body) {
+      this(exchange, routingKey, mandatory, props, body, false);
+    }
+
     String messageId() {
       return props.getMessageId();
     }
@@ -80,25 +88,39 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
     }
   }
 
-  static final class Pending {
+  /** A message not yet settled; it is the future its publisher returned (one object per message, not three). */
+  static final class Pending extends CompletableFuture<Confirmation> {
+    private static final AtomicIntegerFieldUpdater<Pending> SETTLED =
+        AtomicIntegerFieldUpdater.newUpdater(Pending.class, "settled");
     final Outbound message;
     final long order;
     /** Whether the message carries {@link #RETURN_KEY_HEADER} (= {@link #order}) for matching its return. */
     final boolean keyed;
+    /** Whether its id is in {@link #unkeyedIds} (and must be removed once settled). */
+    final boolean tracked;
     final long deadline;
-    final CompletableFuture<Confirmation> future = new CompletableFuture<>();
-    final AtomicBoolean settled = new AtomicBoolean();
+    private volatile int settled;
     volatile int returnCode;
     volatile String returnText;
     /** When it was last written to a channel (System.nanoTime()), 0 if never. */
     volatile long sentAt;
     int nacks; // only touched by confirm listeners, which run one at a time on the reader thread
 
-    Pending(Outbound message, long order, boolean keyed, long deadline) {
+    Pending(Outbound message, long order, boolean keyed, boolean tracked, long deadline) {
       this.message = message;
       this.order = order;
       this.keyed = keyed;
+      this.tracked = tracked;
       this.deadline = deadline;
+    }
+
+    boolean isSettled() {
+      return settled != 0;
+    }
+
+    /** Claims the settlement; true for exactly one caller. */
+    boolean markSettled() {
+      return SETTLED.compareAndSet(this, 0, 1);
     }
   }
 
@@ -217,18 +239,22 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
     }
     long seq = order.incrementAndGet();
     String id = message.messageId();
-    boolean keyed = id == null || unkeyedIds.putIfAbsent(id, Boolean.TRUE) != null;
-    Pending p = new Pending(withReturnKey(message, keyed, seq), seq, keyed, start + options.confirmTimeout().toNanos());
+    // Only a mandatory message can come back, and only an id that may be in flight twice needs a key.
+    boolean tracked = message.mandatory() && id != null && !message.uniqueId();
+    boolean keyed = message.mandatory() && (id == null || tracked && unkeyedIds.putIfAbsent(id, Boolean.TRUE) != null);
+    tracked &= !keyed;
+    Pending p = new Pending(withReturnKey(message, keyed, seq), seq, keyed, tracked,
+        start + options.confirmTimeout().toNanos());
     try {
       if (!sendLock.tryLock(Math.max(0, waitNanos - (System.nanoTime() - start)), TimeUnit.NANOSECONDS)) {
         fail(p, failure(message, "the channel stayed busy for " + options.windowTimeout().toMillis()
             + " ms (is the connection blocked by a resource alarm?)", null));
-        return p.future;
+        return p;
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       fail(p, failure(message, "interrupted while waiting for the channel", e));
-      return p.future;
+      return p;
     }
     try {
       Incarnation inc = current;
@@ -243,7 +269,7 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
     } finally {
       sendLock.unlock();
     }
-    return p.future;
+    return p;
   }
 
   /**
@@ -262,7 +288,8 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
     } else {
       copy.remove(RETURN_KEY_HEADER);
     }
-    return new Outbound(m.exchange(), m.routingKey(), m.mandatory(), m.props().builder().headers(copy).build(), m.body());
+    return new Outbound(m.exchange(), m.routingKey(), m.mandatory(), m.props().builder().headers(copy).build(), m.body(),
+        m.uniqueId());
   }
 
   private void sendLocked(Pending p) {
@@ -324,7 +351,7 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
   private void resend(Pending p) {
     sendLock.lock();
     try {
-      if (p.settled.get()) {
+      if (p.isSettled()) {
         return;
       }
       if (closed) {
@@ -355,7 +382,7 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
         LOG.info("{}: re-sending {} unconfirmed message(s) on a new channel", name, resend.size());
         resent.addAndGet(resend.stream().filter(p -> p.sentAt != 0).count());
         for (Pending p : resend) {
-          if (!p.settled.get()) {
+          if (!p.isSettled()) {
             sendLocked(p);
           }
         }
@@ -380,7 +407,7 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
     if (inc == null || !inc.channel.isOpen() || !inc.unconfirmed.isEmpty()) {
       return;
     }
-    parked.removeIf(p -> p.settled.get());
+    parked.removeIf(p -> p.isSettled());
     if (!parked.isEmpty() && parked.get(0).order <= isolateUpTo) {
       Pending next = parked.remove(0);
       resent.incrementAndGet();
@@ -420,7 +447,7 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
       }
       current = null;
       List<Pending> inFlight = new ArrayList<>(inc.unconfirmed.values());
-      inFlight.removeIf(p -> p.settled.get());
+      inFlight.removeIf(p -> p.isSettled());
       inc.unconfirmed.clear();
       List<Pending> orphans = new ArrayList<>(inFlight);
       orphans.addAll(parked);
@@ -432,7 +459,7 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
           && !inFlight.isEmpty();
       Pending culprit = refusal && isolating() && inFlight.size() == 1 ? inFlight.get(0) : null;
       for (Pending p : orphans) {
-        if (p.settled.get()) {
+        if (p.isSettled()) {
           continue;
         }
         Outbound m = p.message;
@@ -481,7 +508,7 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
             timedOut(p);
             return true;
           }
-          return p.settled.get();
+          return p.isSettled();
         });
       } finally {
         sendLock.unlock();
@@ -498,9 +525,9 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
   private void settle(List<Pending> confirmed, Function<Pending, Throwable> outcome) {
     List<Pending> mine = new ArrayList<>(confirmed.size());
     for (Pending p : confirmed) {
-      if (p.settled.compareAndSet(false, true)) {
+      if (p.markSettled()) {
         mine.add(p);
-        if (!p.keyed) {
+        if (p.tracked) {
           unkeyedIds.remove(p.message.messageId());
         }
       }
@@ -514,14 +541,14 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
             Throwable failure = outcome.apply(p);
             if (failure == null) {
               Outbound m = p.message;
-              p.future.complete(new Confirmation(m.messageId(), m.exchange(), m.routingKey()));
+              p.complete(new Confirmation(m.messageId(), m.exchange(), m.routingKey()));
             } else {
-              p.future.completeExceptionally(failure);
+              p.completeExceptionally(failure);
             }
           } catch (RuntimeException e) {
             // Never leave a future pending: whoever waits on it would wait forever.
             LOG.error("{}: completing the outcome of message {} failed", name, p.message.messageId(), e);
-            p.future.completeExceptionally(e);
+            p.completeExceptionally(e);
           }
         }
       };

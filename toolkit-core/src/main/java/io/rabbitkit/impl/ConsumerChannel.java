@@ -23,6 +23,11 @@ final class ConsumerChannel implements ManagedChannel.Handler {
   private static final Logger LOG = LoggerFactory.getLogger(QueueConsumer.class);
   /** How long an ack may wait to be joined by others into one multiple ack. */
   private static final long ACK_DELAY_MICROS = 1000;
+  /**
+   * Deliveries further apart than this are acked at once: waiting would rarely join a second ack
+   * to the first, and would cost two thread wake-ups (timer, then lane) per ack.
+   */
+  private static final long SPARSE_NANOS = 500_000;
 
   private final QueueConsumer<?> owner;
   final SerialExecutor serial;
@@ -36,6 +41,11 @@ final class ConsumerChannel implements ManagedChannel.Handler {
   /** Handled deliveries whose ack waits for the next multiple ack. */
   private final List<Inbound> toAck = new ArrayList<>();
   private boolean flushQueued;
+  /** Counts multiple acks sent; a flush timer finding it changed has nothing to do (read on the timer thread). */
+  private volatile long flushes;
+  /** When the last delivery was registered, and whether it came after a gap of over {@link #SPARSE_NANOS}. */
+  private long lastDelivery;
+  private boolean sparse = true;
   /** Settlements held back until the subscription is cancelled (see finishedOneMustWait). */
   private final List<Runnable> waiting = new ArrayList<>();
 
@@ -151,7 +161,8 @@ final class ConsumerChannel implements ManagedChannel.Handler {
   /**
    * Carries out {@code s} on this channel: acks (batched), or a reject to the dead-letter exchange.
    * Acks in delivery order are batched into one {@code multiple} ack, sent when a quarter of the
-   * prefetch is waiting or a millisecond after the first; an ack that overtakes an earlier,
+   * prefetch is waiting or a millisecond after the first (at once while deliveries arrive more than
+   * half a millisecond apart); an ack that overtakes an earlier,
    * unsettled delivery is sent on its own at once, so a slow message never holds back the others'
    * acks.
    */
@@ -195,11 +206,17 @@ final class ConsumerChannel implements ManagedChannel.Handler {
       unsettled.pollFirst();
       toAck.add(in);
       dropSettledHead();
-      if (toAck.size() >= Math.max(1, owner.settings().prefetch() / 4)) {
+      if (sparse || toAck.size() >= Math.max(1, owner.settings().prefetch() / 4)) {
         flushAcks();
       } else if (!flushQueued) {
         flushQueued = true;
-        owner.shared().timer.schedule(() -> serial.execute(this::flushAcks), ACK_DELAY_MICROS, TimeUnit.MICROSECONDS);
+        long batch = flushes;
+        // Usually the batch fills first: the timer then sees that here, on its own thread, without a hand-off.
+        owner.shared().timer.schedule(() -> {
+          if (flushes == batch) {
+            serial.execute(this::flushAcks);
+          }
+        }, ACK_DELAY_MICROS, TimeUnit.MICROSECONDS);
       }
     }
   }
@@ -213,6 +230,9 @@ final class ConsumerChannel implements ManagedChannel.Handler {
       flushAcks();
     }
     unsettled.addLast(in);
+    long now = System.nanoTime();
+    sparse = now - lastDelivery > SPARSE_NANOS;
+    lastDelivery = now;
   }
 
   /** Forgets deliveries at the head that were settled on their own: a later multiple ack may cover them. */
@@ -224,6 +244,7 @@ final class ConsumerChannel implements ManagedChannel.Handler {
 
   private void flushAcks() {
     flushQueued = false;
+    flushes++; // only written on the serial executor
     if (toAck.isEmpty()) {
       return;
     }

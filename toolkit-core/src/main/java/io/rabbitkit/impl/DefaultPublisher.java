@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
@@ -23,6 +24,8 @@ final class DefaultPublisher<T> implements Publisher<T> {
   private final String exchange;
   private final Function<? super T, String> routingKey;
   private final Function<? super T, String> messageId;
+  /** {@link #messageId} is the toolkit's generator: its ids are unique. */
+  private final boolean generatedIds;
   private final Map<String, Object> headers;
   private final boolean mandatory;
   private final int deliveryMode;
@@ -30,8 +33,9 @@ final class DefaultPublisher<T> implements Publisher<T> {
   private volatile Runnable onClose = () -> {};
 
   DefaultPublisher(ConfirmingSender sender, MessageCodec<T> codec, String exchange, Function<? super T, String> routingKey,
-      Function<? super T, String> messageId, Map<String, Object> headers, boolean mandatory, boolean persistent,
-      Interceptors interceptors) {
+      Function<? super T, String> messageId, boolean generatedIds, Map<String, Object> headers, boolean mandatory,
+      boolean persistent, Interceptors interceptors) {
+    this.generatedIds = generatedIds;
     this.sender = sender;
     this.interceptors = interceptors;
     this.codec = codec;
@@ -56,8 +60,10 @@ final class DefaultPublisher<T> implements Publisher<T> {
     Interceptor.PublishObserver observer = Interceptor.PublishObserver.NONE;
     long start = interceptors.isEmpty() ? 0 : System.nanoTime();
     try {
-      id = message.messageId().orElseGet(() -> messageId.apply(body));
-      key = message.routingKey().orElseGet(() -> routingKey.apply(body));
+      Optional<String> givenId = message.messageId();
+      id = givenId.isPresent() ? givenId.get() : messageId.apply(body);
+      Optional<String> givenKey = message.routingKey();
+      key = givenKey.isPresent() ? givenKey.get() : routingKey.apply(body);
       Headers.shortString("message id", id);
       Headers.shortString("routing key", key);
       message.correlationId().ifPresent(c -> Headers.shortString("correlation id", c));
@@ -75,20 +81,14 @@ final class DefaultPublisher<T> implements Publisher<T> {
         observer = interceptors.beforePublish(new Shared(exchange, key, id, intercepted));
         allHeaders = intercepted;
       }
-      AMQP.BasicProperties props = new AMQP.BasicProperties.Builder()
-          .contentType(codec.contentType())
-          .deliveryMode(deliveryMode)
-          .messageId(id)
-          .timestamp(new Date())
-          .headers(allHeaders.isEmpty() ? null : allHeaders)
-          .correlationId(message.correlationId().orElse(null))
-          .replyTo(message.replyTo().orElse(null))
-          .expiration(message.expiration().map(d -> Long.toString(d.toMillis())).orElse(null))
-          .priority(message.priority().orElse(null))
-          .type(message.type().orElse(null))
-          .appId(message.appId().orElse(null))
-          .build();
-      return observed(sender.send(new ConfirmingSender.Outbound(exchange, key, mandatory, props, bytes)), observer, start);
+      AMQP.BasicProperties props = new AMQP.BasicProperties(codec.contentType(), null,
+          allHeaders.isEmpty() ? null : allHeaders, deliveryMode, message.priority().orElse(null),
+          message.correlationId().orElse(null), message.replyTo().orElse(null),
+          message.expiration().map(d -> Long.toString(d.toMillis())).orElse(null), id, new Date(),
+          message.type().orElse(null), null, message.appId().orElse(null), null);
+      boolean uniqueId = generatedIds && givenId.isEmpty();
+      return observed(sender.send(new ConfirmingSender.Outbound(exchange, key, mandatory, props, bytes, uniqueId)),
+          observer, start);
     } catch (RuntimeException e) {
       return observed(CompletableFuture.failedFuture(new PublishException("cannot publish message " + id + " to "
           + Names.describeTarget(exchange, key) + ": " + e.getMessage(), id, exchange, key, e)), observer, start);

@@ -26,7 +26,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -89,7 +88,7 @@ final class QueueConsumer<T> implements MessageConsumer {
     this.connection = connection;
     this.context = connection.context();
     this.counters = counters;
-    this.pool = Executors.newFixedThreadPool(settings.concurrency(), Shared.threads("rabbitkit-consumer-" + settings.queue()));
+    this.pool = Shared.fixedPool(settings.concurrency(), "rabbitkit-consumer-" + settings.queue());
     this.processed = settings.processed();
     this.listenerLane = new SerialExecutor(context.executor);
     if (settings.retry() != null) {

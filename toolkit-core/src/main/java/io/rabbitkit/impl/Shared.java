@@ -2,10 +2,11 @@ package io.rabbitkit.impl;
 
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -25,11 +26,15 @@ final class Shared {
 
   final Executor executor;
   final ScheduledExecutorService timer;
+  /** How long a pool thread with nothing to do lives: idle consumers must not keep threads. */
+  static final long IDLE_THREAD_SECONDS = 10;
+
   /**
    * Runs amqp-client's consumer dispatch for the toolkit's connections. Unbounded, so that each
    * busy channel (one per unit of consumer concurrency) has a thread of its own; idle threads end.
    */
-  final ExecutorService dispatch = Executors.newCachedThreadPool(threads("rabbitkit-dispatch"));
+  final ExecutorService dispatch = new ThreadPoolExecutor(0, Integer.MAX_VALUE, IDLE_THREAD_SECONDS, TimeUnit.SECONDS,
+      new SynchronousQueue<>(), threads("rabbitkit-dispatch"));
   final TopologyRegistry topology = new TopologyRegistry();
   final Interceptors interceptors;
   private final ExecutorService pool;
@@ -38,7 +43,8 @@ final class Shared {
   Shared(ExecutorService callbackExecutor, Interceptors interceptors) {
     this.interceptors = interceptors;
     this.ownsPool = callbackExecutor == null;
-    this.pool = ownsPool ? Executors.newCachedThreadPool(threads("rabbitkit-callback")) : callbackExecutor;
+    this.pool = ownsPool ? new ThreadPoolExecutor(0, Integer.MAX_VALUE, IDLE_THREAD_SECONDS, TimeUnit.SECONDS,
+        new SynchronousQueue<>(), threads("rabbitkit-callback")) : callbackExecutor;
     this.executor = task -> {
       try {
         pool.execute(task);
@@ -50,6 +56,14 @@ final class Shared {
         new ScheduledThreadPoolExecutor.DiscardPolicy());
     t.setRemoveOnCancelPolicy(true);
     this.timer = t;
+  }
+
+  /** A pool of at most {@code size} threads, each ending after {@link #IDLE_THREAD_SECONDS} without work. */
+  static ExecutorService fixedPool(int size, String prefix) {
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(size, size, IDLE_THREAD_SECONDS, TimeUnit.SECONDS,
+        new java.util.concurrent.LinkedBlockingQueue<>(), threads(prefix));
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
   }
 
   static ThreadFactory threads(String prefix) {

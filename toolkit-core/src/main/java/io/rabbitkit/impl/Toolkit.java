@@ -158,7 +158,7 @@ final class Toolkit implements RabbitToolkit {
       ids = ignored -> generated.next();
     }
     DefaultPublisher<T> publisher = new DefaultPublisher<>(sender, b.codec, b.exchange, b.routingKey, ids,
-        Map.copyOf(b.headers), b.mandatory, b.persistent, context.interceptors);
+        b.messageId == null, Map.copyOf(b.headers), b.mandatory, b.persistent, context.interceptors);
     publisher.onClose(resources.track(publisher));
     return publisher;
   }
