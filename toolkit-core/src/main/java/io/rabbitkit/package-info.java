@@ -13,7 +13,7 @@
  * <ul>
  *   <li>{@code rabbitkit-dispatch-N}: amqp-client's consumer dispatch, one busy thread per channel
  *       at most. A consumer whose channel is idle runs the handler right here, without a hand-off;
- *   <li>{@code rabbitkit-consumer-<queue>-N}: a consumer's pool ({@code concurrency} threads). A
+ *   <li>{@code rabbitkit-consumer-<queue>-N}: a consumer's pool (at most {@code concurrency} threads). A
  *       handler runs here when its channel is busy (a delivery arrived while another ran), and for
  *       in-process retries of async handlers;
  *   <li>{@code rabbitkit-callback-N}: completes publish and RPC futures (never on a connection
@@ -24,6 +24,9 @@
  *   <li>amqp-client's own connection reader and heartbeat threads, two per connection (the toolkit
  *       opens one connection for publishing and one for consuming).
  * </ul>
+ *
+ * <p>Pool threads (dispatch, consumer, callback) end after 10 seconds without work, so idle
+ * consumers hold no threads: a thousand idle consumers cost no more threads than ten.
  *
  * <p>Which callback runs where: handlers on the dispatch or consumer threads as above;
  * {@link io.rabbitkit.MessageConsumer.Listener} and {@link io.rabbitkit.ConnectionListener} methods on the

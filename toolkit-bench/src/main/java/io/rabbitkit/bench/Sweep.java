@@ -112,6 +112,9 @@ final class Sweep {
       Point after = new Point();
       for (int r = 0; r <= runs; r++) { // run 0 warms up
         for (int side = 0; side < 2; side++) {
+          if (r == 1 && !quick) {
+            Thread.sleep(12_000); // threads the other side's busy run started end first: they are not this side's
+          }
           System.gc();
           long heapBefore = heapAfterGc();
           try (Consumers c = side == 0 ? rawConsumers(queues) : toolkitConsumers(rabbit, queues)) {

@@ -14,8 +14,12 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
+import io.rabbitkit.test.ThrowawayBroker;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The benchmark's --quick mode, so that the benchmark code keeps working; its figures are not judged here. */
 @RabbitTest
@@ -54,6 +58,11 @@ class BenchQuickIT {
       for (String key : List.of("raw_p50_ms", "raw_p99_ms", "toolkit_p50_ms", "toolkit_p99_ms")) {
         assertEquals(latency, n.has(key), workload + ": " + key + " in " + line);
       }
+      for (String key : List.of("client_cpu_us_per_msg_raw", "client_cpu_us_per_msg_toolkit", "cpu_ratio")) {
+        assertTrue(n.path(key).isNumber() && n.get(key).asDouble() > 0, workload + ": " + key + " in " + line);
+      }
+      assertEquals(n.get("client_cpu_us_per_msg_toolkit").asDouble() / n.get("client_cpu_us_per_msg_raw").asDouble(),
+          n.get("cpu_ratio").asDouble(), 0.01, line);
       for (String key : List.of("commit_only_per_s", "commit_to_confirm_p50_ms", "commit_to_confirm_p99_ms")) {
         assertEquals(workload.equals("outbox"), n.path(key).isNumber() && n.get(key).asDouble() > 0,
             workload + ": " + key + " in " + line);
@@ -62,5 +71,64 @@ class BenchQuickIT {
     for (Map<String, Object> line : lines) {
       assertFalse(rabbit.queueInfo(prefix + line.get("workload")).isPresent(), "the benchmark removes its queues");
     }
+  }
+
+  @Test
+  void aFixedRateHoldsBothSidesToItAndMeasuresLatencyOnEveryWorkload(RabbitBroker broker, TestNames names)
+      throws Exception {
+    String prefix = names.queue("bench") + "-";
+    for (String workload : List.of("consume-ack", "publish-confirm", "rpc")) {
+      List<Map<String, Object>> lines = new Bench(broker.uri(), 300, 1, true, workload, prefix, quiet()).rate(400).run();
+      assertEquals(1, lines.size(), workload);
+      Map<String, Object> line = lines.get(0);
+      assertEquals(400, line.get("rate"), line.toString());
+      for (String side : List.of("raw", "toolkit")) {
+        double perSecond = ((Number) line.get(side + "_msgs_per_s")).doubleValue();
+        // 300 messages at 400/s take 0.75 s: paced, not as fast as the broker goes.
+        assertTrue(perSecond > 100 && perSecond < 440, side + " at " + perSecond + "/s: " + line);
+        assertTrue(((Number) line.get(side + "_p99_ms")).doubleValue() > 0, line.toString());
+      }
+    }
+  }
+
+  @Test
+  void theSweepReportsEveryPointOnBothSidesAndDrawsItsCharts(RabbitBroker broker, TestNames names,
+      @TempDir Path dir) throws Exception {
+    String prefix = names.queue("bench") + "-";
+    List<Map<String, Object>> lines = new Bench(broker.uri(), 400, 1, true, "sweep", prefix, quiet()).run();
+    List<String> points = lines.stream().map(l -> l.get("dimension") + "=" + l.get(String.valueOf(l.get("dimension")))
+        + (l.containsKey("state") ? "/" + l.get("state") : "")).toList();
+    List<String> expected = new java.util.ArrayList<>(List.of("consumers=1/busy", "consumers=1/idle",
+        "consumers=1/idle-after-busy", "consumers=10/busy", "consumers=10/idle", "consumers=10/idle-after-busy",
+        "publishing_threads=1/busy", "publishing_threads=4/busy", "size_bytes=200/busy", "size_bytes=65536/busy"));
+    if (ThrowawayBroker.canStart()) {
+      expected.add("recovery=null");
+    }
+    assertEquals(expected, points.stream().map(p -> p.startsWith("recovery") ? "recovery=null" : p).toList());
+    for (Map<String, Object> l : lines) {
+      assertEquals("sweep", l.get("workload"));
+      if ("busy".equals(l.get("state"))) {
+        for (String key : List.of("raw_msgs_per_s", "toolkit_msgs_per_s", "cpu_ratio", "toolkit_alloc_bytes_per_msg",
+            "raw_threads", "toolkit_threads", "rss_kb")) {
+          assertTrue(((Number) l.get(key)).doubleValue() > 0, key + " in " + l);
+        }
+      }
+      if ("recovery".equals(l.get("dimension"))) {
+        // Every consumer came back and got a new message (-1 otherwise).
+        assertTrue(((Number) l.get("toolkit_recovery_ms")).longValue() > 0, l.toString());
+        assertTrue(((Number) l.get("raw_recovery_ms")).longValue() > 0, l.toString());
+      }
+    }
+    Path report = dir.resolve("report.html");
+    Report.write(report, lines, "test");
+    String html = Files.readString(report);
+    // Self-contained: charts inline, no script, nothing loaded from anywhere.
+    assertTrue(html.contains("<svg") && !html.contains("<script") && !html.contains("src=") && !html.contains("href="),
+        html);
+    assertTrue(Files.exists(dir.resolve("report-consumers-throughput.svg")));
+  }
+
+  private static PrintStream quiet() {
+    return new PrintStream(java.io.OutputStream.nullOutputStream());
   }
 }
