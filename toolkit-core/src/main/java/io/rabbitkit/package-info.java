@@ -16,9 +16,10 @@
  *   <li>{@code rabbitkit-consumer-<queue>-N}: a consumer's pool (at most {@code concurrency} threads). A
  *       handler runs here when its channel is busy (a delivery arrived while another ran), and for
  *       in-process retries of async handlers;
- *   <li>{@code rabbitkit-callback-N}: completes publish and RPC futures (never on a connection
- *       thread, so a callback may publish again) and runs listeners and interceptor observers
- *       (or the executor given to {@code callbackExecutor});
+ *   <li>{@code rabbitkit-callback-N}: runs the callbacks of publish and RPC futures (never on a
+ *       connection thread, so a callback may publish, call or block again) and listeners and
+ *       interceptor observers (or the executor given to {@code callbackExecutor}). A thread
+ *       blocked in an RPC future's {@code get()} is woken by the reply's dispatch thread directly;
  *   <li>{@code rabbitkit-timer-1}: confirm and RPC timeouts, delayed requeues, re-subscription and
  *       re-connection back-off, ack batching;
  *   <li>amqp-client's own connection reader and heartbeat threads, two per connection (the toolkit

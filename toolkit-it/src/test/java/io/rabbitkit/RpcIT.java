@@ -54,6 +54,29 @@ class RpcIT {
   }
 
   @Test
+  void aCallbackMayWaitForAnotherCallOfTheSameClientEvenWhenTheCallsAreJoinedWithAllOf(RabbitToolkit rabbit,
+      TestNames names) throws Exception {
+    // Replies arrive on one dispatch thread per client: a callback run there and blocking on the
+    // next reply would stall every reply until the inner call timed out.
+    String queue = names.queue("nested");
+    try (RpcServer server = rabbit.rpcServerBuilder(Square.class, Squared.class).queue(queue)
+        .handler(req -> new Squared(req.n(), (long) req.n() * req.n())).build();
+        RpcClient<Square, Squared> client = rabbit.rpcClientBuilder(Square.class, Squared.class).routingKey(queue)
+            .timeout(Duration.ofSeconds(20)).build()) {
+      CompletableFuture<Long> chained = client.call(new Square(2))
+          .thenApply(r -> r.square() + client.call(new Square(3)).join().square());
+      CompletableFuture<Square> first = client.call(new Square(4)).thenApply(r -> new Square((int) r.square()));
+      CompletableFuture<Long> joined = CompletableFuture.allOf(client.call(new Square(5)))
+          .thenApply(ignored -> client.call(new Square(6)).join().square());
+      long start = System.nanoTime();
+      assertEquals(4 + 9, chained.get(10, TimeUnit.SECONDS));
+      assertEquals(36, joined.get(10, TimeUnit.SECONDS));
+      assertEquals(new Square(16), first.get(10, TimeUnit.SECONDS));
+      assertTrue(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start) < 5, "no call waited for a timeout");
+    }
+  }
+
+  @Test
   void aServerDeclaresItsRequestQueueWhenNobodyHas(RabbitToolkit rabbit, TestNames names) throws Exception {
     String queue = names.queue("undeclared");
     try (RpcServer server = rabbit.rpcServerBuilder(Square.class, Squared.class).queue(queue)

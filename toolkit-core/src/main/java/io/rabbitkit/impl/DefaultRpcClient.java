@@ -32,7 +32,7 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
   private static final Logger LOG = LoggerFactory.getLogger(DefaultRpcClient.class);
   static final String DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
 
-  private record Call<R>(CompletableFuture<R> future, Channel channel, long deadline, Duration timeout) {}
+  private record Call<R>(CallbackFuture<R> future, Channel channel, long deadline, Duration timeout) {}
 
   /** How often outstanding calls are checked against their deadlines. */
   private static final long SWEEP_MILLIS = 20;
@@ -132,7 +132,7 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
         .deliveryMode(1)
         .expiration(Long.toString(Math.max(1, timeout.toMillis())))
         .build();
-    CompletableFuture<R> future = new CompletableFuture<>();
+    CallbackFuture<R> future = new CallbackFuture<>(context.executor);
     if (observer != Interceptor.RpcObserver.NONE) {
       Interceptor.RpcObserver o = observer;
       long t0 = start;
@@ -165,25 +165,27 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
     }
     Map<String, Object> headers = props.getHeaders();
     String remoteType = Headers.string(headers, DefaultRpcServer.ERROR_TYPE);
-    context.executor.execute(() -> {
-      if (remoteType != null) {
-        call.future().completeExceptionally(
-            new RpcRemoteException(remoteType, Headers.string(headers, DefaultRpcServer.ERROR_MESSAGE)));
-        return;
-      }
-      try {
-        call.future().complete(responseCodec.decode(body, props.getContentType()));
-      } catch (RuntimeException e) {
-        call.future().completeExceptionally(e instanceof MessageDecodingException ? e
-            : new MessageDecodingException("cannot decode the reply to " + id + ": " + e.getMessage(), e));
-      }
-    });
+    if (remoteType != null) {
+      call.future().settle(null,
+          new RpcRemoteException(remoteType, Headers.string(headers, DefaultRpcServer.ERROR_MESSAGE)));
+      return;
+    }
+    R reply;
+    try {
+      reply = responseCodec.decode(body, props.getContentType());
+    } catch (RuntimeException e) {
+      call.future().settle(null, e instanceof MessageDecodingException ? e
+          : new MessageDecodingException("cannot decode the reply to " + id + ": " + e.getMessage(), e));
+      return;
+    }
+    // On the dispatch thread: a caller blocked in get() is woken from here; callbacks still run on the pool.
+    call.future().settle(reply, null);
   }
 
   private void fail(String id, Throwable failure) {
     Call<R> call = id == null ? null : calls.remove(id);
     if (call != null) {
-      context.executor.execute(() -> call.future().completeExceptionally(failure));
+      call.future().settle(null, failure);
     }
   }
 
