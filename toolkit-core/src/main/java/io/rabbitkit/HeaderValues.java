@@ -18,6 +18,9 @@ final class HeaderValues {
    * @throws IllegalArgumentException naming the offending header otherwise
    */
   static Map<String, Object> check(Map<String, Object> headers) {
+    if (headers.isEmpty()) {
+      return headers; // most messages: no iterator to allocate
+    }
     for (Map.Entry<String, Object> e : headers.entrySet()) {
       if (e.getKey() == null) {
         throw new IllegalArgumentException("header names must not be null");

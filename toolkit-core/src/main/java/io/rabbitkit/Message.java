@@ -41,9 +41,11 @@ public record Message<T>(T body, Optional<String> messageId, Optional<String> ro
     requireNonNull(type, "type");
     requireNonNull(appId, "appId");
     headers = Map.copyOf(HeaderValues.check(requireNonNull(headers, "headers")));
-    for (String name : headers.keySet()) {
-      if (name.startsWith("x-")) {
-        throw new IllegalArgumentException("headers starting with 'x-' belong to the broker: " + name);
+    if (!headers.isEmpty()) { // most messages: no iterator to allocate
+      for (String name : headers.keySet()) {
+        if (name.startsWith("x-")) {
+          throw new IllegalArgumentException("headers starting with 'x-' belong to the broker: " + name);
+        }
       }
     }
     expiration.ifPresent(d -> {
