@@ -81,7 +81,8 @@ final class JsonCodec<T> implements MessageCodec<T> {
 
   @Override
   public T decode(byte[] body, String contentType) {
-    String mediaType = ContentTypes.mediaType(contentType);
+    String mediaType = contentType == null || contentType.equals("application/json") ? null // the usual case
+        : ContentTypes.mediaType(contentType);
     if (mediaType != null && !ContentTypes.isJson(mediaType)) {
       throw new MessageDecodingException("unsupported content type '" + io.rabbitkit.SafeText.of(contentType) + "', expected application/json");
     }
