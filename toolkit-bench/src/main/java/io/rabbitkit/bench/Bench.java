@@ -39,6 +39,7 @@ public final class Bench {
                       message sizes 200 B-1 MB, recovery of 1,000 consumers (= --only sweep)
         --report FILE the HTML report with the workload table and the sweep charts
                       (default bench-report.html; the charts also as FILE-<chart>.svg)
+        --report-from F  only draw the report, from the JSON lines a run printed (saved in F)
         --soak-minutes M  length of the soak (default 10); its rate is --rate (default 500)
         --jdbc-url U  PostgreSQL for the outbox workload (default jdbc:postgresql://localhost:5432/test?user=postgres);
                       without one that answers, the outbox workload is skipped
@@ -93,6 +94,7 @@ public final class Bench {
     int soakMinutes = 10;
     Integer rate = null;
     String report = "bench-report.html";
+    String reportFrom = null;
     String env = System.getenv("RABBITMQ_URI");
     String uri = env == null || env.isBlank() ? "amqp://guest:guest@localhost:5672/" : env;
     for (int i = 0; i < args.length; i++) {
@@ -107,6 +109,7 @@ public final class Bench {
         case "--rate" -> rate = positive(args, ++i);
         case "--sweep" -> only = "sweep";
         case "--report" -> report = value(args, ++i);
+        case "--report-from" -> reportFrom = value(args, ++i);
         case "--help", "-h" -> {
           System.out.print(USAGE);
           return;
@@ -116,6 +119,18 @@ public final class Bench {
           System.exit(2);
         }
       }
+    }
+    if (reportFrom != null) {
+      ObjectMapper mapper = new ObjectMapper();
+      List<Map<String, Object>> saved = new ArrayList<>();
+      for (String line : java.nio.file.Files.readAllLines(Path.of(reportFrom))) {
+        if (line.startsWith("{")) {
+          saved.add(mapper.readValue(line, new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() {}));
+        }
+      }
+      Report.write(Path.of(report), saved, "drawn from " + Path.of(reportFrom).getFileName());
+      System.out.println("report: " + Path.of(report).toAbsolutePath());
+      return;
     }
     if ("soak".equals(only) || "outage".equals(only)) {
       Soak soak = new Soak(System.out);

@@ -22,7 +22,11 @@ final class Report {
 
   /** One chart: a sweep dimension on x, a figure on y, one line per side. */
   private record Chart(String name, String title, String dimension, String state, String rawKey, String toolkitKey,
-      String unit) {}
+      String unit, boolean log) {
+    Chart(String name, String title, String dimension, String state, String rawKey, String toolkitKey, String unit) {
+      this(name, title, dimension, state, rawKey, toolkitKey, unit, false);
+    }
+  }
 
   private static final List<Chart> CHARTS = List.of(
       new Chart("consumers-throughput", "Throughput against consumers (all busy)", "consumers", "busy",
@@ -38,7 +42,7 @@ final class Report {
       new Chart("size-throughput", "Throughput against message size (end to end)", "size_bytes", "busy",
           "raw_mb_per_s", "toolkit_mb_per_s", "MB/s"),
       new Chart("size-cpu", "Client CPU per message against message size", "size_bytes", "busy",
-          "client_cpu_us_per_msg_raw", "client_cpu_us_per_msg_toolkit", "µs/msg"));
+          "client_cpu_us_per_msg_raw", "client_cpu_us_per_msg_toolkit", "µs/msg (log scale)", true));
 
   static void write(Path file, List<Map<String, Object>> lines, String run) throws IOException {
     StringBuilder html = new StringBuilder();
@@ -111,10 +115,16 @@ final class Report {
     int h = 270;
     int left = 60;
     int right = 16;
-    int top = 34;
+    int top = 46;
     int bottom = 44;
     double max = points.values().stream().mapToDouble(v -> Math.max(v[0], v[1])).max().orElse(1);
-    double yMax = niceCeiling(max * 1.1);
+    double min = points.values().stream().mapToDouble(v -> Math.min(v[0], v[1])).filter(v -> v > 0).min().orElse(1);
+    // Linear from 0, or logarithmic over whole decades.
+    double yMin = c.log() ? Math.pow(10, Math.floor(Math.log10(min))) : 0;
+    double yMax = c.log() ? Math.pow(10, Math.ceil(Math.log10(max * 1.01))) : niceCeiling(max * 1.1);
+    java.util.function.DoubleUnaryOperator scale = c.log()
+        ? v -> (Math.log10(Math.max(v, yMin)) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))
+        : v -> v / yMax;
     List<String> labels = new ArrayList<>(points.keySet());
     int n = labels.size();
     double plotW = w - left - right;
@@ -125,9 +135,10 @@ final class Report {
     s.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>");
     s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"18\" font-size=\"13\" font-weight=\"bold\">%s</text>", left,
         escape(c.title())));
-    for (int i = 0; i <= 4; i++) {
-      double v = yMax * i / 4;
-      double y = top + plotH - plotH * i / 4;
+    int ticks = c.log() ? (int) Math.round(Math.log10(yMax / yMin)) : 4;
+    for (int i = 0; i <= ticks; i++) {
+      double v = c.log() ? yMin * Math.pow(10, i) : yMax * i / ticks;
+      double y = top + plotH - plotH * scale.applyAsDouble(v);
       s.append(String.format(Locale.ROOT, "<line x1=\"%d\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>", left,
           w - right + 0.0, y, y));
       s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>", left - 6, y + 4,
@@ -148,16 +159,16 @@ final class Report {
     for (int side = 0; side < 2; side++) {
       StringBuilder path = new StringBuilder();
       for (int i = 0; i < n; i++) {
-        double y = top + plotH - plotH * points.get(labels.get(i))[side] / yMax;
+        double y = top + plotH - plotH * scale.applyAsDouble(points.get(labels.get(i))[side]);
         path.append(String.format(Locale.ROOT, "%s%.1f,%.1f", i == 0 ? "" : " ", xs[i], y));
         s.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>", xs[i], y,
             colours[side]));
       }
       s.append(String.format(Locale.ROOT, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"%s\"/>",
           colours[side], side == 0 ? " stroke-dasharray=\"5 3\"" : "", path));
-      int lx = w - right - 230 + side * 120;
-      s.append(String.format(Locale.ROOT, "<line x1=\"%d\" x2=\"%d\" y1=\"28\" y2=\"28\" stroke=\"%s\" stroke-width=\"2\"%s/>"
-          + "<text x=\"%d\" y=\"31\">%s</text>", lx, lx + 18, colours[side], side == 0 ? " stroke-dasharray=\"5 3\"" : "",
+      int lx = left + side * 130;
+      s.append(String.format(Locale.ROOT, "<line x1=\"%d\" x2=\"%d\" y1=\"32\" y2=\"32\" stroke=\"%s\" stroke-width=\"2\"%s/>"
+          + "<text x=\"%d\" y=\"35\">%s</text>", lx, lx + 18, colours[side], side == 0 ? " stroke-dasharray=\"5 3\"" : "",
           lx + 22, names[side]));
     }
     return s.append("</svg>").toString();
