@@ -91,9 +91,32 @@ final class Measurement {
     long cpuNanos = -1;
     if (THREADS != null) {
       bytes = delta(allocatedAtStart, allocated());
-      cpuNanos = delta(cpuAtStart, cpu());
+      Map<Long, Long> cpuNow = cpu();
+      cpuNanos = delta(cpuAtStart, cpuNow);
+      if (Boolean.getBoolean("bench.threads")) {
+        printByThread(cpuNow, count);
+      }
     }
     return new Timed(nanos, bytes, cpuNanos, count);
+  }
+
+  /** With {@code -Dbench.threads=true}: where the CPU went, per thread name (digits folded), in µs per message. */
+  private void printByThread(Map<Long, Long> cpuNow, int count) {
+    Map<String, Long> byName = new java.util.TreeMap<>();
+    for (Map.Entry<Long, Long> e : cpuNow.entrySet()) {
+      java.lang.management.ThreadInfo info = THREADS.getThreadInfo(e.getKey());
+      if (info != null) {
+        byName.merge(info.getThreadName().replaceAll("\\d+", "N"), e.getValue() - cpuAtStart.getOrDefault(e.getKey(), 0L),
+            Long::sum);
+      }
+    }
+    StringBuilder line = new StringBuilder("cpu by thread (us/msg):");
+    byName.forEach((name, ns) -> {
+      if (ns > 0) {
+        line.append(String.format(java.util.Locale.ROOT, " [%s] %.2f", name, ns / 1000.0 / count));
+      }
+    });
+    System.err.println(line);
   }
 
   private static long delta(Map<Long, Long> before, Map<Long, Long> after) {

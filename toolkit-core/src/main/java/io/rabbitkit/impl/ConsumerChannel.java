@@ -21,8 +21,13 @@ import org.slf4j.LoggerFactory;
 final class ConsumerChannel implements ManagedChannel.Handler {
 
   private static final Logger LOG = LoggerFactory.getLogger(QueueConsumer.class);
-  /** How long an ack may wait to be joined by others into one multiple ack. */
-  private static final long ACK_DELAY_MICROS = 1000;
+  /**
+   * How long an ack may wait to be joined by others into one multiple ack. Only dense streams wait
+   * (sparse deliveries are acked at once), so this is the tail of a burst. Longer than a busy
+   * channel takes to fill a batch, so that the next batch's timer queues behind the pending one
+   * instead of waking the timer thread to move it to the front.
+   */
+  private static final long ACK_DELAY_MICROS = 5000;
   /**
    * Deliveries further apart than this are acked at once: waiting would rarely join a second ack
    * to the first, and would cost two thread wake-ups (timer, then lane) per ack.
@@ -161,7 +166,7 @@ final class ConsumerChannel implements ManagedChannel.Handler {
   /**
    * Carries out {@code s} on this channel: acks (batched), or a reject to the dead-letter exchange.
    * Acks in delivery order are batched into one {@code multiple} ack, sent when a quarter of the
-   * prefetch is waiting or a millisecond after the first (at once while deliveries arrive more than
+   * prefetch is waiting or 5 ms after the first (at once while deliveries arrive more than
    * half a millisecond apart); an ack that overtakes an earlier,
    * unsettled delivery is sent on its own at once, so a slow message never holds back the others'
    * acks.
