@@ -167,7 +167,8 @@ final class ConsumerChannel implements ManagedChannel.Handler {
    * Carries out {@code s} on this channel: acks (batched), or a reject to the dead-letter exchange.
    * Acks in delivery order are batched into one {@code multiple} ack, sent when a quarter of the
    * prefetch is waiting or 5 ms after the first (at once while deliveries arrive more than
-   * half a millisecond apart); an ack that overtakes an earlier,
+   * half a millisecond apart, and for an async handler when nothing else is in progress on the
+   * channel); an ack that overtakes an earlier,
    * unsettled delivery is sent on its own at once, so a slow message never holds back the others'
    * acks.
    */
@@ -211,7 +212,9 @@ final class ConsumerChannel implements ManagedChannel.Handler {
       unsettled.pollFirst();
       toAck.add(in);
       dropSettledHead();
-      if (sparse || toAck.size() >= Math.max(1, owner.settings().prefetch() / 4)) {
+      // An async handler's ack with nothing else in progress has nothing to wait for (an RPC server's lone request).
+      boolean lastInProgress = owner.settings().asyncHandler() != null && unsettled.isEmpty();
+      if (sparse || lastInProgress || toAck.size() >= Math.max(1, owner.settings().prefetch() / 4)) {
         flushAcks();
       } else if (!flushQueued) {
         flushQueued = true;
