@@ -563,7 +563,7 @@ final class Sweep {
       }
       line.put("raw_threads", Math.round(Bench.median(threads[0])));
       line.put("toolkit_threads", Math.round(Bench.median(threads[1])));
-      if (!Double.isNaN(Bench.median(perConsumer[0]))) {
+      if (!Double.isNaN(Bench.median(perConsumer[0])) && value >= 100) { // fewer are lost in the GC's noise
         line.put("raw_heap_bytes_per_consumer", Math.round(Bench.median(perConsumer[0])));
         line.put("toolkit_heap_bytes_per_consumer", Math.round(Bench.median(perConsumer[1])));
       }
