@@ -80,8 +80,11 @@ class FuzzIT {
       int expectedHandled = valid;
       String figures = "seed " + seed + ", valid " + expectedValid + ", invalid " + expectedInvalid;
       try {
+        // The broker counts a dead letter once it is enqueued; the consumer counts it once the
+        // broker has confirmed it, a little later (after the disk write for a durable queue).
         Await.until(Duration.ofSeconds(120), () -> handled.get() == expectedHandled
-            && rabbit.queueInfo(dlq).map(QueueInfo::messageCount).orElse(0L) == MESSAGES - expectedHandled);
+            && rabbit.queueInfo(dlq).map(QueueInfo::messageCount).orElse(0L) == MESSAGES - expectedHandled
+            && consumer.stats().deadLettered() == MESSAGES - expectedHandled);
       } catch (AssertionError e) {
         throw new AssertionError("handled " + handled.get() + " of " + expectedHandled + ", dead-lettered "
             + rabbit.queueInfo(dlq).map(QueueInfo::messageCount).orElse(-1L) + " of " + (MESSAGES - expectedHandled)

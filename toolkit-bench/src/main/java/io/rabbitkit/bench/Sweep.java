@@ -88,13 +88,28 @@ final class Sweep {
 
   // ------------------------------------------------------------------ consumers
 
-  /** One subscription per queue on {@code queues} queues; {@link #close} cancels them all. */
-  private interface Consumers extends AutoCloseable {
-    /** Completes when {@code n} messages in all have been handled and acked. */
-    CompletableFuture<Void> expect(int n, int perQueue);
+  /** Counts handled messages across consumers; each run waits for all of its {@code expected}. */
+  private static final class Tally {
+    private final int expected;
+    private final AtomicInteger handled = new AtomicInteger();
+    private volatile CompletableFuture<Void> done = new CompletableFuture<>();
 
-    @Override
-    void close() throws Exception;
+    Tally(int expected) {
+      this.expected = expected;
+    }
+
+    /** Starts counting a run from zero; completes when all of its messages were handled. */
+    CompletableFuture<Void> run() {
+      handled.set(0);
+      done = new CompletableFuture<>();
+      return done;
+    }
+
+    void handledOne() {
+      if (handled.incrementAndGet() == expected) {
+        done.complete(null);
+      }
+    }
   }
 
   private List<Map<String, Object>> consumers(Channel admin, int n) throws Exception {
@@ -117,13 +132,15 @@ final class Sweep {
           }
           System.gc();
           long heapBefore = heapAfterGc();
-          try (Consumers c = side == 0 ? rawConsumers(queues) : toolkitConsumers(rabbit, queues)) {
+          Tally tally = new Tally(total);
+          try (AutoCloseable subscribed = side == 0 ? rawConsumers(queues, perQueue, tally)
+              : toolkitConsumers(rabbit, queues, tally)) {
             Thread.sleep(quick ? 200 : 1_000);
             if (r > 0) {
               idle.add(side, Double.NaN, Double.NaN, Double.NaN, liveThreads(),
                   (heapAfterGc() - heapBefore) / (double) n);
             }
-            CompletableFuture<Void> done = c.expect(total, perQueue);
+            CompletableFuture<Void> done = tally.run();
             Measurement m = Measurement.start();
             fill(queues, perQueue, 200);
             done.get(10, TimeUnit.MINUTES);
@@ -154,12 +171,9 @@ final class Sweep {
     }
   }
 
-  private Consumers rawConsumers(List<String> queues) throws Exception {
+  /** One raw subscription per queue, all on one connection; closing it ends them. */
+  private AutoCloseable rawConsumers(List<String> queues, int perQueue, Tally tally) throws Exception {
     Connection c = factory.newConnection("bench-sweep-raw");
-    AtomicInteger handled = new AtomicInteger();
-    CompletableFuture<Void>[] done = new CompletableFuture[1];
-    int[] expected = new int[1];
-    int[] perQueue = {1};
     for (String q : queues) {
       Channel ch = c.createChannel();
       ch.basicQos(RawSide.PREFETCH);
@@ -170,59 +184,24 @@ final class Sweep {
         public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body)
             throws IOException {
           // Acks batched, as in the other workloads; the last message of each queue is acked too.
-          if (++received % RawSide.ACK_EVERY == 0 || received % perQueue[0] == 0) {
+          if (++received % RawSide.ACK_EVERY == 0 || received % perQueue == 0) {
             getChannel().basicAck(envelope.getDeliveryTag(), true);
           }
-          if (handled.incrementAndGet() == expected[0]) {
-            done[0].complete(null);
-          }
+          tally.handledOne();
         }
       });
     }
-    return new Consumers() {
-      @Override
-      public CompletableFuture<Void> expect(int n, int each) {
-        handled.set(0);
-        expected[0] = n;
-        perQueue[0] = each;
-        done[0] = new CompletableFuture<>();
-        return done[0];
-      }
-
-      @Override
-      public void close() throws Exception {
-        c.close();
-      }
-    };
+    return c;
   }
 
-  private Consumers toolkitConsumers(RabbitToolkit rabbit, List<String> queues) {
-    AtomicInteger handled = new AtomicInteger();
-    CompletableFuture<Void>[] done = new CompletableFuture[1];
-    int[] expected = new int[1];
+  /** One toolkit consumer per queue. */
+  private AutoCloseable toolkitConsumers(RabbitToolkit rabbit, List<String> queues, Tally tally) {
     List<MessageConsumer> consumers = new ArrayList<>();
     for (String q : queues) {
       consumers.add(rabbit.consumerBuilder(byte[].class).queue(q).prefetch(RawSide.PREFETCH)
-          .handler(d -> {
-            if (handled.incrementAndGet() == expected[0]) {
-              done[0].complete(null);
-            }
-          }).build());
+          .handler(d -> tally.handledOne()).build());
     }
-    return new Consumers() {
-      @Override
-      public CompletableFuture<Void> expect(int n, int each) {
-        handled.set(0);
-        expected[0] = n;
-        done[0] = new CompletableFuture<>();
-        return done[0];
-      }
-
-      @Override
-      public void close() {
-        consumers.forEach(MessageConsumer::close);
-      }
-    };
+    return () -> consumers.forEach(MessageConsumer::close);
   }
 
   /** Publishes {@code perQueue} messages of {@code size} bytes to every queue, round-robin, from the feeder. */
