@@ -110,7 +110,7 @@ class InterceptorIT {
       throws Exception {
     Recording rec = new Recording();
     String queue = names.queue("intercepted");
-    try (RabbitToolkit rabbit = broker.toolkitBuilder().interceptor(new Broken()).interceptor(rec).connect()) {
+    try (RabbitToolkit rabbit = names.track(broker.toolkitBuilder().interceptor(new Broken()).interceptor(rec).connect())) {
       rabbit.declare(Topology.of(Queue.classic(queue)));
       List<String> handled = new CopyOnWriteArrayList<>();
       try (MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue)
@@ -165,7 +165,7 @@ class InterceptorIT {
     Recording rec = new Recording();
     String queue = names.queue("odd");
     record Order(String id) {}
-    try (RabbitToolkit rabbit = broker.toolkitBuilder().interceptor(rec).connect()) {
+    try (RabbitToolkit rabbit = names.track(broker.toolkitBuilder().interceptor(rec).connect())) {
       rabbit.declare(Topology.of(Queue.classic(queue)));
       AtomicInteger handled = new AtomicInteger();
       try (MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue)
@@ -192,7 +192,7 @@ class InterceptorIT {
   void rpcCallsReportTheirOutcome(RabbitBroker broker, TestNames names) throws Exception {
     Recording rec = new Recording();
     String queue = names.queue("rpc");
-    try (RabbitToolkit rabbit = broker.toolkitBuilder().interceptor(rec).connect()) {
+    try (RabbitToolkit rabbit = names.track(broker.toolkitBuilder().interceptor(rec).connect())) {
       rabbit.declare(Topology.of(Queue.classic(queue)));
       try (RpcServer server = rabbit.rpcServerBuilder(String.class, String.class).queue(queue)
               .handler(req -> {

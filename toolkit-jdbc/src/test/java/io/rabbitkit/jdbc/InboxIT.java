@@ -72,7 +72,7 @@ class InboxIT {
   void aDuplicateIsAckedWithoutRunningTheHandlerAgain(RabbitBroker broker, TestNames names) throws Exception {
     String queue = names.queue("effects");
     AtomicInteger calls = new AtomicInteger();
-    try (RabbitToolkit rabbit = broker.connect()) {
+    try (RabbitToolkit rabbit = names.track(broker.connect())) {
       rabbit.declare(Topology.builder().queue(Queue.quorum(queue)).build());
       try (Publisher<Order> p = rabbit.publisherBuilder(Order.class).routingKey(queue).build();
           MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).handler(inbox.handler((d, conn) -> {
@@ -98,7 +98,7 @@ class InboxIT {
       throws Exception {
     String queue = names.queue("effects");
     AtomicInteger calls = new AtomicInteger();
-    try (RabbitToolkit rabbit = broker.connect()) {
+    try (RabbitToolkit rabbit = names.track(broker.connect())) {
       rabbit.declare(Topology.builder().queue(Queue.quorum(queue)).build());
       try (Publisher<Order> p = rabbit.publisherBuilder(Order.class).routingKey(queue).build();
           MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).retry(2)
@@ -133,7 +133,7 @@ class InboxIT {
     Outbox.Writer<Order> shipments = outbox.writer(Order.class, downstream, "ship");
     List<Delivery<Order>> shipped = Collections.synchronizedList(new ArrayList<>());
     AtomicInteger calls = new AtomicInteger();
-    try (RabbitToolkit rabbit = broker.connect()) {
+    try (RabbitToolkit rabbit = names.track(broker.connect())) {
       rabbit.declare(Topology.builder().queue(Queue.quorum(queue)).exchange(Exchange.direct(downstream))
           .queue(Queue.classic(shipping)).binding(Binding.of(downstream, shipping, "ship")).build());
       try (Publisher<Order> p = rabbit.publisherBuilder(Order.class).routingKey(queue).build();

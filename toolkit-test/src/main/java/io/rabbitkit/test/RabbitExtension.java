@@ -4,7 +4,9 @@ import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.topology.Exchange;
 import io.rabbitkit.topology.Queue;
 import io.rabbitkit.topology.Topology;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
@@ -108,8 +110,12 @@ public final class RabbitExtension implements ParameterResolver, AfterEachCallba
       }
       Set<String> queues = new LinkedHashSet<>(names.queues());
       Set<String> exchanges = new LinkedHashSet<>(names.exchanges());
-      declared.queues().stream().map(Queue::name).filter(n -> n.startsWith(names.prefix())).forEach(queues::add);
-      declared.exchanges().stream().map(Exchange::name).filter(n -> n.startsWith(names.prefix())).forEach(exchanges::add);
+      List<Topology> all = new ArrayList<>(List.of(declared));
+      names.tracked().forEach(t -> all.add(t.declared())); // what the test's own toolkits declared
+      for (Topology t : all) {
+        t.queues().stream().map(Queue::name).filter(n -> n.startsWith(names.prefix())).forEach(queues::add);
+        t.exchanges().stream().map(Exchange::name).filter(n -> n.startsWith(names.prefix())).forEach(exchanges::add);
+      }
       if (queues.isEmpty() && exchanges.isEmpty()) {
         return;
       }

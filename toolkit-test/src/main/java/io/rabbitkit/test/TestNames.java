@@ -2,7 +2,10 @@ package io.rabbitkit.test;
 
 import static java.util.Objects.requireNonNull;
 
+import io.rabbitkit.RabbitToolkit;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -17,6 +20,7 @@ public final class TestNames {
   private final String prefix;
   private final Set<String> queues = new LinkedHashSet<>();
   private final Set<String> exchanges = new LinkedHashSet<>();
+  private final List<RabbitToolkit> tracked = new ArrayList<>();
 
   TestNames(String testName) {
     String clean = testName.replaceAll("[^A-Za-z0-9]+", "-");
@@ -43,6 +47,20 @@ public final class TestNames {
     String name = prefix + "." + requireNonNull(base, "base");
     exchanges.add(name);
     return name;
+  }
+
+  /**
+   * Returns {@code toolkit}, a toolkit the test made itself, after noting it: after the test,
+   * whatever it declared under this test's prefix (a consumer's delay and dead-letter queues among
+   * them) is deleted too, as for the extension's own toolkit.
+   */
+  public synchronized <T extends RabbitToolkit> T track(T toolkit) {
+    tracked.add(requireNonNull(toolkit, "toolkit"));
+    return toolkit;
+  }
+
+  synchronized List<RabbitToolkit> tracked() {
+    return List.copyOf(tracked);
   }
 
   synchronized Set<String> queues() {
