@@ -13,7 +13,8 @@ final class HeaderValues {
   private HeaderValues() {}
 
   /**
-   * Checks that every value can be written as an AMQP field value.
+   * Checks that every name is one an application may set (not {@code x-}: those belong to the
+   * broker) and every value can be written as an AMQP field value.
    *
    * @throws IllegalArgumentException naming the offending header otherwise
    */
@@ -38,6 +39,9 @@ final class HeaderValues {
         throw new IllegalArgumentException("header '" + e.getKey() + "' has a value of type "
             + e.getValue().getClass().getName() + ", which AMQP cannot carry (use String, numbers, Boolean, "
             + "Date, byte[], List or Map)");
+      }
+      if (e.getKey().startsWith("x-")) {
+        throw new IllegalArgumentException("headers starting with 'x-' belong to the broker: " + e.getKey());
       }
     }
     return headers;

@@ -41,13 +41,6 @@ public record Message<T>(T body, Optional<String> messageId, Optional<String> ro
     requireNonNull(type, "type");
     requireNonNull(appId, "appId");
     headers = Map.copyOf(HeaderValues.check(requireNonNull(headers, "headers")));
-    if (!headers.isEmpty()) { // most messages: no iterator to allocate
-      for (String name : headers.keySet()) {
-        if (name.startsWith("x-")) {
-          throw new IllegalArgumentException("headers starting with 'x-' belong to the broker: " + name);
-        }
-      }
-    }
     expiration.ifPresent(d -> {
       if (d.isNegative()) {
         throw new IllegalArgumentException("expiration must not be negative: " + d);

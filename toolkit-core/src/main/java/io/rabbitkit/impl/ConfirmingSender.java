@@ -239,10 +239,18 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
     }
     long seq = order.incrementAndGet();
     String id = message.messageId();
-    // Only a mandatory message can come back, and only an id that may be in flight twice needs a key.
-    boolean tracked = message.mandatory() && id != null && !message.uniqueId();
-    boolean keyed = message.mandatory() && (id == null || tracked && unkeyedIds.putIfAbsent(id, Boolean.TRUE) != null);
-    tracked &= !keyed;
+    // Only a mandatory message can come back. Its return is matched by id while the id is unique among
+    // the unconfirmed (generated ids always are; others are tracked in unkeyedIds), else by a key.
+    boolean keyed = false;
+    boolean tracked = false;
+    if (message.mandatory()) {
+      if (id == null) {
+        keyed = true;
+      } else if (!message.uniqueId()) {
+        tracked = unkeyedIds.putIfAbsent(id, Boolean.TRUE) == null;
+        keyed = !tracked;
+      }
+    }
     Pending p = new Pending(withReturnKey(message, keyed, seq), seq, keyed, tracked,
         start + options.confirmTimeout().toNanos());
     try {

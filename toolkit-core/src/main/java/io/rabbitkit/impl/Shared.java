@@ -33,8 +33,7 @@ final class Shared {
    * Runs amqp-client's consumer dispatch for the toolkit's connections. Unbounded, so that each
    * busy channel (one per unit of consumer concurrency) has a thread of its own; idle threads end.
    */
-  final ExecutorService dispatch = new ThreadPoolExecutor(0, Integer.MAX_VALUE, IDLE_THREAD_SECONDS, TimeUnit.SECONDS,
-      new SynchronousQueue<>(), threads("rabbitkit-dispatch"));
+  final ExecutorService dispatch = growingPool("rabbitkit-dispatch");
   final TopologyRegistry topology = new TopologyRegistry();
   final Interceptors interceptors;
   private final ExecutorService pool;
@@ -43,8 +42,7 @@ final class Shared {
   Shared(ExecutorService callbackExecutor, Interceptors interceptors) {
     this.interceptors = interceptors;
     this.ownsPool = callbackExecutor == null;
-    this.pool = ownsPool ? new ThreadPoolExecutor(0, Integer.MAX_VALUE, IDLE_THREAD_SECONDS, TimeUnit.SECONDS,
-        new SynchronousQueue<>(), threads("rabbitkit-callback")) : callbackExecutor;
+    this.pool = ownsPool ? growingPool("rabbitkit-callback") : callbackExecutor;
     this.executor = task -> {
       try {
         pool.execute(task);
@@ -56,6 +54,12 @@ final class Shared {
         new ScheduledThreadPoolExecutor.DiscardPolicy());
     t.setRemoveOnCancelPolicy(true);
     this.timer = t;
+  }
+
+  /** A pool that starts a thread whenever none is free; each ends after {@link #IDLE_THREAD_SECONDS} without work. */
+  static ExecutorService growingPool(String prefix) {
+    return new ThreadPoolExecutor(0, Integer.MAX_VALUE, IDLE_THREAD_SECONDS, TimeUnit.SECONDS, new SynchronousQueue<>(),
+        threads(prefix));
   }
 
   /** A pool of at most {@code size} threads, each ending after {@link #IDLE_THREAD_SECONDS} without work. */
