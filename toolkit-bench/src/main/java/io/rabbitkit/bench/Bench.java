@@ -386,17 +386,8 @@ public final class Bench {
    */
   private void feed(String queue, int n) {
     Thread t = new Thread(() -> {
-      try (Channel ch = feeder.createChannel()) {
-        ch.confirmSelect();
-        Pace pace = Pace.of(rate).begin();
-        for (int i = 0; i < n; i++) {
-          pace.await();
-          ch.basicPublish("", queue, PERSISTENT_JSON, json.writeValueAsBytes(Sample.of(i)));
-          if (i % 1000 == 999) {
-            ch.waitForConfirmsOrDie(60_000);
-          }
-        }
-        ch.waitForConfirmsOrDie(60_000);
+      try {
+        publishSamples(queue, n, Pace.of(rate));
       } catch (Exception e) {
         out.println("feeder failed: " + e);
       }
@@ -405,17 +396,19 @@ public final class Bench {
     t.start();
   }
 
-  private static final AMQP.BasicProperties PERSISTENT_JSON = new AMQP.BasicProperties.Builder()
-      .contentType("application/json").deliveryMode(2).build();
-
   /** Fills {@code queue} with {@code n} confirmed messages for a consume run (not timed). */
   private void prefill(String queue, int n) throws Exception {
-    ObjectMapper mapper = new ObjectMapper();
-    AMQP.BasicProperties props = new AMQP.BasicProperties.Builder().contentType("application/json").deliveryMode(2).build();
-    try (Connection c = factory.newConnection("bench-prefill"); Channel ch = c.createChannel()) {
+    publishSamples(queue, n, Pace.NONE);
+  }
+
+  /** Publishes {@code n} samples to {@code queue} at {@code pace} on the feeder's connection, confirmed. */
+  private void publishSamples(String queue, int n, Pace pace) throws Exception {
+    try (Channel ch = feeder.createChannel()) {
       ch.confirmSelect();
+      pace.begin();
       for (int i = 0; i < n; i++) {
-        ch.basicPublish("", queue, props, mapper.writeValueAsBytes(Sample.of(i)));
+        pace.await();
+        ch.basicPublish("", queue, PERSISTENT_JSON, json.writeValueAsBytes(Sample.of(i)));
         if (i % 1000 == 999) {
           ch.waitForConfirmsOrDie(60_000);
         }
@@ -423,6 +416,9 @@ public final class Bench {
       ch.waitForConfirmsOrDie(60_000);
     }
   }
+
+  private static final AMQP.BasicProperties PERSISTENT_JSON = new AMQP.BasicProperties.Builder()
+      .contentType("application/json").deliveryMode(2).build();
 
   static double median(double[] values) {
     double[] sorted = values.clone();

@@ -114,25 +114,7 @@ final class RawSide implements Side {
       }
 
       private void settled(long tag, boolean multiple) {
-        int count = 0;
-        if (multiple) {
-          for (Iterator<Long> it = outstanding.headMap(tag, true).values().iterator(); it.hasNext(); ) {
-            long sentAt = it.next();
-            it.remove();
-            count++;
-            if (latencies != null) {
-              latencies.since(sentAt);
-            }
-          }
-        } else {
-          Long sentAt = outstanding.remove(tag);
-          if (sentAt != null) {
-            count = 1;
-            if (latencies != null) {
-              latencies.since(sentAt);
-            }
-          }
-        }
+        int count = settle(outstanding, tag, multiple, latencies);
         window.release(count);
         if (confirmed.addAndGet(count) == n) {
           all.complete(null);
@@ -148,6 +130,33 @@ final class RawSide implements Side {
       ch.basicPublish("", queue, PERSISTENT_JSON, body);
     }
     return all;
+  }
+
+  /**
+   * Removes what a confirm of {@code tag} settles from {@code outstanding} (sequence number to
+   * publish time), records each one's latency unless {@code latencies} is null, and returns how many.
+   */
+  static int settle(ConcurrentNavigableMap<Long, Long> outstanding, long tag, boolean multiple, Latencies latencies) {
+    int count = 0;
+    if (multiple) {
+      for (Iterator<Long> it = outstanding.headMap(tag, true).values().iterator(); it.hasNext(); ) {
+        long sentAt = it.next();
+        it.remove();
+        count++;
+        if (latencies != null) {
+          latencies.since(sentAt);
+        }
+      }
+    } else {
+      Long sentAt = outstanding.remove(tag);
+      if (sentAt != null) {
+        count = 1;
+        if (latencies != null) {
+          latencies.since(sentAt);
+        }
+      }
+    }
+    return count;
   }
 
   /** Decodes each delivery and acks every {@value #ACK_EVERY}-th with multiple=true (and the last one). */

@@ -293,22 +293,13 @@ final class Sweep {
     }
 
     private void settle(long tag, boolean multiple) {
-      int count = 0;
-      if (multiple) {
-        var head = outstanding.headMap(tag, true);
-        count = head.size();
-        head.clear();
-      } else if (outstanding.remove(tag) != null) {
-        count = 1;
-      }
-      window.release(count);
+      window.release(RawSide.settle(outstanding, tag, multiple, null));
     }
 
     void publish(String queue, byte[] body) throws Exception {
       window.acquire();
       synchronized (ch) {
-        long seq = ch.getNextPublishSeqNo();
-        outstanding.put(seq, seq);
+        outstanding.put(ch.getNextPublishSeqNo(), System.nanoTime());
         ch.basicPublish("", queue, BYTES, body);
       }
     }
