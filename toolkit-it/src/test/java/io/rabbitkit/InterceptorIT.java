@@ -67,10 +67,11 @@ class InterceptorIT {
 
         @Override
         public void outcome(ConsumeOutcome outcome, Duration handlerTime, Throwable failure) {
-          consumeOutcomes.add(id + ":" + outcome);
+          // The failure first: a test that sees the outcome listed reads the failure next.
           if (failure != null && outcome != ConsumeOutcome.RETRIED) {
             finalFailures.put(id, failure);
           }
+          consumeOutcomes.add(id + ":" + outcome);
         }
       };
     }
