@@ -13,6 +13,8 @@ import io.rabbitkit.Interceptor;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 
 /**
  * Observations (traces, and timers if the registry has a meter handler) for every publish, delivery
@@ -87,7 +89,7 @@ public final class RabbitkitObservations implements Interceptor {
     Observation observation = Observation.createNotStarted(publishConvention, Defaults.PUBLISH, () -> c, registry)
         .start();
     return (outcome, elapsed, failure) -> {
-      c.outcome = outcome.name().toLowerCase(Locale.ROOT);
+      c.outcome = PUBLISH_OUTCOMES[outcome.ordinal()];
       if (failure != null) {
         observation.error(failure);
       }
@@ -117,7 +119,7 @@ public final class RabbitkitObservations implements Interceptor {
           observation.event(Observation.Event.of("rabbitkit.retried", "handler failed, retried in process"));
           return;
         }
-        c.outcome = outcome.name().toLowerCase(Locale.ROOT);
+        c.outcome = CONSUME_OUTCOMES[outcome.ordinal()];
         if (failure != null && outcome != ConsumeOutcome.ACKED && outcome != ConsumeOutcome.DUPLICATE) {
           observation.error(failure);
         }
@@ -135,13 +137,28 @@ public final class RabbitkitObservations implements Interceptor {
         context.correlationId());
     Observation observation = Observation.createNotStarted(callConvention, Defaults.CALL, () -> c, registry).start();
     return (outcome, elapsed, failure) -> {
-      c.outcome = outcome.name().toLowerCase(Locale.ROOT);
+      c.outcome = RPC_OUTCOMES[outcome.ordinal()];
       if (failure != null) {
         observation.error(failure);
       }
       observation.stop();
     };
   }
+
+  private static final String[] PUBLISH_OUTCOMES = lowerCaseNames(PublishOutcome.values());
+  private static final String[] CONSUME_OUTCOMES = lowerCaseNames(ConsumeOutcome.values());
+  private static final String[] RPC_OUTCOMES = lowerCaseNames(RpcOutcome.values());
+
+  /** The outcomes' tag values, made once instead of once per message. */
+  private static String[] lowerCaseNames(Enum<?>[] values) {
+    String[] names = new String[values.length];
+    for (Enum<?> v : values) {
+      names[v.ordinal()] = v.name().toLowerCase(Locale.ROOT);
+    }
+    return names;
+  }
+
+  private static final String UNKNOWN = "unknown";
 
   private static String exchange(String exchange) {
     return exchange.isEmpty() ? "amq.default" : exchange;
@@ -163,7 +180,7 @@ public final class RabbitkitObservations implements Interceptor {
     private final String exchange;
     private final String routingKey;
     private final String messageId;
-    private volatile String outcome = "unknown";
+    private volatile String outcome; // null until the outcome is known
 
     PublishContext(Map<String, Object> headers, String exchange, String routingKey, String messageId) {
       super(RabbitkitObservations::put);
@@ -187,9 +204,14 @@ public final class RabbitkitObservations implements Interceptor {
       return messageId;
     }
 
-    /** The outcome in lower case ({@code confirmed}, {@code nacked}, ...), once known. */
+    /** The outcome in lower case ({@code confirmed}, {@code nacked}, ...), {@code unknown} until known. */
     public String outcome() {
-      return outcome;
+      String o = outcome;
+      return o == null ? UNKNOWN : o;
+    }
+
+    boolean settled() {
+      return outcome != null;
     }
   }
 
@@ -199,7 +221,7 @@ public final class RabbitkitObservations implements Interceptor {
     private final String exchange;
     private final String messageId;
     private final int attempt;
-    private volatile String outcome = "unknown";
+    private volatile String outcome; // null until the outcome is known
 
     ProcessContext(Map<String, Object> headers, String queue, String exchange, String messageId, int attempt) {
       super(RabbitkitObservations::get);
@@ -229,9 +251,14 @@ public final class RabbitkitObservations implements Interceptor {
       return attempt;
     }
 
-    /** The final outcome in lower case ({@code acked}, {@code dead_lettered}, ...), once known. */
+    /** The final outcome in lower case ({@code acked}, {@code dead_lettered}, ...), {@code unknown} until known. */
     public String outcome() {
-      return outcome;
+      String o = outcome;
+      return o == null ? UNKNOWN : o;
+    }
+
+    boolean settled() {
+      return outcome != null;
     }
   }
 
@@ -240,7 +267,7 @@ public final class RabbitkitObservations implements Interceptor {
     private final String exchange;
     private final String routingKey;
     private final String correlationId;
-    private volatile String outcome = "unknown";
+    private volatile String outcome; // null until the outcome is known
 
     CallContext(Map<String, Object> headers, String exchange, String routingKey, String correlationId) {
       super(RabbitkitObservations::put);
@@ -263,17 +290,29 @@ public final class RabbitkitObservations implements Interceptor {
       return correlationId;
     }
 
-    /** The outcome in lower case ({@code ok}, {@code timeout}, ...), once known. */
+    /** The outcome in lower case ({@code ok}, {@code timeout}, ...), {@code unknown} until known. */
     public String outcome() {
-      return outcome;
+      String o = outcome;
+      return o == null ? UNKNOWN : o;
+    }
+
+    boolean settled() {
+      return outcome != null;
     }
   }
 
-  /** The default conventions, OpenTelemetry's messaging attributes. */
+  /**
+   * The default conventions, OpenTelemetry's messaging attributes. While an observation starts they
+   * give the values known then (system, destination, operation; these are what a long task timer
+   * is tagged with), and once it is settled all of them: handlers read the rest at stop, and each
+   * value is put into the context once instead of twice.
+   */
   public static final class Defaults {
 
     /** Names publishes {@code publish <exchange>}. */
     public static final ObservationConvention<PublishContext> PUBLISH = new ObservationConvention<>() {
+      private final Destinations destinations = new Destinations("publish ", "send");
+
       @Override
       public String getName() {
         return RabbitkitObservations.PUBLISH;
@@ -281,18 +320,17 @@ public final class RabbitkitObservations implements Interceptor {
 
       @Override
       public String getContextualName(PublishContext c) {
-        return "publish " + c.exchange();
+        return destinations.of(c.exchange()).contextualName;
       }
 
       @Override
       public KeyValues getLowCardinalityKeyValues(PublishContext c) {
-        return common(c.exchange(), "send", c.outcome(), c.getError());
+        return destinations.of(c.exchange()).values(c.settled(), c.outcome(), c.getError());
       }
 
       @Override
       public KeyValues getHighCardinalityKeyValues(PublishContext c) {
-        return KeyValues.of("messaging.rabbitmq.destination.routing_key", c.routingKey(),
-            "messaging.message.id", String.valueOf(c.messageId()));
+        return !c.settled() ? KeyValues.empty() : withMessageId(KeyValue.of(ROUTING_KEY, c.routingKey()), c.messageId());
       }
 
       @Override
@@ -303,6 +341,8 @@ public final class RabbitkitObservations implements Interceptor {
 
     /** Names deliveries {@code process <queue>}. */
     public static final ObservationConvention<ProcessContext> PROCESS = new ObservationConvention<>() {
+      private final Destinations destinations = new Destinations("process ", "process");
+
       @Override
       public String getName() {
         return RabbitkitObservations.PROCESS;
@@ -310,18 +350,18 @@ public final class RabbitkitObservations implements Interceptor {
 
       @Override
       public String getContextualName(ProcessContext c) {
-        return "process " + c.queue();
+        return destinations.of(c.queue()).contextualName;
       }
 
       @Override
       public KeyValues getLowCardinalityKeyValues(ProcessContext c) {
-        return common(c.queue(), "process", c.outcome(), c.getError());
+        return destinations.of(c.queue()).values(c.settled(), c.outcome(), c.getError());
       }
 
       @Override
       public KeyValues getHighCardinalityKeyValues(ProcessContext c) {
-        return KeyValues.of("messaging.message.id", String.valueOf(c.messageId()),
-            "messaging.rabbitmq.message.delivery_attempt", String.valueOf(c.attempt()));
+        return !c.settled() ? KeyValues.empty()
+            : withMessageId(KeyValue.of("messaging.rabbitmq.message.delivery_attempt", attempt(c.attempt())), c.messageId());
       }
 
       @Override
@@ -332,6 +372,9 @@ public final class RabbitkitObservations implements Interceptor {
 
     /** Names RPC calls {@code call <routing key>} (the server's queue). */
     public static final ObservationConvention<CallContext> CALL = new ObservationConvention<>() {
+      private final Destinations destinations = new Destinations("call ", "send"); // by exchange, for the values
+      private final Destinations names = new Destinations("call ", "send"); // by routing key, for the name
+
       @Override
       public String getName() {
         return RabbitkitObservations.CALL;
@@ -339,18 +382,19 @@ public final class RabbitkitObservations implements Interceptor {
 
       @Override
       public String getContextualName(CallContext c) {
-        return "call " + c.routingKey();
+        return names.of(c.routingKey()).contextualName;
       }
 
       @Override
       public KeyValues getLowCardinalityKeyValues(CallContext c) {
-        return common(c.exchange(), "send", c.outcome(), c.getError());
+        return destinations.of(c.exchange()).values(c.settled(), c.outcome(), c.getError());
       }
 
       @Override
       public KeyValues getHighCardinalityKeyValues(CallContext c) {
-        return KeyValues.of("messaging.rabbitmq.destination.routing_key", c.routingKey(),
-            "messaging.message.conversation_id", String.valueOf(c.correlationId()));
+        return !c.settled() ? KeyValues.empty()
+            : KeyValues.of(KeyValue.of(ROUTING_KEY, c.routingKey()),
+                KeyValue.of("messaging.message.conversation_id", String.valueOf(c.correlationId())));
       }
 
       @Override
@@ -359,30 +403,76 @@ public final class RabbitkitObservations implements Interceptor {
       }
     };
 
+    private static final String ROUTING_KEY = "messaging.rabbitmq.destination.routing_key";
+    private static final String MESSAGE_ID = "messaging.message.id";
+    private static final String[] ATTEMPTS = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
+
     private Defaults() {}
 
-    private record CommonKey(String destination, String operation, String outcome, String errorType) {}
+    /** {@code first}, and the message id if the message has one (no {@code "null"} attribute when it has not). */
+    private static KeyValues withMessageId(KeyValue first, String messageId) {
+      return messageId == null ? KeyValues.of(first) : KeyValues.of(first, KeyValue.of(MESSAGE_ID, messageId));
+    }
 
-    /** Low-cardinality values are few: built once each (they were a third of this module's allocations). */
-    private static final java.util.concurrent.ConcurrentMap<CommonKey, KeyValues> COMMON =
-        new java.util.concurrent.ConcurrentHashMap<>();
-    private static final int COMMON_CACHE_LIMIT = 10_000;
+    private static String attempt(int attempt) {
+      return attempt >= 0 && attempt < ATTEMPTS.length ? ATTEMPTS[attempt] : Integer.toString(attempt);
+    }
 
-    private static KeyValues common(String destination, String operation, String outcome, Throwable error) {
-      CommonKey key = new CommonKey(destination, operation, outcome,
-          error == null ? "none" : error.getClass().getSimpleName());
-      KeyValues values = COMMON.get(key);
-      if (values == null) {
-        values = KeyValues.of(KeyValue.of("messaging.system", "rabbitmq"),
-            KeyValue.of("messaging.destination.name", key.destination()),
-            KeyValue.of("messaging.operation.type", key.operation()),
-            KeyValue.of("rabbitkit.outcome", key.outcome()),
-            KeyValue.of("error.type", key.errorType()));
-        if (COMMON.size() < COMMON_CACHE_LIMIT) { // a bound, should destinations ever be unbounded
-          COMMON.putIfAbsent(key, values);
-        }
+    /**
+     * What one convention says about each destination, built once: the contextual name and the
+     * low-cardinality values per outcome (building and sorting them per message cost more than the
+     * rest of this class). Bounded, should destinations ever be unbounded: past the limit values are
+     * built each time instead of kept.
+     */
+    private static final class Destinations {
+      private static final int LIMIT = 10_000;
+      private final String namePrefix;
+      private final String operation;
+      private final ConcurrentMap<String, Destination> known = new ConcurrentHashMap<>();
+
+      Destinations(String namePrefix, String operation) {
+        this.namePrefix = namePrefix;
+        this.operation = operation;
       }
-      return values;
+
+      Destination of(String destination) {
+        Destination d = known.get(destination);
+        if (d == null) {
+          d = new Destination(namePrefix + destination, destination, operation);
+          if (known.size() < LIMIT) {
+            known.putIfAbsent(destination, d);
+          }
+        }
+        return d;
+      }
+    }
+
+    private static final class Destination {
+      final String contextualName;
+      private final KeyValues atStart;
+      private final ConcurrentMap<String, KeyValues> settled = new ConcurrentHashMap<>();
+
+      Destination(String contextualName, String destination, String operation) {
+        this.contextualName = contextualName;
+        this.atStart = KeyValues.of(KeyValue.of("messaging.system", "rabbitmq"),
+            KeyValue.of("messaging.destination.name", destination), KeyValue.of("messaging.operation.type", operation));
+      }
+
+      KeyValues values(boolean isSettled, String outcome, Throwable error) {
+        if (!isSettled) {
+          return atStart;
+        }
+        String errorType = error == null ? "none" : error.getClass().getSimpleName();
+        String key = error == null ? outcome : outcome + '/' + errorType;
+        KeyValues values = settled.get(key);
+        if (values == null) {
+          values = atStart.and(KeyValue.of("rabbitkit.outcome", outcome), KeyValue.of("error.type", errorType));
+          if (settled.size() < Destinations.LIMIT) {
+            settled.putIfAbsent(key, values);
+          }
+        }
+        return values;
+      }
     }
   }
 

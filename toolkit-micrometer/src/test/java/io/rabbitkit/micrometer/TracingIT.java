@@ -2,6 +2,7 @@ package io.rabbitkit.micrometer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.rabbitmq.client.AMQP;
@@ -183,6 +184,8 @@ class TracingIT {
     assertFalse(span.getParentSpanContext().isValid(), "no parent: a new trace");
     assertTrue(span.getSpanContext().isValid());
     assertEquals("acked", attribute(span, "rabbitkit.outcome"));
+    assertEquals("1", attribute(span, "messaging.rabbitmq.message.delivery_attempt"));
+    assertNull(attribute(span, "messaging.message.id"), "a message without an id has no id attribute, not \"null\"");
   }
 
   @Test
