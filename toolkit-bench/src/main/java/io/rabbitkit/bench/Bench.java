@@ -31,7 +31,8 @@ public final class Bench {
         --repeats R   timed runs per side and workload (default 5), after one warm-up run each
         --uri URI     broker (default: $RABBITMQ_URI, else amqp://guest:guest@localhost:5672/)
         --only NAME   run one workload (publish-confirm, consume-ack, end-to-end, rpc, rpc-16,
-                      observed-end-to-end, outbox; soak, outage and sweep run only when named)
+                      observed-end-to-end, observation-cost, outbox; soak, outage and sweep
+                      run only when named)
         --rate R      fixed rate: every workload publishes (or calls) R messages a second on both
                       sides and reports CPU per message and latency at that rate (consume-ack is
                       fed at R by a publisher the measurement does not count)
@@ -248,6 +249,14 @@ public final class Bench {
           line.put("spans_exported", observability.exportedSpans.get());
           lines.add(line);
         }
+      }
+      if (only == null || only.equals("observed-end-to-end") || only.equals("observation-cost")) {
+        Map<String, Object> cost = ObservationCost.measure(quick ? 2_000 : 50_000);
+        out.printf(Locale.ROOT, "observation-cost us/msg over none, one publish and one delivery in a loop: metrics %s, "
+            + "tracing %s, both %s; Micrometer's bridge and the SDK alone (no key values, no scope) %s%n",
+            cost.get("metrics_us_per_msg"), cost.get("tracing_us_per_msg"), cost.get("all_us_per_msg"),
+            cost.get("bridge_floor_us_per_msg"));
+        lines.add(cost);
       }
       if (paced && (only == null || only.equals("outbox"))) {
         out.println("outbox           not run with --rate: its line always measures commit-to-confirm at 1,000 orders/s");

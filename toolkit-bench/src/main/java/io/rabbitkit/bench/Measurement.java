@@ -38,6 +38,7 @@ final class Measurement {
   private final Map<Long, Long> allocatedAtStart;
   private final Map<Long, Long> cpuAtStart;
   private final long start;
+  private final long switchesAtStart = Boolean.getBoolean("bench.threads") ? contextSwitches() : 0;
 
   private Measurement() {
     this.allocatedAtStart = allocated();
@@ -95,6 +96,8 @@ final class Measurement {
       cpuNanos = delta(cpuAtStart, cpuNow);
       if (Boolean.getBoolean("bench.threads")) {
         printByThread(cpuNow, count);
+        System.err.printf(java.util.Locale.ROOT, "context switches per message (all threads): %.2f%n",
+            (contextSwitches() - switchesAtStart) / (double) count);
       }
     }
     return new Timed(nanos, bytes, cpuNanos, count);
@@ -117,6 +120,24 @@ final class Measurement {
       }
     });
     System.err.println(line);
+  }
+
+  /** The process's context switches so far, voluntary and not, from /proc (Linux; 0 elsewhere). */
+  private static long contextSwitches() {
+    long sum = 0;
+    java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
+    for (java.io.File task : tasks == null ? new java.io.File[0] : tasks) {
+      try {
+        for (String line : java.nio.file.Files.readAllLines(task.toPath().resolve("status"))) {
+          if (line.contains("ctxt_switches:")) {
+            sum += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+          }
+        }
+      } catch (java.io.IOException | RuntimeException e) {
+        // the thread ended while being read
+      }
+    }
+    return sum;
   }
 
   private static long delta(Map<Long, Long> before, Map<Long, Long> after) {

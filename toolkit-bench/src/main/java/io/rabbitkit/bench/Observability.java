@@ -35,9 +35,15 @@ final class Observability implements AutoCloseable {
   final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   final AtomicLong exportedSpans = new AtomicLong();
   private final SdkTracerProvider provider;
+  final ObservationRegistry registry = ObservationRegistry.create();
   final List<Interceptor> interceptors;
 
   Observability() {
+    this(2048); // the SDK's default queue
+  }
+
+  /** With room for {@code queuedSpans} spans waiting for export (beyond it the SDK drops spans). */
+  Observability(int queuedSpans) {
     SpanExporter counting = new SpanExporter() {
       @Override
       public CompletableResultCode export(Collection<SpanData> spans) {
@@ -55,7 +61,7 @@ final class Observability implements AutoCloseable {
         return CompletableResultCode.ofSuccess();
       }
     };
-    provider = SdkTracerProvider.builder().addSpanProcessor(BatchSpanProcessor.builder(counting).build()).build();
+    provider = SdkTracerProvider.builder().addSpanProcessor(BatchSpanProcessor.builder(counting).setMaxQueueSize(queuedSpans).build()).build();
     OpenTelemetrySdk otel = OpenTelemetrySdk.builder().setTracerProvider(provider)
         .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance())).build();
     io.opentelemetry.api.trace.Tracer otelTracer = otel.getTracer("rabbitkit-bench");
@@ -63,12 +69,28 @@ final class Observability implements AutoCloseable {
     OtelTracer tracer = new OtelTracer(otelTracer, current, event -> {},
         new OtelBaggageManager(current, List.of(), List.of()));
     OtelPropagator propagator = new OtelPropagator(otel.getPropagators(), otelTracer);
-    ObservationRegistry registry = ObservationRegistry.create();
-    registry.observationConfig().observationHandler(new ObservationHandler.FirstMatchingCompositeObservationHandler(
-        new PropagatingSenderTracingObservationHandler<>(tracer, propagator),
-        new PropagatingReceiverTracingObservationHandler<>(tracer, propagator),
-        new DefaultTracingObservationHandler(tracer)));
-    interceptors = List.of(RabbitkitMetrics.of(meters), RabbitkitObservations.of(registry));
+    // -Dbench.tracing=bare: conventions with no key values, to see what the bridge alone costs end to
+    // end; =untraced: observations whose handler does nothing (no spans, no headers), the cost of
+    // the Observation API itself.
+    String tracing = System.getProperty("bench.tracing", "default");
+    if (tracing.equals("untraced")) {
+      registry.observationConfig().observationHandler(context -> true);
+    } else {
+      registry.observationConfig().observationHandler(new ObservationHandler.FirstMatchingCompositeObservationHandler(
+          new PropagatingSenderTracingObservationHandler<>(tracer, propagator),
+          new PropagatingReceiverTracingObservationHandler<>(tracer, propagator),
+          new DefaultTracingObservationHandler(tracer)));
+    }
+    RabbitkitObservations observations = !tracing.equals("bare") ? RabbitkitObservations.of(registry)
+        : RabbitkitObservations.builder(registry)
+            .publishConvention(ObservationCost.bare("publish bench", RabbitkitObservations.PublishContext.class))
+            .processConvention(ObservationCost.bare("process bench", RabbitkitObservations.ProcessContext.class)).build();
+    interceptors = tracing.equals("none") ? List.of() : List.of(RabbitkitMetrics.of(meters), observations);
+  }
+
+  /** Waits until every ended span has been exported. */
+  void flush() {
+    provider.forceFlush().join(10, java.util.concurrent.TimeUnit.SECONDS);
   }
 
   @Override

@@ -52,12 +52,20 @@ final class Report {
         .append("td:first-child{text-align:left}svg{margin:0 1em 1em 0}</style></head><body>\n")
         .append("<h1>rabbitkit benchmark</h1>\n<p>").append(escape(LocalDate.now() + ": " + run))
         .append(". Raw amqp-client and the toolkit in one process against one broker; ratio = toolkit / raw.</p>\n");
-    List<Map<String, Object>> workloads = lines.stream().filter(l -> !"sweep".equals(l.get("workload"))).toList();
+    List<Map<String, Object>> workloads = lines.stream()
+        .filter(l -> !"sweep".equals(l.get("workload")) && !"observation-cost".equals(l.get("workload"))).toList();
     if (!workloads.isEmpty()) {
       html.append("<h2>Workloads</h2>\n").append(table(workloads, List.of("workload", "raw_msgs_per_s",
           "toolkit_msgs_per_s", "ratio", "client_cpu_us_per_msg_raw", "client_cpu_us_per_msg_toolkit", "cpu_ratio",
           "raw_p50_ms", "toolkit_p50_ms", "raw_p99_ms", "toolkit_p99_ms", "raw_alloc_bytes_per_msg",
           "toolkit_alloc_bytes_per_msg", "rate")));
+    }
+    List<Map<String, Object>> cost = lines.stream().filter(l -> "observation-cost".equals(l.get("workload"))).toList();
+    if (!cost.isEmpty()) {
+      html.append("<h2>Observation cost</h2>\n<p>CPU µs per message (one publish and one delivery) over no interceptors, "
+          + "driven in a loop without a broker; bridge = Micrometer's tracing bridge and the SDK with no key values.</p>\n")
+          .append(table(cost, List.of("metrics_us_per_msg", "tracing_us_per_msg", "all_us_per_msg",
+              "bridge_floor_us_per_msg", "off_alloc_bytes_per_msg", "all_alloc_bytes_per_msg", "bridge_alloc_bytes_per_msg")));
     }
     List<Map<String, Object>> sweep = lines.stream().filter(l -> "sweep".equals(l.get("workload"))).toList();
     if (!sweep.isEmpty()) {

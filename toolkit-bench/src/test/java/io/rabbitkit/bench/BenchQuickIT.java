@@ -38,7 +38,8 @@ class BenchQuickIT {
     }
     String printed = buffer.toString(StandardCharsets.UTF_8);
     List<String> json = printed.lines().filter(l -> l.startsWith("{")).toList();
-    assertEquals(List.of("publish-confirm", "consume-ack", "end-to-end", "rpc", "rpc-16", "observed-end-to-end", "outbox"),
+    assertEquals(List.of("publish-confirm", "consume-ack", "end-to-end", "rpc", "rpc-16", "observed-end-to-end",
+            "observation-cost", "outbox"),
         lines.stream().map(l -> l.get("workload")).toList(), printed);
     assertEquals(lines.size(), json.size(), printed);
 
@@ -46,6 +47,15 @@ class BenchQuickIT {
     for (String line : json) {
       JsonNode n = mapper.readTree(line);
       String workload = n.get("workload").asText();
+      if (workload.equals("observation-cost")) {
+        // No broker, no raw side: what each part costs per message over none, and bytes per variant.
+        for (String key : List.of("metrics_us_per_msg", "tracing_us_per_msg", "all_us_per_msg", "bridge_floor_us_per_msg")) {
+          assertTrue(n.path(key).isNumber(), key + " in " + line);
+        }
+        assertTrue(n.get("tracing_alloc_bytes_per_msg").asDouble() > n.get("off_alloc_bytes_per_msg").asDouble(),
+            "two spans a message allocate more than none: " + line);
+        continue;
+      }
       for (String key : List.of("raw_msgs_per_s", "toolkit_msgs_per_s", "ratio", "raw_min", "raw_max", "toolkit_min",
           "toolkit_max")) {
         assertTrue(n.path(key).isNumber() && n.get(key).asDouble() > 0, workload + ": " + key + " in " + line);
