@@ -71,7 +71,7 @@ final class ObservationCost {
           observabilities.get(v).flush();
           Measurement.Timed t = m.stop(messages);
           if (round >= 0) {
-            cpu[v][round] = t.cpuMicrosPerMessage() * 1000;
+            cpu[v][round] = t.cpuMicrosPerMessage();
             alloc[v][round] = t.allocPerMessage();
           }
         }
@@ -175,7 +175,8 @@ final class ObservationCost {
     return sorted[sorted.length / 2];
   }
 
-  private static double micros(double nanos) {
-    return Math.round(nanos / 10.0) / 100.0;
+  /** Two decimals. */
+  private static double micros(double micros) {
+    return Math.round(micros * 100) / 100.0;
   }
 }

@@ -361,7 +361,8 @@ public final class RabbitkitObservations implements Interceptor {
       @Override
       public KeyValues getHighCardinalityKeyValues(ProcessContext c) {
         return !c.settled() ? KeyValues.empty()
-            : withMessageId(KeyValue.of("messaging.rabbitmq.message.delivery_attempt", attempt(c.attempt())), c.messageId());
+            : withMessageId(KeyValue.of("messaging.rabbitmq.message.delivery_attempt", Integer.toString(c.attempt())),
+                c.messageId());
       }
 
       @Override
@@ -373,7 +374,6 @@ public final class RabbitkitObservations implements Interceptor {
     /** Names RPC calls {@code call <routing key>} (the server's queue). */
     public static final ObservationConvention<CallContext> CALL = new ObservationConvention<>() {
       private final Destinations destinations = new Destinations("call ", "send"); // by exchange, for the values
-      private final Destinations names = new Destinations("call ", "send"); // by routing key, for the name
 
       @Override
       public String getName() {
@@ -382,7 +382,7 @@ public final class RabbitkitObservations implements Interceptor {
 
       @Override
       public String getContextualName(CallContext c) {
-        return names.of(c.routingKey()).contextualName;
+        return "call " + c.routingKey(); // named by routing key, valued by exchange
       }
 
       @Override
@@ -405,17 +405,12 @@ public final class RabbitkitObservations implements Interceptor {
 
     private static final String ROUTING_KEY = "messaging.rabbitmq.destination.routing_key";
     private static final String MESSAGE_ID = "messaging.message.id";
-    private static final String[] ATTEMPTS = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
 
     private Defaults() {}
 
     /** {@code first}, and the message id if the message has one (no {@code "null"} attribute when it has not). */
     private static KeyValues withMessageId(KeyValue first, String messageId) {
       return messageId == null ? KeyValues.of(first) : KeyValues.of(first, KeyValue.of(MESSAGE_ID, messageId));
-    }
-
-    private static String attempt(int attempt) {
-      return attempt >= 0 && attempt < ATTEMPTS.length ? ATTEMPTS[attempt] : Integer.toString(attempt);
     }
 
     /**
