@@ -17,8 +17,9 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Runs each workload with the raw amqp-client and with the toolkit, alternating (raw, toolkit, raw,
- * toolkit...) after a warm-up, in one JVM against one broker, and reports medians and ratios.
+ * Runs each workload with the raw amqp-client and with the toolkit, alternating in pairs whose order
+ * flips (raw, toolkit, toolkit, raw, raw...) after a warm-up, in one JVM against one broker, and
+ * reports medians and ratios.
  *
  * <pre>java -jar toolkit-bench/target/toolkit-bench.jar [--quick] [--messages N] [--repeats R] [--rate R] [--sweep]</pre>
  */
@@ -293,7 +294,8 @@ public final class Bench {
   }
 
   private Map<String, Object> measure(Workload w, String queue, Channel admin, Side raw, Side toolkit) throws Exception {
-    int warmUp = Math.max(1, Math.min(w.count(), quick ? w.count() / 4 : w.count() / 2));
+    // A full run per side: after half a run the JIT was still compiling through the first timed pair.
+    int warmUp = Math.max(1, quick ? w.count() / 4 : w.count());
     for (Side side : List.of(raw, toolkit)) {
       w.run().on(side, queue, warmUp, Pace.of(rate), new Latencies(warmUp));
       admin.queuePurge(queue);
@@ -305,7 +307,11 @@ public final class Bench {
     double[][] cpu = new double[2][repeats];
     for (int r = 0; r < repeats; r++) {
       Side[] sides = {raw, toolkit};
-      for (int s = 0; s < 2; s++) {
+      // raw, toolkit, toolkit, raw, raw, ...: drift during the repeats (the JIT still compiling, the
+      // machine slowing down or speeding up) falls on both sides alike instead of on the one that
+      // always ran first.
+      for (int i = 0; i < 2; i++) {
+        int s = r % 2 == 0 ? i : 1 - i;
         Latencies latencies = new Latencies(w.count());
         System.gc();
         Measurement.Timed t = w.run().on(sides[s], queue, w.count(), Pace.of(rate), latencies);
