@@ -122,6 +122,13 @@ public final class Bench {
         }
       }
     }
+    try { // the observed workloads' settings, checked before anything runs
+      Observability.Tracing.fromProperty();
+      Observability.sampling();
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
+    }
     if (reportFrom != null) {
       ObjectMapper mapper = new ObjectMapper();
       List<Map<String, Object>> saved = new ArrayList<>();
@@ -240,7 +247,7 @@ public final class Bench {
         lines.add(onFreshQueue(ch, w.name(), queue -> measure(w, queue, ch, raw, toolkit)));
       }
       if (only == null || only.equals("observed-end-to-end")) {
-        try (Observability observability = new Observability();
+        try (Observability observability = Observability.fromProperties();
             ToolkitSide observed = new ToolkitSide(uri, "bench-observed", observability.interceptors)) {
           // Both sides are the toolkit: "raw" is the toolkit without metrics and tracing, ratio = on/off.
           Map<String, Object> line = onFreshQueue(ch, "observed-end-to-end", queue -> measure(new Workload(
@@ -254,9 +261,10 @@ public final class Bench {
       if (only == null || only.equals("observed-end-to-end") || only.equals("observation-cost")) {
         Map<String, Object> cost = ObservationCost.measure(quick ? 2_000 : 50_000);
         out.printf(Locale.ROOT, "observation-cost us/msg over none, one publish and one delivery in a loop: metrics %s, "
-            + "tracing %s, both %s; Micrometer's bridge and the SDK alone (no key values, no scope) %s%n",
+            + "tracing %s, both %s; Micrometer's bridge and the SDK alone (no key values, no scope) %s; tracing with "
+            + "every trace sampled out %s; the Observation API without a tracer %s%n",
             cost.get("metrics_us_per_msg"), cost.get("tracing_us_per_msg"), cost.get("all_us_per_msg"),
-            cost.get("bridge_floor_us_per_msg"));
+            cost.get("bridge_floor_us_per_msg"), cost.get("unsampled_us_per_msg"), cost.get("untraced_us_per_msg"));
         lines.add(cost);
       }
       if (paced && (only == null || only.equals("outbox"))) {

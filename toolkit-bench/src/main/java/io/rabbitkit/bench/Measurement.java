@@ -39,6 +39,7 @@ final class Measurement {
   private final Map<Long, Long> cpuAtStart;
   private final long start;
   private final long switchesAtStart = Boolean.getBoolean("bench.threads") ? contextSwitches() : 0;
+  private final long processCpuAtStart = Boolean.getBoolean("bench.threads") ? processCpu() : 0;
 
   private Measurement() {
     this.allocatedAtStart = allocated();
@@ -96,8 +97,10 @@ final class Measurement {
       cpuNanos = delta(cpuAtStart, cpuNow);
       if (Boolean.getBoolean("bench.threads")) {
         printByThread(cpuNow, count);
-        System.err.printf(java.util.Locale.ROOT, "context switches per message (all threads): %.2f%n",
-            (contextSwitches() - switchesAtStart) / (double) count);
+        System.err.printf(java.util.Locale.ROOT, "context switches per message (all threads): %.2f; CPU us/msg of the "
+            + "whole process (with garbage collection and JIT compilation) %.2f, of the threads counted %.2f%n",
+            (contextSwitches() - switchesAtStart) / (double) count, (processCpu() - processCpuAtStart) / 1000.0 / count,
+            cpuNanos / 1000.0 / count);
       }
     }
     return new Timed(nanos, bytes, cpuNanos, count);
@@ -138,6 +141,12 @@ final class Measurement {
       }
     }
     return sum;
+  }
+
+  /** CPU time of the whole JVM, garbage collector and compiler threads too. */
+  private static long processCpu() {
+    return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+        ? os.getProcessCpuTime() : -1;
   }
 
   private static long delta(Map<Long, Long> before, Map<Long, Long> after) {

@@ -18,6 +18,7 @@ import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
+import io.opentelemetry.sdk.trace.samplers.Sampler;
 import io.rabbitkit.Interceptor;
 import io.rabbitkit.micrometer.RabbitkitMetrics;
 import io.rabbitkit.micrometer.RabbitkitObservations;
@@ -27,10 +28,32 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Metrics and tracing as a service would run them: RabbitkitMetrics on a meter registry and
- * RabbitkitObservations on OpenTelemetry's SDK (every span sampled, batched to an exporter that
- * only counts them), for the observed-end-to-end workload.
+ * RabbitkitObservations on OpenTelemetry's SDK (spans batched to an exporter that only counts
+ * them), for the observed-end-to-end and observation-cost workloads.
  */
 final class Observability implements AutoCloseable {
+
+  /** How the observations are traced. */
+  enum Tracing {
+    /** Micrometer's tracing handlers on the SDK, the default conventions. */
+    DEFAULT,
+    /** Conventions with no key values: Micrometer's bridge and the SDK alone. */
+    BARE,
+    /** Observations whose only handler does nothing (no spans, no headers): the Observation API's own cost. */
+    UNTRACED,
+    /** Nothing installed: an A/A check of the workload. */
+    NONE;
+
+    /** From {@code -Dbench.tracing=default|bare|untraced|none}. */
+    static Tracing fromProperty() {
+      String value = System.getProperty("bench.tracing", "default");
+      try {
+        return valueOf(value.toUpperCase(java.util.Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("-Dbench.tracing=" + value + ": expected default, bare, untraced or none");
+      }
+    }
+  }
 
   final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   final AtomicLong exportedSpans = new AtomicLong();
@@ -38,12 +61,32 @@ final class Observability implements AutoCloseable {
   final ObservationRegistry registry = ObservationRegistry.create();
   final List<Interceptor> interceptors;
 
-  Observability() {
-    this(2048); // the SDK's default queue
+  /** As {@code -Dbench.tracing} and {@code -Dbench.sampling} (default 1, every trace) say. */
+  static Observability fromProperties() {
+    return new Observability(Tracing.fromProperty(), sampling(), 2048); // the SDK's default queue
   }
 
-  /** With room for {@code queuedSpans} spans waiting for export (beyond it the SDK drops spans). */
-  Observability(int queuedSpans) {
+  /** From {@code -Dbench.sampling}: the share of new traces the SDK records. */
+  static double sampling() {
+    String value = System.getProperty("bench.sampling", "1");
+    double sampled;
+    try {
+      sampled = Double.parseDouble(value);
+    } catch (NumberFormatException e) {
+      sampled = Double.NaN;
+    }
+    if (!(sampled >= 0 && sampled <= 1)) {
+      throw new IllegalArgumentException("-Dbench.sampling=" + value + ": expected a share of traces from 0 to 1");
+    }
+    return sampled;
+  }
+
+  /**
+   * Traced as {@code tracing} says, a {@code sampled} share of new traces recorded (the SDK's
+   * parent-based ratio sampler), with room for {@code queuedSpans} spans waiting for export
+   * (beyond it the SDK drops spans).
+   */
+  Observability(Tracing tracing, double sampled, int queuedSpans) {
     SpanExporter counting = new SpanExporter() {
       @Override
       public CompletableResultCode export(Collection<SpanData> spans) {
@@ -61,7 +104,8 @@ final class Observability implements AutoCloseable {
         return CompletableResultCode.ofSuccess();
       }
     };
-    provider = SdkTracerProvider.builder().addSpanProcessor(BatchSpanProcessor.builder(counting).setMaxQueueSize(queuedSpans).build()).build();
+    provider = SdkTracerProvider.builder().setSampler(Sampler.parentBased(Sampler.traceIdRatioBased(sampled)))
+        .addSpanProcessor(BatchSpanProcessor.builder(counting).setMaxQueueSize(queuedSpans).build()).build();
     OpenTelemetrySdk otel = OpenTelemetrySdk.builder().setTracerProvider(provider)
         .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance())).build();
     io.opentelemetry.api.trace.Tracer otelTracer = otel.getTracer("rabbitkit-bench");
@@ -69,11 +113,7 @@ final class Observability implements AutoCloseable {
     OtelTracer tracer = new OtelTracer(otelTracer, current, event -> {},
         new OtelBaggageManager(current, List.of(), List.of()));
     OtelPropagator propagator = new OtelPropagator(otel.getPropagators(), otelTracer);
-    // -Dbench.tracing=bare: conventions with no key values, to see what the bridge alone costs end to
-    // end; =untraced: observations whose handler does nothing (no spans, no headers), the cost of
-    // the Observation API itself.
-    String tracing = System.getProperty("bench.tracing", "default");
-    if (tracing.equals("untraced")) {
+    if (tracing == Tracing.UNTRACED) {
       registry.observationConfig().observationHandler(context -> true);
     } else {
       registry.observationConfig().observationHandler(new ObservationHandler.FirstMatchingCompositeObservationHandler(
@@ -81,11 +121,11 @@ final class Observability implements AutoCloseable {
           new PropagatingReceiverTracingObservationHandler<>(tracer, propagator),
           new DefaultTracingObservationHandler(tracer)));
     }
-    RabbitkitObservations observations = !tracing.equals("bare") ? RabbitkitObservations.of(registry)
+    RabbitkitObservations observations = tracing != Tracing.BARE ? RabbitkitObservations.of(registry)
         : RabbitkitObservations.builder(registry)
             .publishConvention(ObservationCost.bare("publish bench", RabbitkitObservations.PublishContext.class))
             .processConvention(ObservationCost.bare("process bench", RabbitkitObservations.ProcessContext.class)).build();
-    interceptors = tracing.equals("none") ? List.of() : List.of(RabbitkitMetrics.of(meters), observations);
+    interceptors = tracing == Tracing.NONE ? List.of() : List.of(RabbitkitMetrics.of(meters), observations);
   }
 
   /** Waits until every ended span has been exported. */

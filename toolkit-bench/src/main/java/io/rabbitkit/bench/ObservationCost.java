@@ -29,7 +29,11 @@ import java.util.function.Function;
  *   <li>{@code tracing}: {@link RabbitkitObservations} with its default conventions;
  *   <li>{@code bridge}: the same observations with conventions that give no key values and no
  *       handler scope: what Micrometer's observation-to-span bridge and the SDK cost for two spans
- *       before the toolkit adds anything, the floor of any instrumentation through the Observation API.
+ *       before the toolkit adds anything, the floor of any instrumentation through the Observation API;
+ *   <li>{@code unsampled}: {@code tracing} with a sampler that records no trace: what remains of
+ *       it when the spans are sampled out (the context is still created and propagated);
+ *   <li>{@code untraced}: {@code tracing} on a registry whose only handler does nothing: the
+ *       Observation API's own cost, without a tracer.
  * </ul>
  *
  * Hot loops run faster than the same code between broker round trips (caches stay warm): read the
@@ -44,20 +48,23 @@ final class ObservationCost {
 
   static Map<String, Object> measure(int messages) throws Exception {
     List<Variant> variants = List.of(
-        new Variant("off", o -> List.of(), true),
-        new Variant("metrics", o -> List.of(RabbitkitMetrics.of(o.meters)), true),
-        new Variant("tracing", o -> List.of(RabbitkitObservations.of(o.registry)), true),
-        new Variant("all", o -> List.of(RabbitkitMetrics.of(o.meters), RabbitkitObservations.of(o.registry)), true),
+        new Variant("off", o -> List.of(), true, 1),
+        new Variant("metrics", o -> List.of(RabbitkitMetrics.of(o.meters)), true, 1),
+        new Variant("tracing", o -> List.of(RabbitkitObservations.of(o.registry)), true, 1),
+        new Variant("all", o -> List.of(RabbitkitMetrics.of(o.meters), RabbitkitObservations.of(o.registry)), true, 1),
         new Variant("bridge", o -> List.of(RabbitkitObservations.builder(o.registry)
             .publishConvention(bare("publish bench", PublishContext.class))
-            .processConvention(bare("process bench", ProcessContext.class)).build()), false));
+            .processConvention(bare("process bench", ProcessContext.class)).build()), false, 1),
+        new Variant("unsampled", o -> List.of(RabbitkitObservations.of(o.registry)), true, 0),
+        new Variant("untraced", o -> List.of(RabbitkitObservations.of(o.registry)), true, -1));
     List<Observability> observabilities = new ArrayList<>();
     try {
       double[][] cpu = new double[variants.size()][ROUNDS];
       double[][] alloc = new double[variants.size()][ROUNDS];
       List<List<Interceptor>> installed = new ArrayList<>();
       for (Variant v : variants) {
-        Observability o = new Observability(4 * messages);
+        Observability o = new Observability(v.sampled() < 0 ? Observability.Tracing.UNTRACED
+            : Observability.Tracing.DEFAULT, Math.max(0, v.sampled()), 4 * messages);
         observabilities.add(o);
         installed.add(v.installed().apply(o));
       }
@@ -93,8 +100,12 @@ final class ObservationCost {
     }
   }
 
-  /** What a variant installs; {@code scoped}: whether the handler's scope is opened. */
-  private record Variant(String name, Function<Observability, List<Interceptor>> installed, boolean scoped) {}
+  /**
+   * What a variant installs; {@code scoped}: whether the handler's scope is opened; {@code sampled}:
+   * the share of traces the SDK records, or -1 for a registry whose only handler does nothing.
+   */
+  private record Variant(String name, Function<Observability, List<Interceptor>> installed, boolean scoped,
+      double sampled) {}
 
   private static void oneMessage(List<Interceptor> interceptors, String id, boolean scoped) {
     Map<String, Object> headers = new LinkedHashMap<>();

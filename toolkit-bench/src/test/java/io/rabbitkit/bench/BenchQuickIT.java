@@ -49,11 +49,15 @@ class BenchQuickIT {
       String workload = n.get("workload").asText();
       if (workload.equals("observation-cost")) {
         // No broker, no raw side: what each part costs per message over none, and bytes per variant.
-        for (String key : List.of("metrics_us_per_msg", "tracing_us_per_msg", "all_us_per_msg", "bridge_floor_us_per_msg")) {
+        for (String key : List.of("metrics_us_per_msg", "tracing_us_per_msg", "all_us_per_msg", "bridge_floor_us_per_msg",
+            "unsampled_us_per_msg", "untraced_us_per_msg")) {
           assertTrue(n.path(key).isNumber(), key + " in " + line);
         }
         assertTrue(n.get("tracing_alloc_bytes_per_msg").asDouble() > n.get("off_alloc_bytes_per_msg").asDouble(),
             "two spans a message allocate more than none: " + line);
+        // Spans sampled out are not recorded, and a do-nothing handler makes no span at all.
+        assertTrue(n.get("untraced_alloc_bytes_per_msg").asDouble() < n.get("unsampled_alloc_bytes_per_msg").asDouble()
+            && n.get("unsampled_alloc_bytes_per_msg").asDouble() < n.get("tracing_alloc_bytes_per_msg").asDouble(), line);
         continue;
       }
       for (String key : List.of("raw_msgs_per_s", "toolkit_msgs_per_s", "ratio", "raw_min", "raw_max", "toolkit_min",
