@@ -262,9 +262,11 @@ public final class Bench {
         Map<String, Object> cost = ObservationCost.measure(quick ? 2_000 : 50_000);
         out.printf(Locale.ROOT, "observation-cost us/msg over none, one publish and one delivery in a loop: metrics %s, "
             + "tracing %s, both %s; Micrometer's bridge and the SDK alone (no key values, no scope) %s; tracing with "
-            + "every trace sampled out %s; the Observation API without a tracer %s%n",
+            + "every trace sampled out %s; the Observation API without a tracer %s; the same spans on the "
+            + "OpenTelemetry API, no bridge %s%n",
             cost.get("metrics_us_per_msg"), cost.get("tracing_us_per_msg"), cost.get("all_us_per_msg"),
-            cost.get("bridge_floor_us_per_msg"), cost.get("unsampled_us_per_msg"), cost.get("untraced_us_per_msg"));
+            cost.get("bridge_floor_us_per_msg"), cost.get("unsampled_us_per_msg"), cost.get("untraced_us_per_msg"),
+            cost.get("otel_native_us_per_msg"));
         lines.add(cost);
       }
       if (paced && (only == null || only.equals("outbox"))) {

@@ -38,7 +38,7 @@ final class Measurement {
   private final Map<Long, Long> allocatedAtStart;
   private final Map<Long, Long> cpuAtStart;
   private final long start;
-  private final long switchesAtStart = Boolean.getBoolean("bench.threads") ? contextSwitches() : 0;
+  private final Map<Long, Long> switchesAtStart = Boolean.getBoolean("bench.threads") ? contextSwitches() : Map.of();
   private final long processCpuAtStart = Boolean.getBoolean("bench.threads") ? processCpu() : 0;
 
   private Measurement() {
@@ -99,7 +99,7 @@ final class Measurement {
         printByThread(cpuNow, count);
         System.err.printf(java.util.Locale.ROOT, "context switches per message (all threads): %.2f; CPU us/msg of the "
             + "whole process (with garbage collection and JIT compilation) %.2f, of the threads counted %.2f%n",
-            (contextSwitches() - switchesAtStart) / (double) count, (processCpu() - processCpuAtStart) / 1000.0 / count,
+            delta(switchesAtStart, contextSwitches()) / (double) count, (processCpu() - processCpuAtStart) / 1000.0 / count,
             cpuNanos / 1000.0 / count);
       }
     }
@@ -125,22 +125,28 @@ final class Measurement {
     System.err.println(line);
   }
 
-  /** The process's context switches so far, voluntary and not, from /proc (Linux; 0 elsewhere). */
-  private static long contextSwitches() {
-    long sum = 0;
+  /**
+   * Context switches so far, voluntary and not, per thread of the process (Linux /proc; empty
+   * elsewhere). Per thread, so that a thread ending during a run takes its count out of neither
+   * end of the difference.
+   */
+  private static Map<Long, Long> contextSwitches() {
+    Map<Long, Long> switches = new HashMap<>();
     java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
     for (java.io.File task : tasks == null ? new java.io.File[0] : tasks) {
       try {
+        long sum = 0;
         for (String line : java.nio.file.Files.readAllLines(task.toPath().resolve("status"))) {
           if (line.contains("ctxt_switches:")) {
             sum += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
           }
         }
+        switches.put(Long.parseLong(task.getName()), sum);
       } catch (java.io.IOException | RuntimeException e) {
         // the thread ended while being read
       }
     }
-    return sum;
+    return switches;
   }
 
   /** CPU time of the whole JVM, garbage collector and compiler threads too. */

@@ -1,6 +1,7 @@
 package io.rabbitkit.bench;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationHandler;
 import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.tracing.handler.DefaultTracingObservationHandler;
@@ -10,6 +11,7 @@ import io.micrometer.tracing.otel.bridge.OtelBaggageManager;
 import io.micrometer.tracing.otel.bridge.OtelCurrentTraceContext;
 import io.micrometer.tracing.otel.bridge.OtelPropagator;
 import io.micrometer.tracing.otel.bridge.OtelTracer;
+import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.propagation.ContextPropagators;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
@@ -41,6 +43,10 @@ final class Observability implements AutoCloseable {
     BARE,
     /** Observations whose only handler does nothing (no spans, no headers): the Observation API's own cost. */
     UNTRACED,
+    /** The same spans written straight on the OpenTelemetry API ({@link OtelTracing}), no Observation bridge. */
+    OTEL,
+    /** Only a constant {@code traceparent} header on every message: what carrying a trace context costs. */
+    HEADER,
     /** Nothing installed: an A/A check of the workload. */
     NONE;
 
@@ -50,7 +56,7 @@ final class Observability implements AutoCloseable {
       try {
         return valueOf(value.toUpperCase(java.util.Locale.ROOT));
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("-Dbench.tracing=" + value + ": expected default, bare, untraced or none");
+        throw new IllegalArgumentException("-Dbench.tracing=" + value + ": expected default, bare, untraced, otel, header or none");
       }
     }
   }
@@ -58,6 +64,7 @@ final class Observability implements AutoCloseable {
   final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   final AtomicLong exportedSpans = new AtomicLong();
   private final SdkTracerProvider provider;
+  final OpenTelemetrySdk otel;
   final ObservationRegistry registry = ObservationRegistry.create();
   final List<Interceptor> interceptors;
 
@@ -106,26 +113,45 @@ final class Observability implements AutoCloseable {
     };
     provider = SdkTracerProvider.builder().setSampler(Sampler.parentBased(Sampler.traceIdRatioBased(sampled)))
         .addSpanProcessor(BatchSpanProcessor.builder(counting).setMaxQueueSize(queuedSpans).build()).build();
-    OpenTelemetrySdk otel = OpenTelemetrySdk.builder().setTracerProvider(provider)
+    otel = OpenTelemetrySdk.builder().setTracerProvider(provider)
         .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance())).build();
-    io.opentelemetry.api.trace.Tracer otelTracer = otel.getTracer("rabbitkit-bench");
-    OtelCurrentTraceContext current = new OtelCurrentTraceContext();
-    OtelTracer tracer = new OtelTracer(otelTracer, current, event -> {},
-        new OtelBaggageManager(current, List.of(), List.of()));
-    OtelPropagator propagator = new OtelPropagator(otel.getPropagators(), otelTracer);
     if (tracing == Tracing.UNTRACED) {
       registry.observationConfig().observationHandler(context -> true);
     } else {
-      registry.observationConfig().observationHandler(new ObservationHandler.FirstMatchingCompositeObservationHandler(
-          new PropagatingSenderTracingObservationHandler<>(tracer, propagator),
-          new PropagatingReceiverTracingObservationHandler<>(tracer, propagator),
-          new DefaultTracingObservationHandler(tracer)));
+      registry.observationConfig().observationHandler(tracingHandler(otel));
     }
     RabbitkitObservations observations = tracing != Tracing.BARE ? RabbitkitObservations.of(registry)
         : RabbitkitObservations.builder(registry)
             .publishConvention(ObservationCost.bare("publish bench", RabbitkitObservations.PublishContext.class))
             .processConvention(ObservationCost.bare("process bench", RabbitkitObservations.ProcessContext.class)).build();
-    interceptors = tracing == Tracing.NONE ? List.of() : List.of(RabbitkitMetrics.of(meters), observations);
+    interceptors = switch (tracing) {
+      case NONE -> List.of();
+      case OTEL -> List.of(RabbitkitMetrics.of(meters), new OtelTracing(otel));
+      case HEADER -> List.of(new Interceptor() {
+        @Override
+        public PublishObserver beforePublish(PublishContext context) {
+          context.headers().put("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+          return PublishObserver.NONE;
+        }
+      });
+      default -> List.of(RabbitkitMetrics.of(meters), observations);
+    };
+  }
+
+  /**
+   * Micrometer's tracing handlers on {@code otel}'s tracer and propagators, as Spring Boot installs
+   * them: sender, receiver, then any other observation.
+   */
+  static ObservationHandler<Observation.Context> tracingHandler(OpenTelemetry otel) {
+    io.opentelemetry.api.trace.Tracer otelTracer = otel.getTracer("rabbitkit-bench");
+    OtelCurrentTraceContext current = new OtelCurrentTraceContext();
+    OtelTracer tracer = new OtelTracer(otelTracer, current, event -> {},
+        new OtelBaggageManager(current, List.of(), List.of()));
+    OtelPropagator propagator = new OtelPropagator(otel.getPropagators(), otelTracer);
+    return new ObservationHandler.FirstMatchingCompositeObservationHandler(
+        new PropagatingSenderTracingObservationHandler<>(tracer, propagator),
+        new PropagatingReceiverTracingObservationHandler<>(tracer, propagator),
+        new DefaultTracingObservationHandler(tracer));
   }
 
   /** Waits until every ended span has been exported. */

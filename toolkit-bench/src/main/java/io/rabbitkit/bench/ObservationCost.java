@@ -33,7 +33,9 @@ import java.util.function.Function;
  *   <li>{@code unsampled}: {@code tracing} with a sampler that records no trace: what remains of
  *       it when the spans are sampled out (the context is still created and propagated);
  *   <li>{@code untraced}: {@code tracing} on a registry whose only handler does nothing: the
- *       Observation API's own cost, without a tracer.
+ *       Observation API's own cost, without a tracer;
+ *   <li>{@code otel_native}: the same spans and attributes written straight on the OpenTelemetry
+ *       API ({@link OtelTracing}), what tracing costs without the Observation bridge.
  * </ul>
  *
  * Hot loops run faster than the same code between broker round trips (caches stay warm): read the
@@ -56,7 +58,8 @@ final class ObservationCost {
             .publishConvention(bare("publish bench", PublishContext.class))
             .processConvention(bare("process bench", ProcessContext.class)).build()), false, 1),
         new Variant("unsampled", o -> List.of(RabbitkitObservations.of(o.registry)), true, 0),
-        new Variant("untraced", o -> List.of(RabbitkitObservations.of(o.registry)), true, -1));
+        new Variant("untraced", o -> List.of(RabbitkitObservations.of(o.registry)), true, -1),
+        new Variant("otel_native", o -> List.of(new OtelTracing(o.otel)), true, 1));
     List<Observability> observabilities = new ArrayList<>();
     try {
       double[][] cpu = new double[variants.size()][ROUNDS];

@@ -50,7 +50,7 @@ class BenchQuickIT {
       if (workload.equals("observation-cost")) {
         // No broker, no raw side: what each part costs per message over none, and bytes per variant.
         for (String key : List.of("metrics_us_per_msg", "tracing_us_per_msg", "all_us_per_msg", "bridge_floor_us_per_msg",
-            "unsampled_us_per_msg", "untraced_us_per_msg")) {
+            "unsampled_us_per_msg", "untraced_us_per_msg", "otel_native_us_per_msg")) {
           assertTrue(n.path(key).isNumber(), key + " in " + line);
         }
         assertTrue(n.get("tracing_alloc_bytes_per_msg").asDouble() > n.get("off_alloc_bytes_per_msg").asDouble(),
