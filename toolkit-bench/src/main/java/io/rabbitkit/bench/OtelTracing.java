@@ -111,7 +111,8 @@ final class OtelTracing implements Interceptor {
         }
         span.setAttribute(ATTEMPT, Integer.toString(context.attempt()));
         context.messageId().ifPresent(id -> span.setAttribute(MESSAGE_ID, id));
-        end(span, outcome, outcome == ConsumeOutcome.ACKED ? null : failure);
+        boolean handled = outcome == ConsumeOutcome.ACKED || outcome == ConsumeOutcome.DUPLICATE;
+        end(span, outcome, handled ? null : failure); // as RabbitkitObservations marks errors
       }
     };
   }
