@@ -324,20 +324,55 @@ public final class ThrowawayBroker implements AutoCloseable {
       }
     }
 
-    /** Starts the node's process on its existing data directory and waits until it runs. */
+    /**
+     * Starts the node's process on its existing data directory and waits until it runs. A boot that
+     * fails is tried once more on the same data (a restart right after a kill has been seen to fail
+     * once in CI with "rabbit_is_not_running", its log deleted with the node); a second failure
+     * stops the node and reports the end of its console log.
+     */
     void launch() {
+      IllegalStateException failed = null;
+      for (int attempt = 1; attempt <= 2; attempt++) {
+        try {
+          Files.deleteIfExists(base.resolve("pid"));
+          ProcessBuilder pb = new ProcessBuilder(LOCAL_BIN.resolve("rabbitmq-server").toString())
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(base.resolve("console.log").toFile()));
+          pb.environment().putAll(env);
+          server = pb.start();
+          ctl("wait", base.resolve("pid").toString(), "--timeout", "120");
+          return;
+        } catch (IOException | RuntimeException e) {
+          failed = new IllegalStateException("throw-away node " + node + " did not start"
+              + (attempt > 1 ? " on a second try" : "") + ": " + e.getMessage() + "\n--- end of its console log ---\n"
+              + consoleTail(), e);
+          System.err.println(failed.getMessage());
+          killProcessTree();
+        }
+      }
+      stop();
+      throw failed;
+    }
+
+    private void killProcessTree() {
+      Process s = server;
+      if (s != null) {
+        s.descendants().forEach(ProcessHandle::destroyForcibly);
+        s.destroyForcibly();
+        try {
+          s.waitFor(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+
+    private String consoleTail() {
       try {
-        Files.deleteIfExists(base.resolve("pid"));
-        ProcessBuilder pb = new ProcessBuilder(LOCAL_BIN.resolve("rabbitmq-server").toString())
-            .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(base.resolve("console.log").toFile()));
-        pb.environment().putAll(env);
-        server = pb.start();
-        ctl("wait", base.resolve("pid").toString(), "--timeout", "120");
+        List<String> lines = Files.readAllLines(base.resolve("console.log"), StandardCharsets.UTF_8);
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
       } catch (IOException | RuntimeException e) {
-        stop();
-        throw new IllegalStateException("throw-away node " + node + " did not start: " + e.getMessage()
-            + " (see " + base.resolve("console.log") + ")", e);
+        return "(no console log: " + e + ")";
       }
     }
 
