@@ -137,10 +137,12 @@ final class ObservationCost {
     }
   }
 
-  private record Publish(String exchange, String routingKey, String messageId, Map<String, Object> headers)
+  /** A publish as the toolkit describes it to interceptors. */
+  record Publish(String exchange, String routingKey, String messageId, Map<String, Object> headers)
       implements Interceptor.PublishContext {}
 
-  private record Consume(String queue, String exchange, String id, Map<String, Object> headers)
+  /** A first delivery of a 200-byte message as the toolkit describes it to interceptors. */
+  record Consume(String queue, String exchange, String id, Map<String, Object> headers)
       implements Interceptor.ConsumeContext {
     @Override
     public Optional<String> messageId() {

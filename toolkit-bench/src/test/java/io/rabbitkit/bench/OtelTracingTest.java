@@ -17,7 +17,6 @@ import io.rabbitkit.micrometer.RabbitkitObservations;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
@@ -58,9 +57,11 @@ class OtelTracingTest {
   private List<SpanData> oneMessage(Interceptor interceptor) {
     exported.reset();
     Map<String, Object> headers = new java.util.HashMap<>();
-    Interceptor.PublishObserver published = interceptor.beforePublish(new Publish(headers));
+    Interceptor.PublishObserver published = interceptor.beforePublish(
+        new ObservationCost.Publish("orders", "orders.created", "order-17", headers));
     published.outcome(Interceptor.PublishOutcome.CONFIRMED, Duration.ofMillis(1), null);
-    Interceptor.ConsumeObserver delivery = interceptor.beforeConsume(new Consume(headers));
+    Interceptor.ConsumeObserver delivery = interceptor.beforeConsume(
+        new ObservationCost.Consume("orders.billing", "orders", "order-17", headers));
     String inHandler;
     try (Interceptor.Scope scope = delivery.handlerScope()) {
       inHandler = Span.current().getSpanContext().getSpanId();
@@ -77,54 +78,5 @@ class OtelTracingTest {
     ObservationRegistry registry = ObservationRegistry.create();
     registry.observationConfig().observationHandler(Observability.tracingHandler(otel));
     return registry;
-  }
-
-  private record Publish(Map<String, Object> headers) implements Interceptor.PublishContext {
-    @Override
-    public String exchange() {
-      return "orders";
-    }
-
-    @Override
-    public String routingKey() {
-      return "orders.created";
-    }
-
-    @Override
-    public String messageId() {
-      return "order-17";
-    }
-  }
-
-  private record Consume(Map<String, Object> headers) implements Interceptor.ConsumeContext {
-    @Override
-    public String queue() {
-      return "orders.billing";
-    }
-
-    @Override
-    public String exchange() {
-      return "orders";
-    }
-
-    @Override
-    public Optional<String> messageId() {
-      return Optional.of("order-17");
-    }
-
-    @Override
-    public boolean redelivered() {
-      return false;
-    }
-
-    @Override
-    public int attempt() {
-      return 1;
-    }
-
-    @Override
-    public int bodySize() {
-      return 100;
-    }
   }
 }

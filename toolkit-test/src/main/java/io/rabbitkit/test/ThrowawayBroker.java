@@ -473,13 +473,7 @@ public final class ThrowawayBroker implements AutoCloseable {
       } catch (RuntimeException e) {
         // fall through to killing the process tree
       }
-      server.descendants().forEach(ProcessHandle::destroyForcibly);
-      server.destroyForcibly();
-      try {
-        server.waitFor(30, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+      killProcessTree();
       deleteTree(base);
       try {
         Runtime.getRuntime().removeShutdownHook(stopper);
