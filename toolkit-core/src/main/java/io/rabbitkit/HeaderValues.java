@@ -1,8 +1,8 @@
 package io.rabbitkit;
 
 import com.rabbitmq.client.LongString;
+import io.rabbitkit.internal.ShortStrings;
 import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
@@ -26,10 +26,7 @@ final class HeaderValues {
       if (e.getKey() == null) {
         throw new IllegalArgumentException("header names must not be null");
       }
-      if (e.getKey().length() > 85 && e.getKey().getBytes(StandardCharsets.UTF_8).length > 255) {
-        throw new IllegalArgumentException(
-            "header name '" + SafeText.of(e.getKey()) + "' is longer than 255 UTF-8 bytes (AMQP short string)");
-      }
+      ShortStrings.check("header name", e.getKey());
       if (("CC".equals(e.getKey()) || "BCC".equals(e.getKey())) && !stringList(e.getValue())) {
         // The broker closes the channel over any other type (406 unacceptable_type_in_header).
         throw new IllegalArgumentException("header '" + e.getKey() + "' lists extra routing keys: its value must be "

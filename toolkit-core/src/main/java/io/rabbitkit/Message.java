@@ -2,6 +2,7 @@ package io.rabbitkit;
 
 import static java.util.Objects.requireNonNull;
 
+import io.rabbitkit.internal.ShortStrings;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -41,6 +42,17 @@ public record Message<T>(T body, Optional<String> messageId, Optional<String> ro
     requireNonNull(type, "type");
     requireNonNull(appId, "appId");
     headers = Map.copyOf(HeaderValues.check(requireNonNull(headers, "headers")));
+    messageId.ifPresent(id -> {
+      if (id.isEmpty()) {
+        throw new IllegalArgumentException("message id must not be empty: consumers take an empty id for none");
+      }
+      ShortStrings.check("message id", id);
+    });
+    ShortStrings.check("routing key", routingKey.orElse(null));
+    ShortStrings.check("correlation id", correlationId.orElse(null));
+    ShortStrings.check("reply-to", replyTo.orElse(null));
+    ShortStrings.check("type", type.orElse(null));
+    ShortStrings.check("app id", appId.orElse(null));
     expiration.ifPresent(d -> {
       if (d.isNegative()) {
         throw new IllegalArgumentException("expiration must not be negative: " + d);

@@ -36,4 +36,21 @@ class MessageTest {
     assertEquals("id-1", m.messageId().orElseThrow());
     assertEquals(5, m.priority().orElseThrow());
   }
+
+  @Test
+  void propertiesTheProtocolCannotCarryAndAnEmptyIdAreRefusedWhenTheMessageIsMade() {
+    String longest = "é".repeat(127) + "x"; // 255 UTF-8 bytes
+    String tooLong = "é".repeat(128); // 256
+    assertEquals(longest, Message.of("x").withRoutingKey(longest).routingKey().orElseThrow());
+    for (java.util.function.Function<Message<String>, Message<String>> set : List.<java.util.function.Function<
+        Message<String>, Message<String>>>of(m -> m.withMessageId(tooLong), m -> m.withRoutingKey(tooLong),
+        m -> m.withCorrelationId(tooLong), m -> m.withReplyTo(tooLong), m -> m.withType(tooLong),
+        m -> m.withAppId(tooLong), m -> m.withHeader(tooLong, 1))) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> set.apply(Message.of("x")));
+      assertTrue(e.getMessage().contains("256 bytes"), e.getMessage());
+    }
+    IllegalArgumentException empty = assertThrows(IllegalArgumentException.class,
+        () -> Message.of("x").withMessageId(""));
+    assertTrue(empty.getMessage().contains("empty"), empty.getMessage());
+  }
 }

@@ -46,6 +46,30 @@ class ConsumerIT {
   }
 
   @Test
+  void anEmptyMessageIdIsNoIdSoDeduplicationNeverSkipsSuchMessages(io.rabbitkit.test.RabbitBroker broker,
+      RabbitToolkit rabbit, TestNames names) throws Exception {
+    String queue = names.queue("q");
+    rabbit.declare(Topology.of(Queue.classic(queue)));
+    try (com.rabbitmq.client.Connection raw = HardeningIT.raw(broker.uri());
+        com.rabbitmq.client.Channel ch = raw.createChannel()) {
+      ch.confirmSelect();
+      for (String body : List.of("a", "b", "c")) {
+        ch.basicPublish("", queue, new com.rabbitmq.client.AMQP.BasicProperties.Builder().messageId("")
+            .contentType("text/plain").build(), body.getBytes(StandardCharsets.UTF_8));
+      }
+      ch.waitForConfirmsOrDie(10_000);
+    }
+    List<Delivery<String>> handled = Collections.synchronizedList(new ArrayList<>());
+    try (MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).deduplicate(100)
+        .handler(handled::add).build()) {
+      Await.until(Duration.ofSeconds(10), "three handled", () -> c.stats().processed() == 3);
+      assertEquals(0, c.stats().duplicates());
+    }
+    assertEquals(Set.of("a", "b", "c"), handled.stream().map(Delivery::body).collect(java.util.stream.Collectors.toSet()));
+    assertTrue(handled.stream().allMatch(d -> d.messageId().isEmpty()), "an empty id is reported as none");
+  }
+
+  @Test
   void withoutADeadLetterExchangeAFailedMessageIsRequeuedAfterTheDelay(RabbitToolkit rabbit, TestNames names)
       throws Exception {
     String queue = names.queue("q");

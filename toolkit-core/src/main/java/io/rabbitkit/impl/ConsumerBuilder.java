@@ -8,6 +8,7 @@ import io.rabbitkit.MessageConsumer;
 import io.rabbitkit.ProcessedMessages;
 import io.rabbitkit.Redelivery;
 import io.rabbitkit.codec.MessageCodec;
+import io.rabbitkit.internal.ShortStrings;
 import io.rabbitkit.topology.Queue;
 import io.rabbitkit.topology.Topology;
 import java.time.Duration;
@@ -47,7 +48,7 @@ final class ConsumerBuilder<T> implements MessageConsumer.Builder<T> {
     if (queue.isEmpty()) {
       throw new IllegalArgumentException("queue must not be empty");
     }
-    Headers.shortString("queue name", queue);
+    ShortStrings.check("queue name", queue);
     this.queue = queue;
     return this;
   }
@@ -115,7 +116,7 @@ final class ConsumerBuilder<T> implements MessageConsumer.Builder<T> {
     if (deadLetterQueue.isEmpty()) {
       throw new IllegalArgumentException("deadLetterQueue must not be empty");
     }
-    Headers.shortString("deadLetterQueue", deadLetterQueue);
+    ShortStrings.check("deadLetterQueue", deadLetterQueue);
     this.deadLetterQueue = deadLetterQueue;
     return this;
   }
@@ -191,11 +192,11 @@ final class ConsumerBuilder<T> implements MessageConsumer.Builder<T> {
     }
     boolean pipeline = redelivery != null || deadLetterQueue != null;
     String dlqName = deadLetterQueue != null ? deadLetterQueue : queue + ".dlq";
-    Headers.shortString("dead-letter queue name '" + dlqName + "'", dlqName);
+    ShortStrings.check("dead-letter queue name '" + dlqName + "'", dlqName);
     if (redelivery != null) {
       redelivery.delays().forEach(d -> {
         String delayQueue = Redelivery.delayQueueName(queue, d);
-        Headers.shortString("delay queue name '" + delayQueue + "'", delayQueue);
+        ShortStrings.check("delay queue name '" + delayQueue + "'", delayQueue);
       });
     }
     if (pipeline && deadLetterExchangeOnQueue) {

@@ -10,6 +10,7 @@ import io.rabbitkit.ToolkitException;
 import io.rabbitkit.deadletter.DeadLetter;
 import io.rabbitkit.deadletter.DeadLetters;
 import io.rabbitkit.deadletter.FailureHeaders;
+import io.rabbitkit.internal.ShortStrings;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -106,7 +107,7 @@ final class DefaultDeadLetters implements DeadLetters {
   public long replayTo(String targetQueue, Predicate<DeadLetter> filter, int maxPerSecond) {
     java.util.Objects.requireNonNull(targetQueue, "targetQueue");
     java.util.Objects.requireNonNull(filter, "filter");
-    Headers.shortString("targetQueue", targetQueue);
+    ShortStrings.check("targetQueue", targetQueue);
     if (maxPerSecond < 1) {
       throw new IllegalArgumentException("maxPerSecond must be >= 1: " + maxPerSecond);
     }

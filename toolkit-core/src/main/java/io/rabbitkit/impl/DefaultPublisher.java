@@ -8,6 +8,7 @@ import io.rabbitkit.Message;
 import io.rabbitkit.Publisher;
 import io.rabbitkit.ToolkitException.PublishException;
 import io.rabbitkit.codec.MessageCodec;
+import io.rabbitkit.internal.ShortStrings;
 import java.time.Duration;
 import java.util.Date;
 import java.util.LinkedHashMap;
@@ -64,12 +65,9 @@ final class DefaultPublisher<T> implements Publisher<T> {
       id = givenId.isPresent() ? givenId.get() : messageId.apply(body);
       Optional<String> givenKey = message.routingKey();
       key = givenKey.isPresent() ? givenKey.get() : routingKey.apply(body);
-      Headers.shortString("message id", id);
-      Headers.shortString("routing key", key);
-      message.correlationId().ifPresent(c -> Headers.shortString("correlation id", c));
-      message.replyTo().ifPresent(r -> Headers.shortString("reply-to", r));
-      message.type().ifPresent(t -> Headers.shortString("type", t));
-      message.appId().ifPresent(a -> Headers.shortString("app id", a));
+      // A Message checks its own properties; these two may come from the publisher's functions.
+      ShortStrings.check("message id", id);
+      ShortStrings.check("routing key", key);
       byte[] bytes = codec.encode(body);
       Map<String, Object> allHeaders = headers;
       if (!message.headers().isEmpty()) {

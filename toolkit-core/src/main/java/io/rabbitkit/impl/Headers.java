@@ -15,15 +15,6 @@ final class Headers {
 
   private Headers() {}
 
-  /** AMQP short strings hold at most 255 bytes; amqp-client would fail in the middle of a publish. */
-  static String shortString(String what, String value) {
-    // At most 3 UTF-8 bytes per char: only longer strings need encoding to be measured.
-    if (value != null && value.length() > 85 && value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 255) {
-      throw new IllegalArgumentException(what + " is longer than 255 UTF-8 bytes (AMQP short string)");
-    }
-    return value;
-  }
-
   /** Converts received header values ({@code LongString} and nested tables) to plain Java values. */
   static Map<String, Object> toJava(Map<String, Object> headers) {
     if (headers == null || headers.isEmpty()) {

@@ -68,8 +68,10 @@ final class Inbound {
     return worker.queue();
   }
 
+  /** The message id, or null when there is none; an empty id is none (it cannot tell messages apart). */
   String messageId() {
-    return props.getMessageId();
+    String id = props.getMessageId();
+    return id == null || id.isEmpty() ? null : id;
   }
 
   /** The headers with text values as {@code String}, read-only; converted once, on first use. */

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.rabbitkit.Message;
 import io.rabbitkit.Publisher;
 import io.rabbitkit.codec.MessageCodec;
+import io.rabbitkit.internal.ShortStrings;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -35,14 +36,14 @@ final class PublisherBuilder<T> implements Publisher.Builder<T> {
 
   @Override
   public PublisherBuilder<T> exchange(String exchange) {
-    Headers.shortString("exchange", requireNonNull(exchange, "exchange"));
+    ShortStrings.check("exchange", requireNonNull(exchange, "exchange"));
     this.exchange = exchange;
     return this;
   }
 
   @Override
   public PublisherBuilder<T> routingKey(String routingKey) {
-    Headers.shortString("routingKey", requireNonNull(routingKey, "routingKey"));
+    ShortStrings.check("routingKey", requireNonNull(routingKey, "routingKey"));
     this.routingKey = ignored -> routingKey;
     return this;
   }

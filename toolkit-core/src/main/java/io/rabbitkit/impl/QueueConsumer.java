@@ -230,7 +230,7 @@ final class QueueConsumer<T> implements MessageConsumer {
     AMQP.BasicProperties p = in.props();
     Envelope env = in.envelope();
     return new Delivery<>(body, settings.queue(), env.getExchange(), env.getRoutingKey(), env.isRedeliver(),
-        in.failedRounds() + 1, Optional.ofNullable(p.getMessageId()), Optional.ofNullable(p.getCorrelationId()),
+        in.failedRounds() + 1, Optional.ofNullable(in.messageId()), Optional.ofNullable(p.getCorrelationId()),
         Optional.ofNullable(p.getReplyTo()), Optional.ofNullable(p.getContentType()),
         Optional.ofNullable(p.getTimestamp()).map(java.util.Date::toInstant), in.javaHeaders(),
         Optional.ofNullable(p.getType()), Optional.ofNullable(p.getAppId()));

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.rabbitkit.RpcClient;
 import io.rabbitkit.codec.MessageCodec;
+import io.rabbitkit.internal.ShortStrings;
 import java.time.Duration;
 
 /** Collects an RPC client's options and hands them to the toolkit. */
@@ -24,13 +25,13 @@ final class RpcClientBuilder<Q, R> implements RpcClient.Builder<Q, R> {
 
   @Override
   public RpcClientBuilder<Q, R> exchange(String exchange) {
-    this.exchange = Headers.shortString("exchange", requireNonNull(exchange, "exchange"));
+    this.exchange = ShortStrings.check("exchange", requireNonNull(exchange, "exchange"));
     return this;
   }
 
   @Override
   public RpcClientBuilder<Q, R> routingKey(String routingKey) {
-    this.routingKey = Headers.shortString("routingKey", requireNonNull(routingKey, "routingKey"));
+    this.routingKey = ShortStrings.check("routingKey", requireNonNull(routingKey, "routingKey"));
     return this;
   }
 

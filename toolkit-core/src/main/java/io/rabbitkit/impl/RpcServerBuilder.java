@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.rabbitkit.RpcServer;
 import io.rabbitkit.codec.MessageCodec;
+import io.rabbitkit.internal.ShortStrings;
 import java.time.Duration;
 
 /** Collects an RPC server's options and hands them to the toolkit. */
@@ -30,7 +31,7 @@ final class RpcServerBuilder<Q, R> implements RpcServer.Builder<Q, R> {
     if (queue.isEmpty()) {
       throw new IllegalArgumentException("queue must not be empty");
     }
-    Headers.shortString("queue name", queue);
+    ShortStrings.check("queue name", queue);
     this.queue = queue;
     return this;
   }

@@ -2,6 +2,7 @@ package io.rabbitkit.topology;
 
 import static java.util.Objects.requireNonNull;
 
+import io.rabbitkit.internal.ShortStrings;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;

@@ -93,7 +93,7 @@ public final class Inbox implements AutoCloseable {
   }
 
   private <T> void handle(Delivery<T> delivery, Handler<T> handler) throws Exception {
-    String id = delivery.messageId().orElseThrow(() -> new RejectMessageException(
+    String id = delivery.messageId().filter(m -> !m.isEmpty()).orElseThrow(() -> new RejectMessageException(
         "the inbox needs a message id to deduplicate, and this message has none"));
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);

@@ -94,6 +94,42 @@ class InboxIT {
   }
 
   @Test
+  void messagesWithAnEmptyIdAreDeadLetteredNotSkippedAsDuplicatesOfEachOther(RabbitBroker broker, TestNames names)
+      throws Exception {
+    String queue = names.queue("effects");
+    AtomicInteger calls = new AtomicInteger();
+    try (RabbitToolkit rabbit = names.track(broker.connect())) {
+      rabbit.declare(Topology.of(Queue.classic(queue)));
+      // As a foreign client may send them: message_id "" on three different orders.
+      com.rabbitmq.client.ConnectionFactory f = new com.rabbitmq.client.ConnectionFactory();
+      f.setUri(broker.uri());
+      if (f.getVirtualHost().isEmpty()) {
+        f.setVirtualHost("/"); // amqp-client reads a bare "/" path as the vhost ""
+      }
+      try (com.rabbitmq.client.Connection raw = f.newConnection(); com.rabbitmq.client.Channel ch = raw.createChannel()) {
+        ch.confirmSelect();
+        for (int i = 1; i <= 3; i++) {
+          ch.basicPublish("", queue, new com.rabbitmq.client.AMQP.BasicProperties.Builder().messageId("")
+              .contentType("application/json").build(),
+              ("{\"id\":\"o-" + i + "\",\"amount\":1}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        ch.waitForConfirmsOrDie(10_000);
+      }
+      try (MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).deadLetterQueue(queue + ".dlq")
+          .handler(inbox.handler((d, conn) -> {
+            calls.incrementAndGet();
+            insertEffect(conn, d.body().id());
+          })).build()) {
+        Await.until(Duration.ofSeconds(10), "all three dead-lettered", () -> c.stats().deadLettered() == 3);
+        assertEquals(0, c.stats().duplicates());
+      }
+      assertEquals(0, calls.get(), "an empty id is no id: the inbox cannot deduplicate it and refuses it");
+      assertEquals(0, inbox.duplicates(), "no order may be skipped as a duplicate of another");
+      assertEquals(3, rabbit.deadLetters(queue).count());
+    }
+  }
+
+  @Test
   void aFailingHandlerRollsBackItsEffectAndTheIdAndIsRetriedThenDeadLettered(RabbitBroker broker, TestNames names)
       throws Exception {
     String queue = names.queue("effects");
