@@ -149,15 +149,67 @@ public class ToolkitException extends RuntimeException {
    */
   public static class PublishException extends ToolkitException {
 
+    /**
+     * Why a publish failed, in two families. {@link #aboutMessage()} is true where the broker or the
+     * client answered about this very message (sending it again unchanged may well fail the same
+     * way); false where the failure says nothing about the message (the connection was down, the
+     * channel lost, the window full, the connection blocked, no confirm in time). The outbox relay
+     * counts only the first family towards parking a row.
+     */
+    public enum Reason {
+      /** The broker nacked it ({@link MessageNackedException}). */
+      NACKED(true),
+      /** Unroutable ({@link MessageReturnedException}). */
+      RETURNED(true),
+      /** The broker closed the channel over it ({@link MessageRefusedException}). */
+      REFUSED(true),
+      /** Its body is over a size limit ({@link MessageTooLargeException}). */
+      TOO_LARGE(true),
+      /** Its exchange does not exist or may not be written to. */
+      EXCHANGE_REFUSED(true),
+      /** It cannot be encoded or sent as it is (a property the protocol cannot carry). */
+      INVALID(true),
+      /** No confirm in time; the outcome is unknown ({@link ConfirmTimeoutException}). */
+      TIMED_OUT(false),
+      /** It never left the client: the connection was down, the window stayed full or blocked, or the wait was interrupted. */
+      NOT_SENT(false),
+      /** The channel was lost after it was sent and before its confirm, with re-sending off: the outcome is unknown. */
+      LOST(false);
+
+      private final boolean aboutMessage;
+
+      Reason(boolean aboutMessage) {
+        this.aboutMessage = aboutMessage;
+      }
+
+      /** Whether the failure is about this message rather than the connection or the client's state. */
+      public boolean aboutMessage() {
+        return aboutMessage;
+      }
+    }
+
+    private final Reason reason;
     private final String messageId;
     private final String exchange;
     private final String routingKey;
 
+    /** A failure of reason {@link Reason#INVALID}. */
     public PublishException(String message, String messageId, String exchange, String routingKey, Throwable cause) {
+      this(Reason.INVALID, message, messageId, exchange, routingKey, cause);
+    }
+
+    public PublishException(Reason reason, String message, String messageId, String exchange, String routingKey,
+        Throwable cause) {
       super(message, cause);
+      this.reason = requireNonNull(reason, "reason");
       this.messageId = messageId;
       this.exchange = exchange;
       this.routingKey = routingKey;
+    }
+
+    /** Returns why the publish failed. */
+    public Reason reason() {
+      return reason;
     }
 
     /** Returns the message id of the message that failed. */
@@ -187,7 +239,7 @@ public class ToolkitException extends RuntimeException {
     private final boolean sent;
 
     public ConfirmTimeoutException(String messageId, String exchange, String routingKey, Duration timeout, boolean sent) {
-      super("no confirm for message " + SafeText.of(messageId) + " published to "
+      super(Reason.TIMED_OUT, "no confirm for message " + SafeText.of(messageId) + " published to "
               + describeTarget(exchange, routingKey) + " within " + timeout.toMillis() + " ms; "
               + (sent ? "it was sent, so the outcome is unknown"
                   : "it was never sent (no open channel in that time), so the broker does not have it"),
@@ -209,7 +261,7 @@ public class ToolkitException extends RuntimeException {
   public static final class MessageNackedException extends PublishException {
 
     public MessageNackedException(String messageId, String exchange, String routingKey) {
-      super("broker nacked message " + messageId + " published to " + describeTarget(exchange, routingKey),
+      super(Reason.NACKED, "broker nacked message " + messageId + " published to " + describeTarget(exchange, routingKey),
           messageId, exchange, routingKey, null);
     }
   }
@@ -224,7 +276,7 @@ public class ToolkitException extends RuntimeException {
     private final String replyText;
 
     public MessageReturnedException(String messageId, String exchange, String routingKey, int replyCode, String replyText) {
-      super("message " + messageId + " published to " + describeTarget(exchange, routingKey)
+      super(Reason.RETURNED, "message " + messageId + " published to " + describeTarget(exchange, routingKey)
               + " was returned as unroutable: " + replyCode + " " + replyText,
           messageId, exchange, routingKey, null);
       this.replyCode = replyCode;
@@ -256,7 +308,7 @@ public class ToolkitException extends RuntimeException {
 
     public MessageRefusedException(String messageId, String exchange, String routingKey, int replyCode,
         String replyText, Throwable cause) {
-      super("the broker refused message " + SafeText.of(messageId) + " published to "
+      super(Reason.REFUSED, "the broker refused message " + SafeText.of(messageId) + " published to "
               + describeTarget(exchange, routingKey) + ": " + replyCode + " " + SafeText.of(replyText, 300),
           messageId, exchange, routingKey, cause);
       this.replyCode = replyCode;
@@ -271,6 +323,36 @@ public class ToolkitException extends RuntimeException {
     /** Returns the broker's reason, for example {@code PRECONDITION_FAILED - invalid message: ...}. */
     public String replyText() {
       return replyText;
+    }
+  }
+
+  /**
+   * A message body is larger than a limit that applies to it: the publisher's {@code maxBodySize},
+   * the broker's {@code max_message_size} when known, or an outbox's limit. The message was not sent
+   * (or not written): nothing has it. {@link #size()} and {@link #limit()} give both numbers.
+   */
+  public static final class MessageTooLargeException extends PublishException {
+
+    private final long size;
+    private final long limit;
+
+    public MessageTooLargeException(String messageId, String exchange, String routingKey, long size, long limit,
+        String whoseLimit) {
+      super(Reason.TOO_LARGE, "message " + SafeText.of(messageId) + " to " + describeTarget(exchange, routingKey)
+          + " has a body of " + size + " bytes, which exceeds the limit of " + limit + " bytes (" + whoseLimit + ")",
+          messageId, exchange, routingKey, null);
+      this.size = size;
+      this.limit = limit;
+    }
+
+    /** The body's size in bytes. */
+    public long size() {
+      return size;
+    }
+
+    /** The limit it is over, in bytes. */
+    public long limit() {
+      return limit;
     }
   }
 

@@ -17,8 +17,11 @@
  *       handler runs here when its channel is busy (a delivery arrived while another ran), and for
  *       in-process retries of async handlers;
  *   <li>{@code rabbitkit-callback-N}: runs the callbacks of publish and RPC futures (never on a
- *       connection thread, so a callback may publish, call or block again) and listeners and
- *       interceptor observers (or the executor given to {@code callbackExecutor}). A thread
+ *       connection thread, so a callback may publish or call again) and listeners and interceptor
+ *       observers (or the executor given to {@code callbackExecutor}). At most 32 threads (4 per
+ *       core on larger machines): callbacks that fall behind hold their publisher's in-flight
+ *       window, so publishing slows down instead of the pool growing. A callback that blocks holds
+ *       a thread; one that waits on another publish future should wait with a timeout. A thread
  *       blocked in an RPC future's {@code get()} is woken by the reply's dispatch thread directly;
  *   <li>{@code rabbitkit-timer-1}: confirm and RPC timeouts, delayed requeues, re-subscription and
  *       re-connection back-off, ack batching;

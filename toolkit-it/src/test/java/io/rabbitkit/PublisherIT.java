@@ -177,6 +177,45 @@ class PublisherIT {
   }
 
   @Test
+  void slowCallbacksSlowPublishingDownInsteadOfGrowingThreads(io.rabbitkit.test.RabbitBroker broker, TestNames names)
+      throws Exception {
+    String queue = names.queue("q");
+    int messages = 1000;
+    AtomicInteger ran = new AtomicInteger();
+    AtomicInteger peak = new AtomicInteger();
+    try (RabbitToolkit rabbit = names.track(broker.connect())) {
+      rabbit.declare(Topology.of(Queue.classic(queue)));
+      java.util.concurrent.ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+      sampler.scheduleAtFixedRate(() -> peak.accumulateAndGet((int) Thread.getAllStackTraces().keySet().stream()
+          .filter(t -> t.getName().startsWith("rabbitkit-callback")).count(), Math::max), 0, 5, TimeUnit.MILLISECONDS);
+      try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).maxInFlight(50)
+          .windowTimeout(Duration.ofSeconds(60)).build()) {
+        List<CompletableFuture<Void>> callbacks = new ArrayList<>();
+        for (int i = 0; i < messages; i++) {
+          callbacks.add(p.publish("m-" + i).thenRun(() -> {
+            sleep(20);
+            ran.incrementAndGet();
+          }));
+        }
+        CompletableFuture.allOf(callbacks.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
+      } finally {
+        sampler.shutdownNow();
+      }
+    }
+    assertEquals(messages, ran.get());
+    System.out.println("FIGURES slow callbacks: at most " + peak.get() + " callback threads for " + messages);
+    assertTrue(peak.get() <= 32, "the callback pool grew to " + peak.get() + " threads");
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Test
   void aMissingExchangeFailsTypedAndTheChannelIsReplaced(RabbitToolkit rabbit, TestNames names) throws Exception {
     String exchange = names.exchange("later");
     String queue = names.queue("q");

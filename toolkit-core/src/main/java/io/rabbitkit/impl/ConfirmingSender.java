@@ -12,7 +12,9 @@ import io.rabbitkit.ToolkitException.ConnectionException;
 import io.rabbitkit.ToolkitException.MessageNackedException;
 import io.rabbitkit.ToolkitException.MessageRefusedException;
 import io.rabbitkit.ToolkitException.MessageReturnedException;
+import io.rabbitkit.ToolkitException.MessageTooLargeException;
 import io.rabbitkit.ToolkitException.PublishException;
+import io.rabbitkit.ToolkitException.PublishException.Reason;
 import io.rabbitkit.ToolkitException.ResourceClosedException;
 import java.io.IOException;
 import java.time.Duration;
@@ -181,6 +183,7 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
 
   private final String name;
   private final Options options;
+  private final RoleConnection connection;
   private final Executor callbacks;
   private final ManagedChannel channel;
   private final Semaphore window;
@@ -203,6 +206,7 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
   ConfirmingSender(RoleConnection connection, String name, Options options) throws IOException {
     this.name = name;
     this.options = options;
+    this.connection = connection;
     this.callbacks = connection.context().executor;
     this.timer = connection.context().timer;
     this.window = new Semaphore(options.maxInFlight());
@@ -223,19 +227,19 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
       return CompletableFuture.failedFuture(new ResourceClosedException(name, "is closed"));
     }
     if (message.body().length > options.maxBodySize()) {
-      return CompletableFuture.failedFuture(failure(message, "body of " + message.body().length
-          + " bytes exceeds the limit of " + options.maxBodySize() + " bytes", null));
+      return CompletableFuture.failedFuture(new MessageTooLargeException(message.messageId(), message.exchange(),
+          message.routingKey(), message.body().length, options.maxBodySize(), "the publisher's maxBodySize"));
     }
     long start = System.nanoTime();
     long waitNanos = options.windowTimeout().toNanos();
     try {
       if (!window.tryAcquire(waitNanos, TimeUnit.NANOSECONDS)) {
-        return CompletableFuture.failedFuture(failure(message, "the in-flight window of " + options.maxInFlight()
+        return CompletableFuture.failedFuture(failure(message, Reason.NOT_SENT, "the in-flight window of " + options.maxInFlight()
             + " unconfirmed messages stayed full for " + options.windowTimeout().toMillis() + " ms", null));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return CompletableFuture.failedFuture(failure(message, "interrupted while waiting for the in-flight window", e));
+      return CompletableFuture.failedFuture(failure(message, Reason.NOT_SENT, "interrupted while waiting for the in-flight window", e));
     }
     long seq = order.incrementAndGet();
     String id = message.messageId();
@@ -255,13 +259,13 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
         start + options.confirmTimeout().toNanos());
     try {
       if (!sendLock.tryLock(Math.max(0, waitNanos - (System.nanoTime() - start)), TimeUnit.NANOSECONDS)) {
-        fail(p, failure(message, "the channel stayed busy for " + options.windowTimeout().toMillis()
+        fail(p, failure(message, Reason.NOT_SENT, "the channel stayed busy for " + options.windowTimeout().toMillis()
             + " ms (is the connection blocked by a resource alarm?)", null));
         return p;
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      fail(p, failure(message, "interrupted while waiting for the channel", e));
+      fail(p, failure(message, Reason.NOT_SENT, "interrupted while waiting for the channel", e));
       return p;
     }
     try {
@@ -269,7 +273,7 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
       if (closed) {
         fail(p, new ResourceClosedException(name, "is closed"));
       } else if (options.failWhileDisconnected() && (inc == null || !inc.channel.isOpen())) {
-        fail(p, failure(message, "not sent: the connection is down and recovering", new ConnectionException(
+        fail(p, failure(message, Reason.NOT_SENT, "not sent: the connection is down and recovering", new ConnectionException(
             ConnectionException.Reason.CLOSED, "no open channel while the connection recovers", null)));
       } else {
         sendLocked(p);
@@ -302,7 +306,9 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
 
   private void sendLocked(Pending p) {
     Incarnation inc = current;
-    if (inc == null || !inc.channel.isOpen()) {
+    // Blocked: the broker reads nothing, and a write could hang this thread (and every caller
+    // queued behind sendLock) for as long as the alarm lasts. Held back until unblocked().
+    if (inc == null || !inc.channel.isOpen() || connection.isBlocked()) {
       parked.add(p);
     } else if (isolating()) {
       parked.add(p);
@@ -329,7 +335,7 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
       }
     } catch (RuntimeException e) {
       inc.unconfirmed.remove(seq);
-      fail(p, failure(m, "amqp-client refused the message: " + e.getMessage(), e));
+      fail(p, failure(m, Reason.INVALID, "amqp-client refused the message: " + e.getMessage(), e));
       ManagedChannel.abortQuietly(inc.channel); // the sequence number was consumed without a publish
     }
   }
@@ -382,21 +388,36 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
     sendLock.lock();
     try {
       current = inc;
-      if (isolating()) {
-        sendNextIsolatedLocked();
-      } else if (!parked.isEmpty()) {
-        List<Pending> resend = new ArrayList<>(parked);
-        parked.clear();
-        LOG.info("{}: re-sending {} unconfirmed message(s) on a new channel", name, resend.size());
-        resent.addAndGet(resend.stream().filter(p -> p.sentAt != 0).count());
-        for (Pending p : resend) {
-          if (!p.isSettled()) {
-            sendLocked(p);
-          }
-        }
-      }
+      sendParkedLocked("on a new channel");
     } finally {
       sendLock.unlock();
+    }
+  }
+
+  @Override
+  public void unblocked() {
+    sendLock.lock();
+    try {
+      sendParkedLocked("now that the broker unblocked the connection");
+    } finally {
+      sendLock.unlock();
+    }
+  }
+
+  /** Sends what waits in {@link #parked} (for a channel, or for the block to lift), in publish order. */
+  private void sendParkedLocked(String when) {
+    if (isolating()) {
+      sendNextIsolatedLocked();
+    } else if (!parked.isEmpty() && current != null && !connection.isBlocked()) {
+      List<Pending> resend = new ArrayList<>(parked);
+      parked.clear();
+      LOG.info("{}: sending {} held-back message(s) {}", name, resend.size(), when);
+      resent.addAndGet(resend.stream().filter(p -> p.sentAt != 0).count());
+      for (Pending p : resend) {
+        if (!p.isSettled()) {
+          sendLocked(p);
+        }
+      }
     }
   }
 
@@ -412,7 +433,7 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
    */
   private void sendNextIsolatedLocked() {
     Incarnation inc = current;
-    if (inc == null || !inc.channel.isOpen() || !inc.unconfirmed.isEmpty()) {
+    if (inc == null || !inc.channel.isOpen() || !inc.unconfirmed.isEmpty() || connection.isBlocked()) {
       return;
     }
     parked.removeIf(p -> p.isSettled());
@@ -477,9 +498,9 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
           fail(p, new MessageRefusedException(m.messageId(), m.exchange(), m.routingKey(), Errors.replyCode(cause),
               Errors.replyText(cause), cause));
         } else if (badExchange != null && badExchange.equals(m.exchange())) {
-          fail(p, failure(m, "the broker refused the exchange: " + Errors.replyText(cause), cause));
+          fail(p, failure(m, Reason.EXCHANGE_REFUSED, "the broker refused the exchange: " + Errors.replyText(cause), cause));
         } else if (!options.resend()) {
-          fail(p, failure(m, p.sentAt == 0 ? "the channel was lost before the message was sent"
+          fail(p, failure(m, p.sentAt == 0 ? Reason.NOT_SENT : Reason.LOST, p.sentAt == 0 ? "the channel was lost before the message was sent"
               : "the channel was lost before the broker confirmed; the outcome is unknown", cause));
         } else {
           parked.add(p);
@@ -541,9 +562,11 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
       }
     }
     if (!mine.isEmpty()) {
-      // One release for the batch: the publisher wakes once and sends a burst, not one message per wake-up.
-      window.release(mine.size());
       Runnable complete = () -> {
+        // Released when the completions run, not when the confirms arrive: callbacks that fall behind
+        // hold the window, so slow callbacks slow publishing down instead of queueing without bound.
+        // One release for the batch: the publisher wakes once and sends a burst, not one message per wake-up.
+        window.release(mine.size());
         for (Pending p : mine) {
           try {
             Throwable failure = outcome.apply(p);
@@ -599,8 +622,8 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
     settle(List.of(p), ignored -> failure);
   }
 
-  private static PublishException failure(Outbound m, String reason, Throwable cause) {
-    return new PublishException("cannot publish message " + SafeText.of(m.messageId()) + " to "
+  private static PublishException failure(Outbound m, Reason kind, String reason, Throwable cause) {
+    return new PublishException(kind, "cannot publish message " + SafeText.of(m.messageId()) + " to "
         + Names.describeTarget(m.exchange(), m.routingKey()) + ": " + reason,
         m.messageId(), m.exchange(), m.routingKey(), cause);
   }
@@ -635,7 +658,17 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    sendLock.lock();
+    // A thread may still be inside a write the broker does not read (a block that began during
+    // it): close without its lock rather than wait with it, so close() keeps to its grace.
+    boolean locked = false;
+    try {
+      locked = sendLock.tryLock(1, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (!locked) {
+      LOG.warn("{}: a publish is stuck writing to a connection the broker does not read; closing without it", name);
+    }
     try {
       List<Pending> rest = new ArrayList<>(parked);
       parked.clear();
@@ -651,7 +684,9 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
         fail(p, closedBefore(p));
       }
     } finally {
-      sendLock.unlock();
+      if (locked) {
+        sendLock.unlock();
+      }
     }
     sweeper.cancel(false);
     channel.close();

@@ -34,10 +34,16 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
 
   private record Call<R>(CallbackFuture<R> future, Channel channel, long deadline, Duration timeout) {}
 
+  /** A request held back while the broker blocks the connection. */
+  private record Held(String id, AMQP.BasicProperties props, byte[] body) {}
+
   /** How often outstanding calls are checked against their deadlines. */
   private static final long SWEEP_MILLIS = 20;
 
   private final Shared context;
+  private final RoleConnection connection;
+  /** Requests held back while the connection is blocked, in call order; guarded by publishLock. */
+  private final java.util.List<Held> held = new java.util.ArrayList<>();
   private final String exchange;
   private final String routingKey;
   private final MessageCodec<Q> requestCodec;
@@ -54,6 +60,7 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
   DefaultRpcClient(RoleConnection connection, String exchange, String routingKey, MessageCodec<Q> requestCodec,
       MessageCodec<R> responseCodec, Duration defaultTimeout) {
     this.context = connection.context();
+    this.connection = connection;
     this.exchange = exchange;
     this.routingKey = routingKey;
     this.requestCodec = requestCodec;
@@ -147,13 +154,43 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
         return future;
       }
       calls.put(id, new Call<>(future, ch, System.nanoTime() + timeout.toNanos(), timeout));
-      try {
-        ch.basicPublish(exchange, routingKey, true, props, body);
-      } catch (IOException | RuntimeException e) {
-        fail(id, Errors.io("sending request " + id, e));
+      if (connection.isBlocked() || !held.isEmpty()) {
+        // A write to a blocked connection can hang the caller for as long as the alarm lasts: the
+        // request waits for unblocked() instead, and the sweeper fails it when its time is up.
+        held.add(new Held(id, props, body));
+      } else {
+        publish(ch, id, props, body);
       }
     }
     return future;
+  }
+
+  private void publish(Channel ch, String id, AMQP.BasicProperties props, byte[] body) {
+    try {
+      ch.basicPublish(exchange, routingKey, true, props, body);
+    } catch (IOException | RuntimeException e) {
+      fail(id, Errors.io("sending request " + id, e));
+    }
+  }
+
+  @Override
+  public void unblocked() {
+    synchronized (publishLock) {
+      Channel ch = channel.current();
+      while (!held.isEmpty() && !connection.isBlocked()) {
+        Held h = held.remove(0);
+        Call<R> call = calls.get(h.id());
+        if (call == null) {
+          continue; // timed out while held: never sent
+        }
+        if (ch == null || !ch.isOpen() || call.channel() != ch) {
+          fail(h.id(), new ConnectionException(ConnectionException.Reason.CLOSED, "cannot send request " + h.id()
+              + ": the channel was lost while the broker blocked the connection", null));
+        } else {
+          publish(ch, h.id(), h.props(), h.body());
+        }
+      }
+    }
   }
 
   private void replied(AMQP.BasicProperties props, byte[] body) {

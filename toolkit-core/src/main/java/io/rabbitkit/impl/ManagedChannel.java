@@ -43,6 +43,12 @@ final class ManagedChannel implements AutoCloseable {
 
     /** {@code channel} was lost; it is already unusable. */
     void lost(Channel channel, ShutdownSignalException cause);
+
+    /**
+     * The broker lifted its block of the connection (a resource alarm ended): what was held back
+     * may be written now. Runs on the callback executor, not under the lifecycle lock.
+     */
+    default void unblocked() {}
   }
 
   /** A handler for a channel used for request/response calls, whose errors reach the caller as exceptions. */
@@ -80,6 +86,13 @@ final class ManagedChannel implements AutoCloseable {
       lifecycle.unlock();
     }
     connection.register(this);
+  }
+
+  /** Tells the handler that the connection's block is lifted. */
+  void unblocked() {
+    if (!closed) {
+      handler.unblocked();
+    }
   }
 
   /** Returns the open channel, or {@code null} while there is none. */
@@ -235,7 +248,11 @@ final class ManagedChannel implements AutoCloseable {
     try {
       Channel ch = current;
       current = null;
-      if (ch != null) {
+      if (ch != null && connection.isBlocked()) {
+        // A blocked broker reads nothing: a close (even an abort) would wait for a close-ok that does
+        // not come. The channel is closed once the block lifts, or goes with the connection.
+        connection.closeWhenUnblocked(ch);
+      } else if (ch != null) {
         try {
           ch.close();
         } catch (IOException | RuntimeException | java.util.concurrent.TimeoutException e) {

@@ -35,6 +35,8 @@ final class RoleConnection implements AutoCloseable {
   private final List<ManagedChannel> channels = new CopyOnWriteArrayList<>();
   private final ManagedChannel admin;
   private volatile boolean blocked;
+  /** Channels closed while the connection was blocked, to close once it is not. */
+  private final java.util.Queue<Channel> toClose = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private volatile boolean closed;
   private final java.util.concurrent.atomic.AtomicLong recoveries = new java.util.concurrent.atomic.AtomicLong();
   private volatile long lostAtNanos;
@@ -97,6 +99,14 @@ final class RoleConnection implements AutoCloseable {
         blocked = false;
         LOG.info("{}: broker unblocked the connection", name);
         fire(() -> listener.unblocked(name));
+        for (ManagedChannel channel : channels) {
+          context.executor.execute(channel::unblocked); // off the reader thread: the handlers write
+        }
+        Channel leftOver;
+        while ((leftOver = toClose.poll()) != null) {
+          Channel ch = leftOver;
+          context.executor.execute(() -> ManagedChannel.abortQuietly(ch));
+        }
       }
     });
   }
@@ -223,8 +233,21 @@ final class RoleConnection implements AutoCloseable {
     return connection.isOpen();
   }
 
+  /**
+   * Whether the broker blocks the connection (a resource alarm). While it does, the broker reads
+   * nothing from the socket, and a thread that writes to it can hang for as long as the alarm
+   * lasts: senders hold their messages back instead, until {@link ManagedChannel.Handler#unblocked}.
+   */
   boolean isBlocked() {
     return blocked;
+  }
+
+  /** Closes {@code ch} when the broker lifts its block (or with the connection, whichever comes first). */
+  void closeWhenUnblocked(Channel ch) {
+    toClose.add(ch);
+    if (!blocked && toClose.remove(ch)) {
+      context.executor.execute(() -> ManagedChannel.abortQuietly(ch)); // unblocked meanwhile
+    }
   }
 
   Health.ConnectionStatus status() {

@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What the parts of one toolkit share: the interceptors, the topology declared through it, and the
- * threads it owns: a callback pool (futures are completed here, never on a connection's
+ * threads it owns: a bounded callback pool (futures are completed here, never on a connection's
  * reader thread) and one timer thread (confirm timeouts, delayed requeues, reconnection backoff).
  * Once the toolkit is shut down, late tasks (a connection's last shutdown notice, say) are dropped
  * instead of failing on whatever thread submitted them.
@@ -26,6 +26,11 @@ final class Shared {
 
   final Executor executor;
   final ScheduledExecutorService timer;
+  /**
+   * Threads of the toolkit's own callback pool. Bounded: callbacks that fall behind queue (and hold
+   * their publishers' windows, which slows publishing down) instead of starting a thread each.
+   */
+  static final int CALLBACK_THREADS = Math.max(32, 4 * Runtime.getRuntime().availableProcessors());
   /** How long a pool thread with nothing to do lives: idle consumers must not keep threads. */
   static final long IDLE_THREAD_SECONDS = 10;
 
@@ -42,7 +47,7 @@ final class Shared {
   Shared(ExecutorService callbackExecutor, Interceptors interceptors) {
     this.interceptors = interceptors;
     this.ownsPool = callbackExecutor == null;
-    this.pool = ownsPool ? growingPool("rabbitkit-callback") : callbackExecutor;
+    this.pool = ownsPool ? fixedPool(CALLBACK_THREADS, "rabbitkit-callback") : callbackExecutor;
     this.executor = task -> {
       try {
         pool.execute(task);
