@@ -141,6 +141,73 @@ class HardeningFaultIT {
   }
 
   @Test
+  void aReplyTheBrokerRefusesIsAnsweredWithAnErrorOnceAndTheServerGoesOn() throws Exception {
+    String queue = "hardening.rpc-refused";
+    broker.ctl("eval", "application:set_env(rabbit, max_message_size, 1048576).");
+    java.util.concurrent.atomic.AtomicInteger bigCalls = new java.util.concurrent.atomic.AtomicInteger();
+    try (RabbitToolkit rabbit = RabbitToolkit.connect(broker.uri());
+        RpcServer server = rabbit.rpcServerBuilder(String.class, String.class).queue(queue).handler(r -> {
+          if (r.equals("big")) {
+            bigCalls.incrementAndGet();
+            return "x".repeat(2 << 20); // over the node's 1 MiB limit
+          }
+          return r.toUpperCase();
+        }).build();
+        RpcClient<String, String> client = rabbit.rpcClientBuilder(String.class, String.class).routingKey(queue)
+            .timeout(Duration.ofSeconds(20)).build()) {
+      Throwable e = Await.failure(client.call("big"), WAIT);
+      assertInstanceOf(io.rabbitkit.ToolkitException.RpcRemoteException.class, e);
+      assertTrue(e.getMessage().contains("could not be sent"), e.getMessage());
+      Thread.sleep(2_000); // a loop would run the handler again by now
+      assertEquals(1, bigCalls.get(), "the handler ran once for the one request");
+      assertEquals("SMALL", client.call("small").get(10, TimeUnit.SECONDS));
+      assertTrue(server.isRunning());
+      assertEquals(0, rabbit.queueInfo(queue).orElseThrow().messageCount());
+      rabbit.deleteQueue(queue);
+    } finally {
+      broker.ctl("eval", "application:set_env(rabbit, max_message_size, 134217728).");
+    }
+  }
+
+  @Test
+  void aMessageWaitingInATierOfAQuorumWorkQueueOutlivesTheWorkQueueBeingGone() throws Exception {
+    String queue = "hardening.tiers";
+    // The broker retries an at-least-once hop every 180 s by default; this node retries every second.
+    broker.ctl("eval", "application:set_env(rabbit, dead_letter_worker_publisher_confirm_timeout, 1000).");
+    try (RabbitToolkit rabbit = RabbitToolkit.connect(broker.uri())) {
+      Topology work = Topology.of(Queue.quorum(queue));
+      rabbit.declare(work);
+      List<String> handled = new java.util.concurrent.CopyOnWriteArrayList<>();
+      MessageConsumer.Builder<String> consumer = rabbit.consumerBuilder(String.class).queue(queue)
+          .redelivery(Redelivery.after(Duration.ofSeconds(2))).handler(d -> {
+            if (d.attempt() == 1) {
+              throw new IllegalStateException("first attempt fails");
+            }
+            handled.add(d.body() + "@" + d.attempt());
+          });
+      try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).build()) {
+        try (MessageConsumer c = consumer.build()) {
+          p.publish("waits").get(10, TimeUnit.SECONDS);
+          Await.until(WAIT, "moved to its tier", () -> c.stats().redelivered() == 1);
+        }
+      }
+      // While it waits, its work queue goes away: the hop back finds no queue when the wait ends.
+      rabbit.deleteQueue(queue);
+      Thread.sleep(4_000);
+      rabbit.declare(work);
+      try (MessageConsumer c = consumer.build()) {
+        Await.until(WAIT, "handled once its work queue is back", () -> handled.size() == 1);
+      }
+      assertEquals(List.of("waits@2"), handled);
+      rabbit.deleteQueue(queue);
+      rabbit.deleteQueue(Redelivery.delayQueueName(queue, Duration.ofSeconds(2)));
+      rabbit.deleteQueue(queue + ".dlq");
+    } finally {
+      broker.ctl("eval", "application:set_env(rabbit, dead_letter_worker_publisher_confirm_timeout, 180000).");
+    }
+  }
+
+  @Test
   void aMessageThatTimedOutWithoutEverLeavingTheClientSaysTheBrokerDoesNotHaveIt() throws Exception {
     try (RabbitToolkit rabbit = RabbitToolkit.builder().uri(broker.uri()).recoveryInterval(Duration.ofMillis(300))
         .connect();

@@ -6,6 +6,8 @@ import com.rabbitmq.client.AMQP;
 import io.rabbitkit.Delivery;
 import io.rabbitkit.MessageConsumer;
 import io.rabbitkit.RpcServer;
+import io.rabbitkit.ToolkitException.PublishException;
+import io.rabbitkit.ToolkitException.RejectMessageException;
 import io.rabbitkit.codec.MessageCodec;
 import java.time.Duration;
 import java.util.Map;
@@ -69,6 +71,35 @@ final class DefaultRpcServer<Q, R> implements RpcServer {
       LOG.warn("rpc request {} on queue '{}' has no reply-to; nobody to answer", id, queue);
       return CompletableFuture.completedFuture(null);
     }
+    String replyTo = request.replyTo().get();
+    CompletionStage<?> sent = reply(id, replyTo, contentType, headers, body);
+    if (headers != null) {
+      return sent; // already an error reply
+    }
+    // A reply the broker or the sender refuses (too large, a property it cannot carry) would be
+    // refused again on every redelivery, running the handler each time: answer with an error
+    // instead, once; if even that is refused, the request is dead-lettered, never looped.
+    return sent.handle((ok, e) -> {
+      Throwable failure = e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
+      if (!(failure instanceof PublishException p) || !p.reason().aboutMessage()) {
+        return e == null ? sent : CompletableFuture.failedFuture(failure);
+      }
+      LOG.warn("the reply to rpc request {} on queue '{}' was refused ({}); answering with an error instead", id,
+          queue, Errors.brief(failure));
+      Map<String, Object> error = Map.of(ERROR_TYPE, failure.getClass().getName(),
+          ERROR_MESSAGE, DeadLetterPipeline.truncate("the server's reply could not be sent: " + failure.getMessage(), 1024));
+      return reply(id, replyTo, "text/plain", error, new byte[0]).handle((sentError, refused) -> {
+        if (refused != null) {
+          throw new RejectMessageException("neither the reply nor an error reply could be sent: " + failure.getMessage(),
+              refused);
+        }
+        return sentError;
+      });
+    }).thenCompose(stage -> stage);
+  }
+
+  private CompletionStage<?> reply(String id, String replyTo, String contentType, Map<String, Object> headers,
+      byte[] body) {
     AMQP.BasicProperties props = new AMQP.BasicProperties.Builder()
         .correlationId(id)
         .messageId(replyIds.next())
@@ -77,7 +108,7 @@ final class DefaultRpcServer<Q, R> implements RpcServer {
         .deliveryMode(1)
         .build();
     // Not mandatory: a reply to a caller that has gone away is dropped by the broker, which is right.
-    return replies.send(new ConfirmingSender.Outbound("", request.replyTo().get(), false, props, body));
+    return replies.send(new ConfirmingSender.Outbound("", replyTo, false, props, body));
   }
 
   @Override

@@ -233,14 +233,24 @@ final class Toolkit implements RabbitToolkit {
     return server;
   }
 
-  /** Delay queues (each dead-letters back to {@code queue} after its TTL) and the dead-letter queue if not declared. */
+  /**
+   * Delay queues (each dead-letters back to {@code queue} after its TTL) and the dead-letter queue if
+   * not declared. The hop back is the broker's dead-lettering, which by default is at most once: a
+   * message whose TTL ends while the work queue is missing or refuses it (full, reject-publish) is
+   * dropped. For a work queue declared as a quorum queue the tiers are quorum queues with
+   * at-least-once dead-lettering (RabbitMQ 3.10+): the broker keeps the message in its tier until
+   * the work queue takes it.
+   */
   private Topology auxiliaryQueues(String queue, String dlq, Redelivery tiers) {
     Topology.Builder aux = Topology.builder();
+    boolean quorum = admin.declaredQueue(queue).map(q -> q.type() == Queue.Type.QUORUM).orElse(false);
     for (Duration delay : tiers.delays()) {
-      aux.queue(Queue.classic(Redelivery.delayQueueName(queue, delay))
-          .withMessageTtl(delay)
-          .withDeadLetterExchange("")
-          .withDeadLetterRoutingKey(queue));
+      String name = Redelivery.delayQueueName(queue, delay);
+      Queue tier = quorum
+          ? Queue.quorum(name).withOverflow(Queue.Overflow.REJECT_PUBLISH)
+              .withArgument("x-dead-letter-strategy", "at-least-once")
+          : Queue.classic(name);
+      aux.queue(tier.withMessageTtl(delay).withDeadLetterExchange("").withDeadLetterRoutingKey(queue));
     }
     if (admin.declaredQueue(dlq).isEmpty()) {
       aux.queue(Queue.classic(dlq));
