@@ -339,6 +339,28 @@ class RetryDeadLetterIT {
   }
 
   @Test
+  void classicTiersOfAQuorumWorkQueueLeftByAnEarlierVersionAreKeptAndStillWork(RabbitToolkit rabbit, TestNames names)
+      throws Exception {
+    String queue = names.queue("work");
+    String tier = Redelivery.delayQueueName(queue, Duration.ofMillis(100));
+    names.queue(tier.substring(names.prefix().length() + 1)); // deleted after the test
+    rabbit.declare(Topology.of(Queue.quorum(queue), Queue.classic(tier).withMessageTtl(Duration.ofMillis(100))
+        .withDeadLetterExchange("").withDeadLetterRoutingKey(queue)));
+    AtomicInteger calls = new AtomicInteger();
+    try (Publisher<Order> p = orders(rabbit, queue);
+        MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue)
+            .redelivery(Redelivery.after(Duration.ofMillis(100))).handler(d -> {
+              if (calls.incrementAndGet() == 1) {
+                throw new IllegalStateException("once");
+              }
+            }).build()) {
+      p.publish(new Order("ok", 1)).get(10, TimeUnit.SECONDS);
+      Await.until(Duration.ofSeconds(10), () -> c.stats().processed() == 1);
+      assertEquals(1, c.stats().redelivered());
+    }
+  }
+
+  @Test
   void whenTheMoveToTheDeadLetterQueueFailsTheOriginalIsRequeuedNotLost(RabbitToolkit rabbit, TestNames names)
       throws Exception {
     String queue = names.queue("work");

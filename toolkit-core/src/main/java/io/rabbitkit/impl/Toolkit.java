@@ -12,6 +12,7 @@ import io.rabbitkit.Redelivery;
 import io.rabbitkit.RpcClient;
 import io.rabbitkit.RpcServer;
 import io.rabbitkit.ToolkitException.ResourceClosedException;
+import io.rabbitkit.ToolkitException.TopologyException;
 import io.rabbitkit.deadletter.DeadLetters;
 import io.rabbitkit.topology.Binding;
 import io.rabbitkit.topology.Queue;
@@ -187,7 +188,7 @@ final class Toolkit implements RabbitToolkit {
     FailurePolicy failures;
     if (pipeline) {
       Redelivery tiers = b.redelivery != null ? b.redelivery : Redelivery.none();
-      admin.declare(auxiliaryQueues(queue, dlq, tiers));
+      declareAuxiliaryQueues(queue, dlq, tiers);
       failures = deadLetterPipeline(queue, tiers, dlq, perChannel * channels);
     } else if (hasDlx) {
       failures = FailurePolicy.rejectToDeadLetterExchange();
@@ -234,6 +235,26 @@ final class Toolkit implements RabbitToolkit {
   }
 
   /**
+   * Declares {@link #auxiliaryQueues}. A tier that exists from an earlier version as a classic queue
+   * (where a quorum one is wanted now) is kept as it is, with a warning: redeclaring it would be
+   * refused, and deleting it could lose what waits in it.
+   */
+  private void declareAuxiliaryQueues(String queue, String dlq, Redelivery tiers) {
+    boolean quorum = admin.declaredQueue(queue).map(q -> q.type() == Queue.Type.QUORUM).orElse(false);
+    try {
+      admin.declare(auxiliaryQueues(queue, dlq, tiers, quorum));
+    } catch (TopologyException e) {
+      if (!quorum || e.replyCode() != 406 || tiers.delays().isEmpty()) {
+        throw e;
+      }
+      admin.declare(auxiliaryQueues(queue, dlq, tiers, false));
+      LOG.warn("the delay queues of quorum queue '{}' exist as classic queues: their hop back to it stays at most "
+          + "once (a message whose wait ends while '{}' is missing or full is lost); delete them when empty to get "
+          + "quorum tiers with at-least-once dead-lettering", queue, queue);
+    }
+  }
+
+  /**
    * Delay queues (each dead-letters back to {@code queue} after its TTL) and the dead-letter queue if
    * not declared. The hop back is the broker's dead-lettering, which by default is at most once: a
    * message whose TTL ends while the work queue is missing or refuses it (full, reject-publish) is
@@ -241,9 +262,8 @@ final class Toolkit implements RabbitToolkit {
    * at-least-once dead-lettering (RabbitMQ 3.10+): the broker keeps the message in its tier until
    * the work queue takes it.
    */
-  private Topology auxiliaryQueues(String queue, String dlq, Redelivery tiers) {
+  private Topology auxiliaryQueues(String queue, String dlq, Redelivery tiers, boolean quorum) {
     Topology.Builder aux = Topology.builder();
-    boolean quorum = admin.declaredQueue(queue).map(q -> q.type() == Queue.Type.QUORUM).orElse(false);
     for (Duration delay : tiers.delays()) {
       String name = Redelivery.delayQueueName(queue, delay);
       Queue tier = quorum
