@@ -62,8 +62,22 @@ final class Notifications implements AutoCloseable {
     }
   }
 
+  /**
+   * Hands the connection back to its pool no longer listening: a pooled connection that still
+   * listened would collect notifications for whoever borrows it next. If UNLISTEN fails, the
+   * connection is aborted, which makes a pool discard it.
+   */
   @Override
   public void close() {
+    try (Statement st = connection.createStatement()) {
+      st.execute("UNLISTEN *");
+    } catch (SQLException | RuntimeException e) {
+      try {
+        connection.abort(Runnable::run);
+      } catch (SQLException | RuntimeException ignored) {
+        // the driver cannot abort: closing below is all that is left
+      }
+    }
     try {
       connection.close();
     } catch (SQLException ignored) {

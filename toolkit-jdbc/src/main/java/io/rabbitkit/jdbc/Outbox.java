@@ -6,8 +6,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rabbitkit.Message;
 import io.rabbitkit.MessageIds;
+import io.rabbitkit.Publisher;
 import io.rabbitkit.RabbitToolkit;
+import io.rabbitkit.ToolkitException.MessageTooLargeException;
 import io.rabbitkit.codec.MessageCodec;
+import io.rabbitkit.internal.ShortStrings;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -47,20 +50,53 @@ import javax.sql.DataSource;
 public final class Outbox {
 
   static final ObjectMapper JSON = new ObjectMapper();
+  /** Prefix of the NOTIFY channel, followed by the schema name. */
+  private static final String CHANNEL_PREFIX = "rabbitkit_outbox_";
+  /** PostgreSQL's longest identifier, and so the longest NOTIFY channel name (NAMEDATALEN - 1). */
+  private static final int MAX_IDENTIFIER = 63;
+  /** Default of {@link #withMaxBodySize}: the publishers' default, and RabbitMQ 4.x's default {@code max_message_size}. */
+  public static final int DEFAULT_MAX_BODY_SIZE = Publisher.Builder.DEFAULT_MAX_BODY_SIZE;
 
   private final Schema schema;
+  private final int maxBodySize;
 
-  private Outbox(Schema schema) {
+  private Outbox(Schema schema, int maxBodySize) {
     this.schema = schema;
+    this.maxBodySize = maxBodySize;
   }
 
   /**
-   * Returns the outbox whose tables live in {@code schema} (a lower-case SQL identifier).
+   * Returns the outbox whose tables live in {@code schema} (a lower-case SQL identifier of at most
+   * 46 characters: the writers' NOTIFY channel, {@code rabbitkit_outbox_<schema>}, must fit
+   * PostgreSQL's 63).
    *
    * @throws IllegalArgumentException if the name is not one
    */
   public static Outbox in(String schema) {
-    return new Outbox(new Schema(schema));
+    Schema s = new Schema(schema);
+    if (CHANNEL_PREFIX.length() + schema.length() > MAX_IDENTIFIER) {
+      throw new IllegalArgumentException("outbox schema name '" + schema + "' is " + schema.length()
+          + " characters long; at most " + (MAX_IDENTIFIER - CHANNEL_PREFIX.length()) + " fit, since the NOTIFY "
+          + "channel " + CHANNEL_PREFIX + "<schema> must be a PostgreSQL identifier of at most " + MAX_IDENTIFIER);
+    }
+    return new Outbox(s, DEFAULT_MAX_BODY_SIZE);
+  }
+
+  /**
+   * Returns this outbox with another limit on message bodies: a writer refuses a larger body with
+   * {@link MessageTooLargeException} instead of storing a row the broker would refuse (RabbitMQ
+   * 4.x refuses bodies over 16 MiB by default). The relay's publishers take bodies up to the same size.
+   */
+  public Outbox withMaxBodySize(int bytes) {
+    if (bytes < 1) {
+      throw new IllegalArgumentException("maxBodySize must be >= 1: " + bytes);
+    }
+    return new Outbox(schema, bytes);
+  }
+
+  /** Returns the largest body a writer accepts, in bytes. */
+  public int maxBodySize() {
+    return maxBodySize;
   }
 
   /** Returns the schema name. */
@@ -87,8 +123,9 @@ public final class Outbox {
 
   /** Returns a writer that encodes with {@code codec}. */
   public <T> Writer<T> writer(MessageCodec<T> codec, String exchange, String routingKey) {
-    return new Writer<>(this, requireNonNull(codec, "codec"), requireNonNull(exchange, "exchange"),
-        requireNonNull(routingKey, "routingKey"), null, true);
+    ShortStrings.check("exchange", requireNonNull(exchange, "exchange"));
+    ShortStrings.check("routing key", requireNonNull(routingKey, "routingKey"));
+    return new Writer<>(this, requireNonNull(codec, "codec"), exchange, routingKey, null, true);
   }
 
   /** Starts building a relay that publishes this outbox's rows through {@code rabbit}. */
@@ -101,7 +138,7 @@ public final class Outbox {
   }
 
   String channel() {
-    return "rabbitkit_outbox_" + schema.name;
+    return CHANNEL_PREFIX + schema.name;
   }
 
   /** How far behind the relays are. */
@@ -256,7 +293,9 @@ public final class Outbox {
      * @throws IllegalStateException if the connection is in auto-commit mode: the write would not
      *     belong to the business transaction
      * @throws IllegalArgumentException if the body cannot be encoded or a header is not a JSON value
-     *     (String, number, Boolean, List or Map)
+     *     (String, number, Boolean, List or Map): nothing is written
+     * @throws MessageTooLargeException if the encoded body is over {@link #maxBodySize()}: nothing is
+     *     written (the broker would refuse it on every attempt)
      * @throws SQLException if the insert fails (the outbox table is missing: the message says so)
      */
     public String publish(Connection connection, Message<T> message) throws SQLException {
@@ -267,10 +306,14 @@ public final class Outbox {
       }
       String id = message.messageId().orElseGet(ids::next);
       byte[] body = codec.encode(message.body());
+      String key = message.routingKey().orElse(routingKey);
+      if (body.length > outbox.maxBodySize) {
+        throw new MessageTooLargeException(id, exchange, key, body.length, outbox.maxBodySize, "the outbox's maxBodySize");
+      }
       try (PreparedStatement st = connection.prepareStatement(insert)) {
         st.setString(1, id);
         st.setString(2, exchange);
-        st.setString(3, message.routingKey().orElse(routingKey));
+        st.setString(3, key);
         st.setString(4, orderingKey == null ? null : orderingKey.apply(message.body()));
         st.setString(5, codec.contentType());
         st.setString(6, message.headers().isEmpty() ? null : json(message.headers()));

@@ -5,7 +5,9 @@ import io.rabbitkit.Message;
 import io.rabbitkit.Publisher;
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.SafeText;
-import io.rabbitkit.ToolkitException.ResourceClosedException;
+import io.rabbitkit.ToolkitException;
+import io.rabbitkit.ToolkitException.PublishException;
+import io.rabbitkit.ToolkitException.TopologyException;
 import io.rabbitkit.codec.MessageCodec;
 import java.io.IOException;
 import java.sql.Array;
@@ -15,13 +17,16 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -33,23 +38,46 @@ import org.slf4j.LoggerFactory;
  * Publishes an {@link Outbox}'s rows through the toolkit's confirming publishers and deletes each
  * row only after the broker confirmed it.
  *
- * <p>Each worker thread claims up to {@code batchSize} due rows in one transaction ({@code FOR
- * UPDATE SKIP LOCKED}, so relays in other threads and processes take other rows), publishes them,
- * waits for their confirms, then in the same transaction deletes the confirmed rows and backs off
- * the others (nacked, returned as unroutable, timed out, refused), parking a row after {@code
- * maxAttempts} failures. A row whose ordering key has an earlier row still in the table (claimed by
- * another relay, backing off) waits for it, so rows of one key go out in insertion order. If the
- * process dies or the database goes away before the commit, the rows stay and are published again
- * with the same message ids: at least once, never lost.
+ * <p>Each worker thread claims up to {@code batchSize} due rows (and at most {@code maxBatchBytes}
+ * of bodies) in one transaction ({@code FOR UPDATE SKIP LOCKED}, so relays in other threads and
+ * processes take other rows), publishes them, waits for their confirms, then in the same
+ * transaction deletes the confirmed rows and backs off the failed ones. If the process dies or the
+ * database goes away before the commit, the rows stay and are published again with the same
+ * message ids: at least once, never lost.
  *
- * <p>Workers wake on the writers' {@code NOTIFY} (a {@code LISTEN} on a connection of its own)
- * and poll every {@code pollInterval} as well, so a lost notification only delays a row. Database
- * and broker failures are logged (once per outage at WARN) and retried with back-off; a relay
- * never stops by itself. Thread-safe; {@link #close()} finishes the batch in progress.
+ * <p><b>Order per key.</b> Rows with the same ordering key go out in insertion order and never
+ * overtake each other: within a batch a key's row is published only once the one before it is
+ * confirmed (rows without a key, and rows of different keys, go out together); a row whose key has
+ * an earlier row still in the table (claimed by another relay, or backing off) waits for it, and
+ * is not even claimed while that row backs off, so a failing key holds up only itself.
+ *
+ * <p><b>Failures.</b> Only a failure about the row itself counts towards parking it: returned as
+ * unroutable, nacked, refused by the broker, too large, its exchange refused, unreadable (see
+ * {@link PublishException.Reason#aboutMessage()}). A row is parked after {@code maxAttempts} of
+ * those, and backs off between them (measured from the end of the attempt). A failure that says
+ * nothing about the row (the connection down or blocked, no confirm in time, the toolkit closing)
+ * leaves the row as it was, due and unpenalized, and makes the worker pause (200 ms, doubling to 5
+ * s) before it tries again: after an outage of any length every row goes out, in key order,
+ * without an operator.
+ *
+ * <p><b>Liveness.</b> A worker never ends before {@link #close()}: a database failure, a broken
+ * interceptor, even an {@link Error}, ends only the batch (rolled back), is logged (a database or
+ * broker outage once at WARN, anything else at ERROR with its stack trace), and the worker tries
+ * again with back-off. {@link #status()} is down while a worker is not running, has been in one
+ * batch for longer than it can legitimately take, or has failed every batch for 30 s.
+ *
+ * <p>Workers wake on the writers' {@code NOTIFY} (a {@code LISTEN} on a connection of its own,
+ * handed back to the pool with {@code UNLISTEN *}) and poll every {@code pollInterval} as well, so
+ * a lost notification only delays a row. Thread-safe; {@link #close()} finishes the batch in
+ * progress.
  */
 public final class OutboxRelay implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
+  /** How long every batch of a worker must have failed before {@link #status()} says down. */
+  static final Duration FAILING_IS_DOWN_AFTER = Duration.ofSeconds(30);
+  private static final Duration FIRST_PAUSE = Duration.ofMillis(200);
+  private static final Duration LONGEST_PAUSE = Duration.ofSeconds(5);
 
   private final Outbox outbox;
   private final Schema schema;
@@ -57,11 +85,15 @@ public final class OutboxRelay implements AutoCloseable {
   private final RabbitToolkit rabbit;
   private final Builder options;
   private final Map<String, Publisher<byte[]>> publishers = new ConcurrentHashMap<>();
-  private final List<Thread> threads = new ArrayList<>();
+  private final List<Worker> workers = new ArrayList<>();
+  private Thread listener;
   private final Object wake = new Object();
   private final AtomicLong relayed = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
   private final AtomicLong parked = new AtomicLong();
+  private final AtomicLong failedBatches = new AtomicLong();
+  /** A batch that takes longer than this is stuck: its chains stop after one confirm timeout, each wait after two. */
+  private final long stuckAfterNanos;
   private final String claim;
   private final String blockers;
   private final String delete;
@@ -75,26 +107,46 @@ public final class OutboxRelay implements AutoCloseable {
     this.dataSource = b.dataSource;
     this.rabbit = b.rabbit;
     this.options = b;
+    this.stuckAfterNanos = b.confirmTimeout.multipliedBy(3).plusSeconds(10).toNanos();
     String t = schema.outbox;
-    // The min(id) sub-query walks the index from the left as a plain index scan, which marks the
-    // entries of deleted rows dead as it passes them; the claim's bitmap scan then starts at the
-    // first live row instead of visiting every row deleted since the last vacuum (measured: 4.4 ms
-    // per claim after 50,000 deletes without it, 0.3 ms with it).
+    // Candidates, in id order: due, not parked, and not behind a row of their key that backs off (a
+    // failing head holds up its own key only, and its followers do not fill the batch). The min(id)
+    // sub-query walks the index from the left as a plain index scan, which marks the entries of
+    // deleted rows dead as it passes them; the scan then starts at the first live row instead of
+    // visiting every row deleted since the last vacuum (4.4 ms per claim after 50,000 deletes without
+    // it, 0.3 ms with it). Of the candidates, the batch takes rows while their bodies add up to
+    // maxBatchBytes (always the first), then locks what no other relay holds. The conditions are
+    // repeated outside, where they are checked again on the row version that is locked.
+    String due = "parked_at IS NULL AND available_at <= now()";
     this.claim = "SELECT id, message_id, exchange, routing_key, ordering_key, content_type, headers, properties, body,"
-        + " attempts FROM " + t + " WHERE parked_at IS NULL AND available_at <= now()"
-        + " AND id >= (SELECT min(id) FROM " + t + " WHERE parked_at IS NULL) ORDER BY id LIMIT ?"
-        + " FOR UPDATE SKIP LOCKED";
+        + " attempts FROM " + t + " WHERE id = ANY (ARRAY("
+        + "SELECT id FROM (SELECT id, row_number() OVER w AS n, sum(octet_length(body)) OVER w AS upto FROM ("
+        + "SELECT id, body FROM " + t + " o WHERE " + due
+        + " AND id >= (SELECT min(id) FROM " + t + " WHERE parked_at IS NULL)"
+        + " AND (ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM " + t + " h WHERE h.ordering_key = o.ordering_key"
+        + " AND h.id < o.id AND h.parked_at IS NULL AND h.available_at > now()))"
+        + " ORDER BY id LIMIT ?) candidates WINDOW w AS (ORDER BY id)) sized WHERE n = 1 OR upto <= ?))"
+        + " AND " + due + " ORDER BY id FOR UPDATE SKIP LOCKED";
     // Earlier rows of the claimed rows' ordering keys that this batch does not hold: a claimed row
     // behind one of them must wait. Parked rows do not hold their key up.
     this.blockers = "SELECT ordering_key, min(id) FROM " + t + " WHERE ordering_key = ANY (?) AND parked_at IS NULL"
         + " AND id < ? AND NOT (id = ANY (?)) GROUP BY ordering_key";
     this.delete = "DELETE FROM " + t + " WHERE id = ANY (?)";
+    // clock_timestamp(), not now(): the back-off starts when the attempt ended, not when the batch began.
     this.backOff = "UPDATE " + t + " SET attempts = attempts + 1, last_error = ?,"
-        + " available_at = now() + make_interval(secs => ?),"
-        + " parked_at = CASE WHEN ? THEN now() END WHERE id = ?";
+        + " available_at = clock_timestamp() + make_interval(secs => ?),"
+        + " parked_at = CASE WHEN ? THEN clock_timestamp() END WHERE id = ?";
   }
 
   private OutboxRelay start() {
+    int needed = options.concurrency + (options.listen ? 1 : 0);
+    Integer poolSize = Pools.maximumSize(dataSource);
+    if (poolSize != null && poolSize < needed) {
+      throw new IllegalArgumentException("the DataSource's pool holds at most " + poolSize + " connection(s), and "
+          + "the relay needs " + needed + " (" + options.concurrency + " worker(s), each holding one during a batch"
+          + (options.listen ? ", and one that LISTENs" : "") + "), besides what the application itself uses: "
+          + "grow the pool or lower concurrency");
+    }
     try (Connection c = dataSource.getConnection(); PreparedStatement st = c.prepareStatement(
         "SELECT 1 FROM " + schema.outbox + " LIMIT 0")) {
       st.executeQuery().close();
@@ -102,12 +154,28 @@ public final class OutboxRelay implements AutoCloseable {
       throw new JdbcException("cannot start the outbox relay on " + schema.outbox, schema.explain(e, schema.outbox));
     }
     for (int i = 1; i <= options.concurrency; i++) {
-      threads.add(thread("rabbitkit-outbox-relay-" + i, this::work));
+      Worker w = new Worker(i);
+      workers.add(w);
+      run(w);
     }
     if (options.listen) {
-      threads.add(thread("rabbitkit-outbox-listen", this::listen));
+      listener = thread("rabbitkit-outbox-listen", this::listen);
     }
     return this;
+  }
+
+  /** Starts the worker's thread; should it ever end before the relay closes, another takes its place. */
+  private void run(Worker w) {
+    Thread t = new Thread(() -> work(w), "rabbitkit-outbox-relay-" + w.number);
+    t.setDaemon(true);
+    t.setUncaughtExceptionHandler((dead, e) -> {
+      if (!closing) {
+        log.error("outbox relay worker {} on {} ended unexpectedly; starting another", w.number, schema.outbox, e);
+        run(w);
+      }
+    });
+    w.thread = t;
+    t.start();
   }
 
   private static Thread thread(String name, Runnable body) {
@@ -122,7 +190,7 @@ public final class OutboxRelay implements AutoCloseable {
     return relayed.get();
   }
 
-  /** Failed attempts (nacked, returned, timed out, refused, unencodable), since start. */
+  /** Failed attempts that count towards parking (returned, nacked, refused, too large, unreadable), since start. */
   public long failedAttempts() {
     return failed.get();
   }
@@ -131,6 +199,51 @@ public final class OutboxRelay implements AutoCloseable {
   public long parkedRows() {
     return parked.get();
   }
+
+  /** Batches that ended in an exception (the database, an interceptor, an error), since start. */
+  public long failedBatches() {
+    return failedBatches.get();
+  }
+
+  /**
+   * Whether the relay is doing its job, for a health check: down while closed, while a worker is
+   * not running, has been in one batch longer than three confirm timeouts and 10 s, or has failed
+   * every batch for 30 s ({@link #FAILING_IS_DOWN_AFTER}); the detail says which and why.
+   */
+  public Status status() {
+    long now = System.nanoTime();
+    List<String> problems = new ArrayList<>();
+    for (Worker w : workers) {
+      Thread t = w.thread;
+      long inBatch = w.batchStartedAt == 0 ? 0 : now - w.batchStartedAt;
+      long failing = w.failingSince == 0 ? 0 : now - w.failingSince;
+      if (t == null || !t.isAlive()) {
+        problems.add("worker " + w.number + " is not running");
+      } else if (inBatch > stuckAfterNanos) {
+        problems.add("worker " + w.number + " has been in one batch for " + TimeUnit.NANOSECONDS.toSeconds(inBatch)
+            + " s (stuck in " + SafeText.of(String.valueOf(w.thread.getStackTrace().length > 0
+                ? w.thread.getStackTrace()[0] : "?")) + ")");
+      } else if (failing > FAILING_IS_DOWN_AFTER.toNanos()) {
+        problems.add("worker " + w.number + " has failed every batch for " + TimeUnit.NANOSECONDS.toSeconds(failing)
+            + " s: " + w.lastFailure);
+      }
+    }
+    String detail = closing ? "closed" : problems.isEmpty() ? "relaying" : String.join("; ", problems);
+    return new Status(!closing && problems.isEmpty(), detail, relayed.get(), failed.get(), parked.get(),
+        failedBatches.get());
+  }
+
+  /**
+   * A relay's condition and counters since start.
+   *
+   * @param up whether it is relaying (see {@link #status()})
+   * @param detail "relaying", "closed", or what is wrong
+   * @param relayed rows confirmed and deleted
+   * @param failedAttempts failed attempts that count towards parking
+   * @param parked rows parked
+   * @param failedBatches batches that ended in an exception
+   */
+  public record Status(boolean up, String detail, long relayed, long failedAttempts, long parked, long failedBatches) {}
 
   /** How far behind the relays are (a query). */
   public Outbox.Lag lag() {
@@ -148,9 +261,14 @@ public final class OutboxRelay implements AutoCloseable {
     synchronized (wake) {
       wake.notifyAll();
     }
+    List<Thread> threads = new ArrayList<>();
+    workers.forEach(w -> threads.add(w.thread));
+    threads.add(listener);
     for (Thread t : threads) {
       try {
-        t.join(options.confirmTimeout.toMillis() + 10_000);
+        if (t != null) {
+          t.join(options.confirmTimeout.multipliedBy(2).toMillis() + 10_000);
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
@@ -159,38 +277,78 @@ public final class OutboxRelay implements AutoCloseable {
     publishers.values().forEach(Publisher::close);
   }
 
-  private void work() {
+  /** What one worker is doing, for {@link #status()}: written by the worker, read by anyone. */
+  private static final class Worker {
+    final int number;
+    volatile Thread thread;
+    /** System.nanoTime() when the batch in progress began; 0 between batches. */
+    volatile long batchStartedAt;
+    /** System.nanoTime() of the first of the failed batches in a row; 0 after a batch that worked. */
+    volatile long failingSince;
+    volatile String lastFailure;
     Duration pause = Duration.ZERO;
-    boolean outage = false;
+
+    Worker(int number) {
+      this.number = number;
+    }
+  }
+
+  private void work(Worker w) {
     while (!closing) {
-      int published;
+      Batch batch;
+      w.batchStartedAt = System.nanoTime();
       try {
-        published = relayBatch();
-        if (outage) {
-          log.info("outbox relay on {} works again", schema.outbox);
-          outage = false;
-        }
-        pause = Duration.ZERO;
-      } catch (SQLException | RuntimeException e) {
-        pause = pause.isZero() ? Duration.ofMillis(200) : min(pause.multipliedBy(2), Duration.ofSeconds(10));
-        if (!outage) {
-          log.warn("outbox relay on {} failed, retrying every {} ms or so: {}", schema.outbox, pause.toMillis(),
-              SafeText.of(String.valueOf(e.getMessage())));
-          outage = true;
-        } else {
-          log.debug("outbox relay on {} still failing", schema.outbox, e);
-        }
-        sleep(pause);
+        batch = relayBatch();
+      } catch (Throwable e) { // the database, a broken interceptor, an Error: the batch ends, the worker does not
+        w.batchStartedAt = 0;
+        failedBatches.incrementAndGet();
+        trouble(w, e);
         continue;
+      }
+      w.batchStartedAt = 0;
+      if (batch.brokerAway()) {
+        trouble(w, null);
+        continue;
+      }
+      if (w.failingSince != 0) {
+        log.info("outbox relay on {} works again", schema.outbox);
+        w.failingSince = 0;
+        w.pause = Duration.ZERO;
       }
       // While rows keep coming, claim again at once: the next batch takes what arrived during this
       // one. Only a batch that published nothing waits, for a notification or the poll interval.
       // (Waking per notification instead measured a p99 commit-to-confirm of 220 ms at 1,000 rows/s
       // against 16 ms for claiming back to back.)
-      if (published == 0) {
+      if (batch.published == 0) {
         awaitWork();
       }
     }
+  }
+
+  /**
+   * A batch failed ({@code e}), or published rows of which none was confirmed for reasons that say
+   * nothing about them (the broker away, {@code e} null): log once per streak, pause, go on.
+   */
+  private void trouble(Worker w, Throwable e) {
+    w.pause = w.pause.isZero() ? FIRST_PAUSE : min(w.pause.multipliedBy(2), LONGEST_PAUSE);
+    String what = e == null ? "no row was confirmed (the broker is unreachable, blocked or not confirming)"
+        : SafeText.of(e.getClass().getSimpleName() + ": " + e.getMessage(), 500);
+    w.lastFailure = what;
+    boolean first = w.failingSince == 0;
+    if (first) {
+      w.failingSince = System.nanoTime();
+    }
+    if (e != null && !(e instanceof SQLException)) {
+      if (first) {
+        log.error("outbox relay worker {} on {}: a batch failed; retrying every {} ms or so", w.number, schema.outbox,
+            LONGEST_PAUSE.toMillis(), e);
+      } else {
+        log.debug("outbox relay on {} still failing", schema.outbox, e);
+      }
+    } else if (first) {
+      log.warn("outbox relay on {}: {}; retrying every {} ms or so", schema.outbox, what, LONGEST_PAUSE.toMillis());
+    }
+    sleep(w.pause);
   }
 
   private void awaitWork() {
@@ -214,28 +372,45 @@ public final class OutboxRelay implements AutoCloseable {
     }
   }
 
-  /** One batch in one transaction; returns the number of rows published (confirmed or not). */
-  private int relayBatch() throws SQLException {
+  /**
+   * What one batch did.
+   *
+   * @param published rows published (confirmed or not)
+   * @param confirmed rows confirmed and deleted
+   * @param failed failed attempts that count towards parking
+   * @param parked rows parked
+   * @param unsettled rows published whose failure says nothing about them (left due, uncounted)
+   */
+  private record Batch(int published, int confirmed, int failed, int parked, int unsettled) {
+    static final Batch NONE = new Batch(0, 0, 0, 0, 0);
+
+    /** Nothing was confirmed and nothing failed on its own account: the broker, not the rows. */
+    boolean brokerAway() {
+      return unsettled > 0 && confirmed == 0 && failed == 0;
+    }
+  }
+
+  /** One batch in one transaction. */
+  private Batch relayBatch() throws SQLException, InterruptedException {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
         List<Row> rows = claim(c);
-        List<Row> ready = List.of();
-        Settled settled = Settled.NONE;
+        Batch batch = Batch.NONE;
         if (!rows.isEmpty()) { // an empty poll writes nothing: no setting to send
           asyncCommit(c);
-          ready = ready(c, rows);
+          List<Row> ready = ready(c, rows);
           if (!ready.isEmpty()) {
-            settled = settle(c, publish(ready));
+            batch = settle(c, publish(ready));
           }
         }
         c.commit();
         // Counted once committed: a rolled-back batch is relayed again and counted then.
-        relayed.addAndGet(settled.confirmed);
-        failed.addAndGet(settled.failed);
-        parked.addAndGet(settled.parked);
-        return ready.size();
-      } catch (SQLException | RuntimeException | Error e) {
+        relayed.addAndGet(batch.confirmed);
+        failed.addAndGet(batch.failed);
+        parked.addAndGet(batch.parked);
+        return batch;
+      } catch (SQLException | InterruptedException | RuntimeException | Error e) {
         try {
           c.rollback();
         } catch (SQLException suppressed) {
@@ -267,6 +442,7 @@ public final class OutboxRelay implements AutoCloseable {
     List<Row> rows = new ArrayList<>();
     try (PreparedStatement st = c.prepareStatement(claim)) {
       st.setInt(1, options.batchSize);
+      st.setLong(2, options.maxBatchBytes);
       try (ResultSet rs = st.executeQuery()) {
         while (rs.next()) {
           rows.add(new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
@@ -316,53 +492,98 @@ public final class OutboxRelay implements AutoCloseable {
     return ready;
   }
 
-  private List<Attempt> publish(List<Row> rows) {
+  /**
+   * Publishes {@code rows} (in id order) and waits for their outcomes. Rows without an ordering key
+   * and the first row of each key go out at once; a key's next row goes out when the one before it
+   * is confirmed, so a key's rows never overtake each other, and one whose predecessor failed is not
+   * published at all (it stays due, behind it). A key's chain stops growing one confirm timeout
+   * after the batch began; what it did not reach is left for the next batch.
+   */
+  private List<Attempt> publish(List<Row> rows) throws InterruptedException {
+    Map<String, ArrayDeque<Row>> behind = new HashMap<>();
+    BlockingQueue<Attempt> done = new LinkedBlockingQueue<>();
     List<Attempt> attempts = new ArrayList<>(rows.size());
     for (Row r : rows) {
-      CompletableFuture<?> confirm;
-      boolean permanent = false;
-      try {
-        Message<byte[]> message = r.message();
-        confirm = publisher(r.exchange, r.contentType).publish(message);
-      } catch (IllegalArgumentException e) {
-        confirm = CompletableFuture.failedFuture(e); // a header or property the broker cannot take: never will
-        permanent = true;
-      } catch (RuntimeException e) {
-        confirm = CompletableFuture.failedFuture(e); // no such exchange, window full, toolkit closed
+      if (r.orderingKey != null) {
+        ArrayDeque<Row> queue = behind.get(r.orderingKey);
+        if (queue != null) {
+          queue.add(r);
+          continue;
+        }
+        behind.put(r.orderingKey, new ArrayDeque<>());
       }
-      attempts.add(new Attempt(r, confirm, permanent));
+      attempts.add(send(r, done));
+    }
+    if (behind.values().stream().allMatch(ArrayDeque::isEmpty)) {
+      return attempts; // no chains: settle() waits for each outcome
+    }
+    long start = System.nanoTime();
+    long stopChains = start + options.confirmTimeout.toNanos();
+    int outstanding = attempts.size();
+    // The publisher fails every future within its confirm timeout; the extra wait is a safety net.
+    long deadline = start + options.confirmTimeout.multipliedBy(2).plusSeconds(5).toNanos();
+    while (outstanding > 0) {
+      Attempt a = done.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      if (a == null) {
+        break;
+      }
+      outstanding--;
+      ArrayDeque<Row> queue = a.row.orderingKey == null ? null : behind.get(a.row.orderingKey);
+      if (queue == null || queue.isEmpty()) {
+        continue;
+      }
+      if (a.failure() == null && System.nanoTime() - stopChains < 0 && !closing) {
+        attempts.add(send(queue.poll(), done));
+        outstanding++;
+      } else {
+        queue.clear(); // not published: the rows stay due, behind the failed one
+      }
     }
     return attempts;
   }
 
+  private Attempt send(Row r, BlockingQueue<Attempt> done) {
+    CompletableFuture<?> confirm;
+    try {
+      Message<byte[]> message = r.message();
+      confirm = publisher(r.exchange, r.contentType).publish(message);
+    } catch (RuntimeException e) {
+      confirm = CompletableFuture.failedFuture(e); // unreadable row, no connection to build a publisher on
+    }
+    Attempt a = new Attempt(r, confirm);
+    confirm.whenComplete((ok, e) -> done.add(a));
+    return a;
+  }
+
   private Publisher<byte[]> publisher(String exchange, String contentType) {
-    // A build that fails (no such exchange) leaves no entry: the next row tries again.
+    // A build that fails (no connection) leaves no entry: the next row tries again.
     return publishers.computeIfAbsent(exchange + '\n' + contentType, key -> rabbit.publisherBuilder(byte[].class)
         .exchange(exchange).routingKey(body -> "").codec(MessageCodec.bytes(contentType))
-        .confirmTimeout(options.confirmTimeout).build());
+        .maxBodySize(outbox.maxBodySize()).confirmTimeout(options.confirmTimeout)
+        // Fail at once while the connection is down: the worker pauses instead of holding the batch open.
+        .failWhileDisconnected(true).build());
   }
 
-  private record Settled(int confirmed, int failed, int parked) {
-    static final Settled NONE = new Settled(0, 0, 0);
-  }
-
-  private Settled settle(Connection c, List<Attempt> attempts) throws SQLException {
+  private Batch settle(Connection c, List<Attempt> attempts) throws SQLException, InterruptedException {
     List<Long> confirmed = new ArrayList<>();
     int failures = 0;
     int parks = 0;
+    int unsettled = 0;
     long deadline = System.nanoTime() + options.confirmTimeout.toNanos() + TimeUnit.SECONDS.toNanos(5);
     try (PreparedStatement st = c.prepareStatement(backOff)) {
       for (Attempt a : attempts) {
-        Throwable failure = outcome(a.confirm, deadline);
+        Throwable failure = a.await(deadline);
         if (failure == null) {
           confirmed.add(a.row.id);
           continue;
         }
-        if (failure instanceof ResourceClosedException && closing) {
-          continue; // not the row's fault: it stays due, its attempt uncounted
+        if (!countsAgainstRow(failure)) {
+          unsettled++; // not the row's fault: it stays due, its attempt uncounted
+          log.debug("outbox row {} not relayed: {}", a.row.id, reason(failure));
+          continue;
         }
         // The row is locked by this batch, so the attempts read at claim are the row's.
-        boolean park = a.permanent || a.row.attempts + 1 >= options.maxAttempts;
+        boolean park = a.row.attempts + 1 >= options.maxAttempts;
         String reason = reason(failure);
         st.setString(1, reason);
         st.setDouble(2, backOffSeconds(a.row.attempts));
@@ -388,21 +609,23 @@ public final class OutboxRelay implements AutoCloseable {
         st.executeUpdate();
       }
     }
-    return new Settled(confirmed.size(), failures, parks);
+    return new Batch(attempts.size(), confirmed.size(), failures, parks, unsettled);
   }
 
-  private static Throwable outcome(CompletableFuture<?> confirm, long deadline) {
-    try {
-      confirm.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-      return null;
-    } catch (ExecutionException e) {
-      return e.getCause();
-    } catch (TimeoutException e) {
-      return e;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return e;
+  /**
+   * Whether a failed attempt counts towards parking its row: only a failure about the message
+   * itself does. The connection down, blocked or closing, no confirm in time: not the row's fault.
+   */
+  static boolean countsAgainstRow(Throwable failure) {
+    if (failure instanceof PublishException p) {
+      return p.reason().aboutMessage();
     }
+    if (failure instanceof TopologyException) {
+      return true; // the broker refused its exchange
+    }
+    // Other toolkit failures are the connection's or the toolkit's; a timeout or interrupt is our own wait.
+    return !(failure instanceof ToolkitException || failure instanceof TimeoutException
+        || failure instanceof InterruptedException);
   }
 
   private static String reason(Throwable failure) {
@@ -466,7 +689,29 @@ public final class OutboxRelay implements AutoCloseable {
     return a.compareTo(b) <= 0 ? a : b;
   }
 
-  private record Attempt(Row row, CompletableFuture<?> confirm, boolean permanent) {}
+  /** One row's publish and its confirm. */
+  private record Attempt(Row row, CompletableFuture<?> confirm) {
+
+    /** The failure of a completed attempt, null if it was confirmed. */
+    Throwable failure() {
+      return await(System.nanoTime());
+    }
+
+    /** Waits until {@code deadline} (System.nanoTime()); returns null if confirmed, else why not. */
+    Throwable await(long deadline) {
+      try {
+        confirm.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        return null;
+      } catch (ExecutionException e) {
+        return e.getCause();
+      } catch (TimeoutException e) {
+        return e;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return e;
+      }
+    }
+  }
 
   private record Row(long id, String messageId, String exchange, String routingKey, String orderingKey,
       String contentType, String headers, String properties, byte[] body, int attempts) {
@@ -514,21 +759,24 @@ public final class OutboxRelay implements AutoCloseable {
    * Configures and starts an {@link OutboxRelay}. Obtain one from {@link Outbox#relayBuilder}.
    * Each setter checks its argument at once. Not thread-safe.
    *
-   * <p>Defaults: {@value #DEFAULT_BATCH_SIZE} rows per batch, one worker thread, {@value
-   * #DEFAULT_MAX_ATTEMPTS} attempts before parking, back-off from 1 s doubling to 5 min, LISTEN on,
-   * polling every 500 ms, a 30 s confirm timeout.
+   * <p>Defaults: {@value #DEFAULT_BATCH_SIZE} rows and {@value #DEFAULT_MAX_BATCH_BYTES} bytes of
+   * bodies per batch, one worker thread, {@value #DEFAULT_MAX_ATTEMPTS} attempts before parking,
+   * back-off from 1 s doubling to 5 min, LISTEN on, polling every 500 ms, a 30 s confirm timeout.
    */
   public static final class Builder {
 
     /** Default rows claimed per transaction. */
     public static final int DEFAULT_BATCH_SIZE = 200;
-    /** Default failed attempts before a row is parked. */
+    /** Default bytes of bodies claimed per transaction (a batch always takes at least one row). */
+    public static final long DEFAULT_MAX_BATCH_BYTES = 16L * 1024 * 1024;
+    /** Default failed attempts (about the row itself) before a row is parked. */
     public static final int DEFAULT_MAX_ATTEMPTS = 10;
 
     private final Outbox outbox;
     private final DataSource dataSource;
     private final RabbitToolkit rabbit;
     private int batchSize = DEFAULT_BATCH_SIZE;
+    private long maxBatchBytes = DEFAULT_MAX_BATCH_BYTES;
     private int concurrency = 1;
     private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
     private Duration initialBackOff = Duration.ofSeconds(1);
@@ -552,6 +800,18 @@ public final class OutboxRelay implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Bytes of message bodies held per batch (at least 1 KiB): a batch stops taking rows once their
+     * bodies add up to this, but always takes one, so large rows cannot exhaust the heap.
+     */
+    public Builder maxBatchBytes(long bytes) {
+      if (bytes < 1024) {
+        throw new IllegalArgumentException("maxBatchBytes must be >= 1024: " + bytes);
+      }
+      this.maxBatchBytes = bytes;
+      return this;
+    }
+
     /** Worker threads, each with its own transactions (1-64). */
     public Builder concurrency(int threads) {
       if (threads < 1 || threads > 64) {
@@ -561,7 +821,7 @@ public final class OutboxRelay implements AutoCloseable {
       return this;
     }
 
-    /** Failed attempts after which a row is parked (at least 1). */
+    /** Failed attempts about the row itself after which it is parked (at least 1). */
     public Builder maxAttempts(int attempts) {
       if (attempts < 1) {
         throw new IllegalArgumentException("maxAttempts must be >= 1: " + attempts);
@@ -588,7 +848,7 @@ public final class OutboxRelay implements AutoCloseable {
       return this;
     }
 
-    /** How long to wait for each row's confirm before backing it off. */
+    /** How long to wait for each row's confirm before trying it again (a timeout never parks a row). */
     public Builder confirmTimeout(Duration timeout) {
       this.confirmTimeout = Schema.positive(timeout, "confirmTimeout");
       return this;
@@ -604,8 +864,10 @@ public final class OutboxRelay implements AutoCloseable {
     }
 
     /**
-     * Checks that the outbox table exists and starts the worker threads.
+     * Checks the pool and the table and starts the worker threads.
      *
+     * @throws IllegalArgumentException if the DataSource's pool is known to hold fewer connections
+     *     than the workers and the listener need at once
      * @throws JdbcException if the database cannot be reached or the table is missing
      */
     public OutboxRelay start() {

@@ -8,6 +8,8 @@ import io.rabbitkit.Delivery;
 import io.rabbitkit.Message;
 import io.rabbitkit.MessageConsumer;
 import io.rabbitkit.RabbitToolkit;
+import io.rabbitkit.ToolkitException.MessageTooLargeException;
+import io.rabbitkit.ToolkitException.PublishException;
 import io.rabbitkit.test.Await;
 import io.rabbitkit.test.RabbitBroker;
 import io.rabbitkit.test.RabbitTest;
@@ -205,6 +207,36 @@ class OutboxIT {
         assertEquals(new Outbox.Lag(Duration.ZERO, 0, 0), relay.lag());
       }
     }
+  }
+
+  @Test
+  void rowsTheBrokerCouldNeverTakeAreRefusedWhenWrittenAndNothingIsStored() throws Exception {
+    String tooLong = "x".repeat(256);
+    assertThrows(IllegalArgumentException.class, () -> outbox.writer(Order.class, tooLong, "k"));
+    assertThrows(IllegalArgumentException.class, () -> outbox.writer(Order.class, "orders", tooLong));
+    assertEquals(16 * 1024 * 1024, outbox.maxBodySize(), "the publishers' and RabbitMQ 4's default");
+    Outbox.Writer<String> writer = outbox.withMaxBodySize(1024).writer(String.class, "orders", "k");
+    try (Connection c = db.dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      MessageTooLargeException big = assertThrows(MessageTooLargeException.class,
+          () -> writer.publish(c, "y".repeat(1025)));
+      assertEquals(1025, big.size());
+      assertEquals(1024, big.limit());
+      assertEquals(PublishException.Reason.TOO_LARGE, big.reason());
+      assertThrows(IllegalArgumentException.class, () -> writer.publish(c, Message.of("z").withRoutingKey(tooLong)));
+      assertThrows(IllegalArgumentException.class, () -> writer.publish(c, Message.of("z").withMessageId(tooLong)));
+      assertThrows(IllegalArgumentException.class, () -> writer.publish(c, Message.of("z").withHeader(tooLong, 1)));
+      assertThrows(IllegalArgumentException.class, () -> Message.of("z").withMessageId(""));
+      writer.publish(c, "y".repeat(1024));
+      c.commit();
+    }
+    assertEquals(1, db.count("SELECT count(*) FROM " + db.schema + ".outbox"), "only the row within every limit");
+
+    // The writers NOTIFY on rabbitkit_outbox_<schema>, which must fit PostgreSQL's 63-byte identifiers.
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Outbox.in("s".repeat(47)));
+    assertTrue(e.getMessage().contains("at most 46"), e.getMessage());
+    assertEquals("s".repeat(46), Outbox.in("s".repeat(46)).schema());
+    Inbox.builder(db.dataSource).schema("s".repeat(63)); // the inbox sends no notifications
   }
 
   @Test
