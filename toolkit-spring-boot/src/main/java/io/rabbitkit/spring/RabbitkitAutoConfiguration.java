@@ -1,14 +1,20 @@
 package io.rabbitkit.spring;
 
 import com.rabbitmq.client.impl.CredentialsProvider;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.observation.ObservationRegistry;
 import io.rabbitkit.Interceptor;
 import io.rabbitkit.RabbitToolkit;
+import io.rabbitkit.jdbc.OutboxRelay;
 import io.rabbitkit.micrometer.RabbitkitMetrics;
 import io.rabbitkit.micrometer.RabbitkitObservations;
 import io.rabbitkit.topology.Topology;
 import java.nio.file.Path;
+import java.util.List;
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.boot.actuate.endpoint.SanitizableData;
@@ -17,6 +23,7 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.ssl.SslBundle;
 import org.springframework.boot.ssl.SslBundles;
@@ -131,21 +138,33 @@ public final class RabbitkitAutoConfiguration {
     }
   }
 
+  /** With several toolkits in the context, the defaults (and the consumer beans) use the {@code @Primary} one. */
   @Bean
   @ConditionalOnMissingBean
+  @ConditionalOnSingleCandidate(RabbitToolkit.class)
   RabbitkitDefaults rabbitkitDefaults(RabbitToolkit toolkit, RabbitkitProperties properties) {
     return new RabbitkitDefaults(toolkit, properties);
   }
 
   @Bean
   @ConditionalOnMissingBean
-  RabbitkitConsumers rabbitkitConsumers(RabbitkitDefaults defaults, ObjectProvider<RabbitkitConsumer<?>> consumers) {
-    return new RabbitkitConsumers(defaults, consumers.orderedStream().toList());
+  RabbitkitConsumers rabbitkitConsumers(ObjectProvider<RabbitkitDefaults> defaults,
+      ObjectProvider<RabbitkitConsumer<?>> consumers, ObjectProvider<RabbitToolkit> toolkits) {
+    List<RabbitkitConsumer<?>> declared = consumers.orderedStream().toList();
+    RabbitkitDefaults chosen = defaults.getIfAvailable();
+    if (chosen == null && !declared.isEmpty()) {
+      throw new IllegalStateException(declared.size() + " RabbitkitConsumer bean(s) need one RabbitToolkit to run on, "
+          + "and the context has " + toolkits.stream().count() + " with none marked @Primary: mark one @Primary, "
+          + "or build those consumers on the toolkit you mean");
+    }
+    return new RabbitkitConsumers(chosen, declared);
   }
 
   /**
-   * Actuator's env and configprops endpoints show values when {@code show-values} allows: never
-   * the toolkit's passwords, nor the password inside an AMQP URI.
+   * Actuator's env and configprops endpoints show values when {@code show-values} allows: never a
+   * toolkit or Spring AMQP password, whether a property, an environment variable ({@code
+   * RABBITKIT_PASSWORD}) or a system property, nor the password inside any URI or command line
+   * ({@code sun.java.command} with {@code --rabbitkit.uri=amqp://u:p@ss@host}).
    */
   @Configuration(proxyBeanMethods = false)
   @ConditionalOnClass(SanitizingFunction.class)
@@ -153,16 +172,11 @@ public final class RabbitkitAutoConfiguration {
     @Bean
     SanitizingFunction rabbitkitSanitizingFunction() {
       return data -> {
-        String key = data.getLowerCaseKey();
-        boolean ours = key.startsWith("rabbitkit.") || key.startsWith("spring.rabbitmq.") || data.getPropertySource() == null;
-        if (!ours) {
-          return data;
-        }
-        if (key.endsWith("password")) {
+        if (Secrets.isPassword(data.getKey(), data.getPropertySource() == null)) {
           return data.withSanitizedValue();
         }
         if (data.getValue() instanceof CharSequence value) {
-          String masked = RabbitkitProperties.maskUriPassword(value.toString(), SanitizableData.SANITIZED_VALUE);
+          String masked = Secrets.mask(value.toString(), SanitizableData.SANITIZED_VALUE);
           return masked.equals(value.toString()) ? data : data.withValue(masked);
         }
         return data;
@@ -183,7 +197,35 @@ public final class RabbitkitAutoConfiguration {
     /** The gauges over health() need the connected toolkit. */
     @Bean
     SmartInitializingSingleton rabbitkitMetricsGauges(RabbitkitMetrics metrics, ObjectProvider<RabbitToolkit> toolkit) {
-      return () -> toolkit.ifAvailable(metrics::bindTo);
+      return () -> toolkit.ifUnique(metrics::bindTo); // several toolkits without a @Primary one: no gauges
+    }
+  }
+
+  /**
+   * Per {@link OutboxRelay} bean (tag {@code relay}, the bean name): {@code rabbitkit.outbox.relay.up}
+   * (1 while {@link OutboxRelay#status()} is up), and the counters {@code rabbitkit.outbox.relayed},
+   * {@code rabbitkit.outbox.failed.attempts}, {@code rabbitkit.outbox.parked} and {@code
+   * rabbitkit.outbox.failed.batches}.
+   */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass({OutboxRelay.class, MeterRegistry.class})
+  @ConditionalOnBean(MeterRegistry.class)
+  static class OutboxMetricsConfiguration {
+    @Bean
+    SmartInitializingSingleton rabbitkitOutboxGauges(MeterRegistry registry, ListableBeanFactory beans) {
+      return () -> beans.getBeansOfType(OutboxRelay.class).forEach((name, relay) -> {
+        Tags tags = Tags.of("relay", name);
+        Gauge.builder("rabbitkit.outbox.relay.up", relay, r -> r.status().up() ? 1 : 0)
+            .tags(tags).register(registry);
+        FunctionCounter.builder("rabbitkit.outbox.relayed", relay, OutboxRelay::relayed)
+            .tags(tags).register(registry);
+        FunctionCounter.builder("rabbitkit.outbox.failed.attempts", relay,
+            OutboxRelay::failedAttempts).tags(tags).register(registry);
+        FunctionCounter.builder("rabbitkit.outbox.parked", relay, OutboxRelay::parkedRows)
+            .tags(tags).register(registry);
+        FunctionCounter.builder("rabbitkit.outbox.failed.batches", relay,
+            OutboxRelay::failedBatches).tags(tags).register(registry);
+      });
     }
   }
 

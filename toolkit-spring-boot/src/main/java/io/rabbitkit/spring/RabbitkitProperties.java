@@ -37,17 +37,10 @@ public record RabbitkitProperties(String uri, List<String> addresses, String use
     positive(connectionTimeout, "rabbitkit.connection-timeout");
   }
 
-  private static final java.util.regex.Pattern URI_PASSWORD = java.util.regex.Pattern.compile("//([^:/@]*):[^@]*@");
-
-  /** {@code text} with the password of every {@code scheme://user:password@} in it replaced by {@code mask}. */
-  static String maskUriPassword(String text, String mask) {
-    return URI_PASSWORD.matcher(text).replaceAll("//$1:" + java.util.regex.Matcher.quoteReplacement(mask) + "@");
-  }
-
   /** The password never shows: property dumps, logs and failure analyses print this. */
   @Override
   public String toString() {
-    return "RabbitkitProperties[uri=" + (uri == null ? null : maskUriPassword(uri, "****"))
+    return "RabbitkitProperties[uri=" + (uri == null ? null : Secrets.mask(uri, "****"))
         + ", addresses=" + addresses + ", username=" + username + ", password=" + (password == null ? null : "****")
         + ", virtualHost=" + virtualHost + ", connectionName=" + connectionName + ", heartbeat=" + heartbeat
         + ", connectionTimeout=" + connectionTimeout + ", ssl=" + ssl + ", publisher=" + publisher

@@ -273,8 +273,134 @@ class RabbitkitAutoConfigurationIT {
     }
     assertThat(captured.toString()).doesNotContain(secret);
     // an unencoded '/' in the password is masked too (the env endpoint's pattern used to miss such a URI)
-    assertThat(RabbitkitProperties.maskUriPassword("amqp://u:pa/ss@h:5672/v,amqps://w:x@h2/", "******"))
+    assertThat(Secrets.mask("amqp://u:pa/ss@h:5672/v,amqps://w:x@h2/", "******"))
         .isEqualTo("amqp://u:******@h:5672/v,amqps://w:******@h2/");
+  }
+
+  @Test
+  void noPartOfAPasswordShowsInEnvOrConfigpropsWhereverItIsSetAndWhateverItHolds(RabbitBroker broker) {
+    for (String secret : List.of("p@ss", "pa/ss", "p?ss", "p#ss", "a@b/c?d#e")) {
+      String uri = "amqp://app:" + secret + "@localhost:5791/";
+      String brokerPassword = URI.create(broker.uri()).getUserInfo().split(":", 2)[1];
+      runner.withPropertyValues("rabbitkit.uri=" + broker.uri())
+          // the toolkit connects to the test's broker, whatever the sources below say
+          .withBean(RabbitToolkitCustomizer.class, () -> b -> b.uri(broker.uri()).password(brokerPassword))
+          .withInitializer(c -> {
+            var sources = c.getEnvironment().getPropertySources();
+            sources.addLast(new org.springframework.core.env.SystemEnvironmentPropertySource("systemEnvironment-test",
+                Map.of("RABBITKIT_PASSWORD", secret, "SPRING_RABBITMQ_PASSWORD", secret, "RABBITKIT_URI", uri,
+                    "RABBITKIT_SSL_KEYSTOREPASSWORD", secret)));
+            sources.addLast(new org.springframework.core.env.MapPropertySource("systemProperties-test", Map.of(
+                "sun.java.command", "app.jar --rabbitkit.uri=" + uri + " --rabbitkit.password=" + secret
+                    + " -Dspring.rabbitmq.password=" + secret,
+                "app.fallback-uris", "amqp://a:" + secret + "@h1:5672,amqps://b:" + secret + "@h2:5671")));
+          })
+          .run(context -> {
+            assertThat(context).hasNotFailed();
+            List<SanitizingFunction> functions = context.getBeanProvider(SanitizingFunction.class).orderedStream().toList();
+            EnvironmentEndpoint env = new EnvironmentEndpoint(context.getEnvironment(), functions, Show.ALWAYS);
+            StringBuilder shown = new StringBuilder();
+            for (String key : List.of("RABBITKIT_PASSWORD", "SPRING_RABBITMQ_PASSWORD", "RABBITKIT_URI",
+                "RABBITKIT_SSL_KEYSTOREPASSWORD", "sun.java.command", "app.fallback-uris")) {
+              for (var source : env.environmentEntry(key).getPropertySources()) {
+                if (source.getProperty() != null) {
+                  shown.append(key).append('=').append(source.getProperty().getValue()).append('\n');
+                }
+              }
+            }
+            String text = shown.toString();
+            assertThat(text).contains("RABBITKIT_PASSWORD=******", "app:******@localhost:5791",
+                "--rabbitkit.password=******", "a:******@h1:5672,amqps://b:******@h2:5671");
+            // No piece of the password: neither whole nor the tail after an '@', '/', '?' or '#'.
+            for (String piece : secret.split("[@/?#]")) {
+              assertThat(text).as(secret).doesNotContain(":" + secret).doesNotContain(piece + "@localhost")
+                  .doesNotContain("=" + secret);
+            }
+            String configprops = String.valueOf(new org.springframework.boot.actuate.context.properties
+                .ConfigurationPropertiesReportEndpoint(functions, Show.ALWAYS).configurationProperties());
+            assertThat(configprops).doesNotContain(secret);
+          });
+    }
+  }
+
+  @Test
+  void twoToolkitBeansStartAreEachClosedAndHealthCoversBoth(RabbitBroker broker) {
+    List<RabbitToolkit> made = new CopyOnWriteArrayList<>();
+    runner.withPropertyValues("rabbitkit.uri=" + broker.uri())
+        .withBean("ordersToolkit", RabbitToolkit.class, () -> remember(made, broker.connect()))
+        .withBean("billingToolkit", RabbitToolkit.class, () -> remember(made, broker.connect()))
+        .run(context -> {
+          assertThat(context).hasNotFailed().doesNotHaveBean(RabbitkitDefaults.class);
+          var health = context.getBean(RabbitkitHealthIndicator.class).health(true);
+          assertThat(health.getStatus()).isEqualTo(Status.UP);
+          assertThat(String.valueOf(health.getDetails().get("toolkits"))).contains("ordersToolkit", "billingToolkit");
+          made.get(0).close(); // one of them goes away: the component is down and says which
+          var down = context.getBean(RabbitkitHealthIndicator.class).health(true);
+          assertThat(down.getStatus()).isEqualTo(Status.DOWN);
+        });
+    assertThat(made).hasSize(2);
+    assertThat(made).noneMatch(RabbitToolkit::isConnected); // each closed with the context
+    runner.withPropertyValues("rabbitkit.uri=" + broker.uri())
+        .withBean("ordersToolkit", RabbitToolkit.class, broker::connect)
+        .withBean("billingToolkit", RabbitToolkit.class, broker::connect)
+        .withBean(RabbitkitConsumer.class, () -> RabbitkitConsumer.of("anywhere", String.class, d -> {}))
+        .run(context -> {
+          assertThat(context).hasFailed();
+          assertThat(messages(context.getStartupFailure())).contains("@Primary");
+        });
+  }
+
+  /** An application's outbox relay, on the test's own schema of the machine's PostgreSQL. */
+  @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+  static class RelayConfiguration {
+    static final String SCHEMA = "t_boot_" + Long.toHexString(System.nanoTime() & 0xffffffL);
+    static com.zaxxer.hikari.HikariDataSource dataSource;
+
+    @org.springframework.context.annotation.Bean
+    io.rabbitkit.jdbc.OutboxRelay ordersRelay(RabbitToolkit rabbit) {
+      return io.rabbitkit.jdbc.Outbox.in(SCHEMA).relayBuilder(dataSource, rabbit).start();
+    }
+  }
+
+  @Test
+  void outboxRelayBeansGetAHealthComponentAndMeters(RabbitBroker broker) throws Exception {
+    com.zaxxer.hikari.HikariConfig config = new com.zaxxer.hikari.HikariConfig();
+    config.setJdbcUrl(System.getenv().getOrDefault("RABBITKIT_JDBC_URL",
+        "jdbc:postgresql://127.0.0.1:5432/test?user=postgres"));
+    config.setMaximumPoolSize(4);
+    try (com.zaxxer.hikari.HikariDataSource dataSource = new com.zaxxer.hikari.HikariDataSource(config)) {
+      RelayConfiguration.dataSource = dataSource;
+      io.rabbitkit.jdbc.Outbox.in(RelayConfiguration.SCHEMA).createSchema(dataSource);
+      List<io.rabbitkit.jdbc.OutboxRelay> relays = new CopyOnWriteArrayList<>();
+      try {
+        runner.withPropertyValues("rabbitkit.uri=" + broker.uri())
+            .withBean(MeterRegistry.class, SimpleMeterRegistry::new)
+            .withUserConfiguration(RelayConfiguration.class)
+            .run(context -> {
+              assertThat(context).hasNotFailed().hasSingleBean(OutboxRelayHealthIndicator.class);
+              relays.add(context.getBean(io.rabbitkit.jdbc.OutboxRelay.class));
+              var health = context.getBean(OutboxRelayHealthIndicator.class).health(true);
+              assertThat(health.getStatus()).isEqualTo(Status.UP);
+              assertThat(String.valueOf(health.getDetails().get("ordersRelay"))).contains("relaying");
+              MeterRegistry registry = context.getBean(MeterRegistry.class);
+              assertThat(registry.get("rabbitkit.outbox.relay.up").tag("relay", "ordersRelay").gauge().value())
+                  .isEqualTo(1.0);
+              assertThat(registry.get("rabbitkit.outbox.relayed").tag("relay", "ordersRelay").functionCounter()
+                  .count()).isEqualTo(0.0);
+            });
+        assertThat(relays).hasSize(1);
+        assertThat(relays.get(0).status().up()).isFalse(); // closed with the context
+      } finally {
+        try (var c = dataSource.getConnection(); var st = c.createStatement()) {
+          st.execute("DROP SCHEMA IF EXISTS " + RelayConfiguration.SCHEMA + " CASCADE");
+        }
+      }
+    }
+  }
+
+  private static RabbitToolkit remember(List<RabbitToolkit> made, RabbitToolkit toolkit) {
+    made.add(toolkit);
+    return toolkit;
   }
 
   private static String messages(Throwable failure) {
