@@ -80,6 +80,9 @@ final class RoleConnection implements AutoCloseable {
       }
     });
     connection.addShutdownListener(cause -> {
+      // A block belongs to a connection: the next one starts unblocked, and its channels are new.
+      blocked = false;
+      toClose.clear();
       if (!cause.isInitiatedByApplication()) {
         lostAtNanos = System.nanoTime();
         LOG.warn("{}: {}", name, Errors.describe(cause));
