@@ -205,11 +205,16 @@ class FaultIT {
       } finally {
         broker.ctl("set_vm_memory_high_watermark", "0.4");
       }
+      // Sent before the block was known: the outcome is unknown. Held back while blocked: never sent.
+      java.util.Set<PublishException.Reason> reasons = java.util.EnumSet.noneOf(PublishException.Reason.class);
       for (CompletableFuture<Confirmation> f : futures) {
-        Throwable e = Await.failure(f, WAIT);
-        assertEquals(PublishException.class, e.getClass());
-        assertTrue(e.getMessage().contains("outcome is unknown"), e.getMessage());
+        PublishException e = assertInstanceOf(PublishException.class, Await.failure(f, WAIT));
+        reasons.add(e.reason());
+        assertTrue(e.getMessage().contains(e.reason() == PublishException.Reason.LOST ? "outcome is unknown"
+            : "before the message was sent"), e.getMessage());
       }
+      assertTrue(java.util.EnumSet.of(PublishException.Reason.LOST, PublishException.Reason.NOT_SENT)
+          .containsAll(reasons), reasons.toString());
       Await.until(Duration.ofSeconds(30), "recovered", rabbit::isConnected);
       Await.until(Duration.ofSeconds(30), "publisher usable again", () -> {
         try {
