@@ -208,6 +208,41 @@ class HardeningFaultIT {
   }
 
   @Test
+  void aBodyOverTheInboundLimitIsDeadLetteredAndTheMessagesBehindItAreProcessed() throws Exception {
+    String queue = "hardening.huge";
+    // Over amqp-client's 64 MiB default; RabbitMQ 3.x takes 128 MiB, 4.x 16 MiB unless raised, as here.
+    broker.ctl("eval", "application:set_env(rabbit, max_message_size, 134217728).");
+    byte[] huge = new byte[70 * 1024 * 1024];
+    try (RabbitToolkit rabbit = RabbitToolkit.connect(broker.uri())) {
+      rabbit.declare(Topology.of(Queue.classic(queue)));
+      try (Connection connection = HardeningIT.raw(broker.uri()); Channel ch = connection.createChannel()) {
+        ch.confirmSelect();
+        ch.basicPublish("", queue, new AMQP.BasicProperties.Builder().messageId("huge-1").build(), huge);
+        for (int i = 0; i < 10; i++) {
+          ch.basicPublish("", queue, new AMQP.BasicProperties.Builder().contentType("application/json")
+              .messageId("o-" + i).build(), ("{\"orderId\":\"o-" + i + "\"}")
+              .getBytes(StandardCharsets.UTF_8));
+        }
+        ch.waitForConfirmsOrDie(60_000);
+      }
+      huge = null;
+      try (MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).deadLetterQueue(queue + ".dlq")
+          .handler(d -> {}).build()) {
+        Await.until(Duration.ofSeconds(60), "the orders behind it processed", () -> c.stats().processed() == 10);
+        Await.until(WAIT, () -> rabbit.deadLetters(queue).count() == 1);
+        assertEquals(0, rabbit.health().connections().stream().mapToLong(Health.ConnectionStatus::recoveries).sum(),
+            "the consuming connection died");
+      }
+      DeadLetter letter = rabbit.deadLetters(queue).list(1).get(0);
+      assertEquals("huge-1", letter.messageId().orElseThrow());
+      assertEquals(FailureHeaders.REASON_TOO_LARGE, letter.reason());
+      assertEquals(70 * 1024 * 1024, letter.body().length);
+      rabbit.deleteQueue(queue);
+      rabbit.deleteQueue(queue + ".dlq");
+    }
+  }
+
+  @Test
   void aMessageThatTimedOutWithoutEverLeavingTheClientSaysTheBrokerDoesNotHaveIt() throws Exception {
     try (RabbitToolkit rabbit = RabbitToolkit.builder().uri(broker.uri()).recoveryInterval(Duration.ofMillis(300))
         .connect();

@@ -193,36 +193,6 @@ class HardeningIT {
     }
   }
 
-  @Test
-  void aBodyOverTheInboundLimitIsDeadLetteredAndTheMessagesBehindItAreProcessed(RabbitToolkit rabbit,
-      RabbitBroker broker, TestNames names) throws Exception {
-    String queue = names.queue("huge");
-    rabbit.declare(Topology.of(Queue.classic(queue)));
-    byte[] huge = new byte[70 * 1024 * 1024]; // over amqp-client's 64 MiB default; RabbitMQ 3.x accepts 128 MiB
-    try (Connection connection = raw(broker.uri()); Channel ch = connection.createChannel()) {
-      ch.confirmSelect();
-      ch.basicPublish("", queue, new AMQP.BasicProperties.Builder().messageId("huge-1").build(), huge);
-      for (int i = 0; i < 10; i++) {
-        ch.basicPublish("", queue, new AMQP.BasicProperties.Builder().contentType("application/json")
-            .messageId("o-" + i).build(), ("{\"orderId\":\"o-" + i + "\",\"status\":\"placed\"}")
-            .getBytes(StandardCharsets.UTF_8));
-      }
-      ch.waitForConfirmsOrDie(60_000);
-    }
-    huge = null;
-    try (MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).deadLetterQueue(queue + ".dlq")
-        .handler(d -> {}).build()) {
-      Await.until(Duration.ofSeconds(60), "the orders behind it processed", () -> c.stats().processed() == 10);
-      Await.until(WAIT, () -> rabbit.deadLetters(queue).count() == 1);
-      assertEquals(0, rabbit.health().connections().stream().mapToLong(Health.ConnectionStatus::recoveries).sum(),
-          "the consuming connection died");
-    }
-    DeadLetter letter = rabbit.deadLetters(queue).list(1).get(0);
-    assertEquals("huge-1", letter.messageId().orElseThrow());
-    assertEquals(FailureHeaders.REASON_TOO_LARGE, letter.reason());
-    assertEquals(70 * 1024 * 1024, letter.body().length);
-  }
-
   static Connection raw(String uri) throws Exception {
     ConnectionFactory f = new ConnectionFactory();
     f.setUri(uri);

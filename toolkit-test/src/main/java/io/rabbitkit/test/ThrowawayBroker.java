@@ -36,7 +36,7 @@ import org.testcontainers.utility.MountableFile;
  */
 public final class ThrowawayBroker implements AutoCloseable {
 
-  private static final Path LOCAL_BIN = Path.of("/usr/lib/rabbitmq/bin");
+  private static final RabbitmqInstallation INSTALLATION = RabbitmqInstallation.current();
 
   private final String uri;
   private final String tlsUri;
@@ -68,12 +68,25 @@ public final class ThrowawayBroker implements AutoCloseable {
    * accepts clients without one.
    */
   public static ThrowawayBroker startWithTls(TlsFiles files) {
-    return start(java.util.Objects.requireNonNull(files, "files"));
+    return start(java.util.Objects.requireNonNull(files, "files"), List.of());
+  }
+
+  /**
+   * Starts a broker with these lines added to its {@code rabbitmq.conf}, for example {@code
+   * deprecated_features.permit.transient_nonexcl_queues = false} (a key the broker's version does
+   * not know stops it from booting).
+   */
+  public static ThrowawayBroker startWithConfig(String... rabbitmqConfLines) {
+    return start(null, List.of(rabbitmqConfLines));
   }
 
   private static ThrowawayBroker start(TlsFiles tls) {
+    return start(tls, List.of());
+  }
+
+  private static ThrowawayBroker start(TlsFiles tls, List<String> conf) {
     if (localNodesAvailable()) {
-      Local local = Local.start(tls);
+      Local local = Local.start(tls, null, conf);
       return new ThrowawayBroker("amqp://guest:guest@127.0.0.1:" + local.port + "/",
           tls == null ? null : "amqps://guest:guest@localhost:" + local.tlsPort + "/", local, null);
     }
@@ -84,13 +97,18 @@ public final class ThrowawayBroker implements AutoCloseable {
     String image = BrokerLocator.forcedImage();
     try {
       RabbitMQContainer container = new RabbitMQContainer(image != null ? image : BrokerLocator.IMAGE);
+      if (!conf.isEmpty()) {
+        Path extra = Files.createTempFile("rabbitkit-", ".conf");
+        Files.writeString(extra, String.join("\n", conf) + "\n", StandardCharsets.UTF_8);
+        container.withCopyFileToContainer(MountableFile.forHostPath(extra, 0644), "/etc/rabbitmq/conf.d/80-test.conf");
+      }
       if (tls != null) {
-        Path conf = Files.createTempFile("rabbitkit-tls-", ".conf");
-        Files.writeString(conf, "listeners.ssl.default = 5671\n" + sslOptions("/etc/rabbitmq/tls"), StandardCharsets.UTF_8);
+        Path tlsConf = Files.createTempFile("rabbitkit-tls-", ".conf");
+        Files.writeString(tlsConf, "listeners.ssl.default = 5671\n" + sslOptions("/etc/rabbitmq/tls"), StandardCharsets.UTF_8);
         container.withCopyFileToContainer(MountableFile.forHostPath(tls.caCertificate(), 0644), "/etc/rabbitmq/tls/ca.pem")
             .withCopyFileToContainer(MountableFile.forHostPath(tls.certificate(), 0644), "/etc/rabbitmq/tls/cert.pem")
             .withCopyFileToContainer(MountableFile.forHostPath(tls.key(), 0644), "/etc/rabbitmq/tls/key.pem")
-            .withCopyFileToContainer(MountableFile.forHostPath(conf, 0644), "/etc/rabbitmq/conf.d/90-tls.conf")
+            .withCopyFileToContainer(MountableFile.forHostPath(tlsConf, 0644), "/etc/rabbitmq/conf.d/90-tls.conf")
             .addExposedPort(5671);
       }
       container.start();
@@ -154,7 +172,7 @@ public final class ThrowawayBroker implements AutoCloseable {
    * do those). Use it in an assumption to skip such tests where only Docker is available.
    */
   public static boolean localNodesAvailable() {
-    return BrokerLocator.forcedImage() == null && Files.isExecutable(LOCAL_BIN.resolve("rabbitmq-server"));
+    return BrokerLocator.forcedImage() == null && INSTALLATION.available();
   }
 
   /** Returns the AMQP port. */
@@ -271,14 +289,13 @@ public final class ThrowawayBroker implements AutoCloseable {
       Runtime.getRuntime().addShutdownHook(stopper);
     }
 
-    static Local start(TlsFiles tls) {
-      return start(tls, null);
-    }
-
-    /** Starts a node; {@code cookie}, when given, is its Erlang cookie (nodes of one cluster share one). */
-    static Local start(TlsFiles tls, String cookie) {
+    /**
+     * Starts a node; {@code cookie}, when given, is its Erlang cookie (nodes of one cluster share
+     * one); {@code conf} are extra lines for its rabbitmq.conf.
+     */
+    static Local start(TlsFiles tls, String cookie, List<String> conf) {
       try {
-        Path base = Files.createTempDirectory("rabbitkit-node-");
+        Path base = INSTALLATION.newNodeDirectory();
         int port = freePortPair();
         int tlsPort = tls == null ? -1 : freePort(port);
         String node = "rabbitkit-" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffL) + "@localhost";
@@ -290,31 +307,33 @@ public final class ThrowawayBroker implements AutoCloseable {
           cookieFile.toFile().setWritable(false, false);
           cookieFile.toFile().setReadable(true, true);
         }
-        StringBuilder conf = new StringBuilder("listeners.tcp.default = 127.0.0.1:" + port + "\n");
+        StringBuilder config = new StringBuilder("listeners.tcp.default = 127.0.0.1:" + port + "\n");
+        conf.forEach(line -> config.append(line).append('\n'));
         if (tls != null) {
           Path dir = Files.createDirectories(base.resolve("tls"));
           Files.copy(tls.caCertificate(), dir.resolve("ca.pem"));
           Files.copy(tls.certificate(), dir.resolve("cert.pem"));
           Files.copy(tls.key(), dir.resolve("key.pem"));
-          conf.append("listeners.ssl.default = 127.0.0.1:").append(tlsPort).append('\n').append(sslOptions(dir.toString()));
+          config.append("listeners.ssl.default = 127.0.0.1:").append(tlsPort).append('\n')
+              .append(sslOptions(INSTALLATION.seen(dir)));
         }
-        Files.writeString(base.resolve("rabbitmq.conf"), conf, StandardCharsets.UTF_8);
+        Files.writeString(base.resolve("rabbitmq.conf"), config, StandardCharsets.UTF_8);
         Files.writeString(base.resolve("enabled_plugins"), "[].\n", StandardCharsets.UTF_8);
         Files.writeString(base.resolve("advanced.config"), "[].\n", StandardCharsets.UTF_8);
         Files.writeString(base.resolve("rabbitmq-env.conf"), "", StandardCharsets.UTF_8);
         Map<String, String> env = Map.ofEntries(
-            Map.entry("HOME", home.toString()),
+            Map.entry("HOME", INSTALLATION.seen(home)),
             Map.entry("RABBITMQ_NODENAME", node),
             Map.entry("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1"),
             Map.entry("RABBITMQ_NODE_PORT", Integer.toString(port)),
             Map.entry("RABBITMQ_DIST_PORT", Integer.toString(port + 20000)),
-            Map.entry("RABBITMQ_MNESIA_BASE", base.resolve("mnesia").toString()),
-            Map.entry("RABBITMQ_LOG_BASE", base.resolve("log").toString()),
-            Map.entry("RABBITMQ_CONFIG_FILE", base.resolve("rabbitmq.conf").toString()),
-            Map.entry("RABBITMQ_ADVANCED_CONFIG_FILE", base.resolve("advanced.config").toString()),
-            Map.entry("RABBITMQ_ENABLED_PLUGINS_FILE", base.resolve("enabled_plugins").toString()),
-            Map.entry("RABBITMQ_CONF_ENV_FILE", base.resolve("rabbitmq-env.conf").toString()),
-            Map.entry("RABBITMQ_PID_FILE", base.resolve("pid").toString()),
+            Map.entry("RABBITMQ_MNESIA_BASE", INSTALLATION.seen(base.resolve("mnesia"))),
+            Map.entry("RABBITMQ_LOG_BASE", INSTALLATION.seen(base.resolve("log"))),
+            Map.entry("RABBITMQ_CONFIG_FILE", INSTALLATION.seen(base.resolve("rabbitmq.conf"))),
+            Map.entry("RABBITMQ_ADVANCED_CONFIG_FILE", INSTALLATION.seen(base.resolve("advanced.config"))),
+            Map.entry("RABBITMQ_ENABLED_PLUGINS_FILE", INSTALLATION.seen(base.resolve("enabled_plugins"))),
+            Map.entry("RABBITMQ_CONF_ENV_FILE", INSTALLATION.seen(base.resolve("rabbitmq-env.conf"))),
+            Map.entry("RABBITMQ_PID_FILE", INSTALLATION.seen(base.resolve("pid"))),
             Map.entry("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", "+S 1:1 +A 4"));
         Local local = new Local(node, port, tlsPort, base, env);
         local.launch();
@@ -335,12 +354,12 @@ public final class ThrowawayBroker implements AutoCloseable {
       for (int attempt = 1; attempt <= 2; attempt++) {
         try {
           Files.deleteIfExists(base.resolve("pid"));
-          ProcessBuilder pb = new ProcessBuilder(LOCAL_BIN.resolve("rabbitmq-server").toString())
+          ProcessBuilder pb = new ProcessBuilder(INSTALLATION.command("rabbitmq-server", List.of()))
               .redirectErrorStream(true)
               .redirectOutput(ProcessBuilder.Redirect.appendTo(base.resolve("console.log").toFile()));
           pb.environment().putAll(env);
           server = pb.start();
-          ctl("wait", base.resolve("pid").toString(), "--timeout", "120");
+          ctl("wait", INSTALLATION.seen(base.resolve("pid")), "--timeout", "120");
           return;
         } catch (IOException | RuntimeException e) {
           failed = new IllegalStateException("throw-away node " + node + " did not start"
@@ -402,7 +421,7 @@ public final class ThrowawayBroker implements AutoCloseable {
 
     /** Stops the node gracefully, keeping its data for {@link #launch()}. */
     void shutdown() {
-      ctl("stop", base.resolve("pid").toString());
+      ctl("stop", INSTALLATION.seen(base.resolve("pid")));
       try {
         server.waitFor(60, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
@@ -426,8 +445,9 @@ public final class ThrowawayBroker implements AutoCloseable {
     }
 
     String ctl(String... args) {
-      List<String> command = new ArrayList<>(List.of(LOCAL_BIN.resolve("rabbitmqctl").toString(), "-n", node));
-      command.addAll(List.of(args));
+      List<String> arguments = new ArrayList<>(List.of("-n", node));
+      arguments.addAll(List.of(args));
+      List<String> command = INSTALLATION.command("rabbitmqctl", arguments);
       try {
         Path out = Files.createTempFile(base, "ctl-", ".log");
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
@@ -468,7 +488,7 @@ public final class ThrowawayBroker implements AutoCloseable {
       }
       try {
         if (server.isAlive()) {
-          ctl("stop", base.resolve("pid").toString());
+          ctl("stop", INSTALLATION.seen(base.resolve("pid")));
         }
       } catch (RuntimeException e) {
         // fall through to killing the process tree
