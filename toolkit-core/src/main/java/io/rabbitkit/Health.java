@@ -10,17 +10,54 @@ import java.util.List;
  * What the toolkit's connections, publishers and consumers are doing right now, for health checks
  * and dashboards. Obtain one from {@link RabbitToolkit#health()}; it is a snapshot, not a live view.
  *
+ * @param broker what the broker is and can do, as learnt when connecting
  * @param connections the publishing and the consuming connection
  * @param publishers the open publishers
  * @param consumers the open consumers (an RPC server's request consumer among them)
  */
-public record Health(List<ConnectionStatus> connections, List<PublisherStatus> publishers,
+public record Health(Broker broker, List<ConnectionStatus> connections, List<PublisherStatus> publishers,
     List<ConsumerStatus> consumers) {
 
   public Health {
+    requireNonNull(broker, "broker");
     connections = List.copyOf(requireNonNull(connections, "connections"));
     publishers = List.copyOf(requireNonNull(publishers, "publishers"));
     consumers = List.copyOf(requireNonNull(consumers, "consumers"));
+  }
+
+  /**
+   * The broker, from what it announced when the toolkit connected.
+   *
+   * @param product the product name it announced, {@code RabbitMQ}
+   * @param version its version, for example {@code 4.3.6} ({@code unknown} if it announced none)
+   * @param delayedRetry whether its quorum queues can delay redeliveries themselves ({@code
+   *     x-delayed-retry-*}, RabbitMQ 4.3+), which {@link Redelivery#inQueue} needs
+   * @param metadataStore {@code khepri} (RabbitMQ 4.3+, where it is the only store), {@code mnesia}
+   *     (3.x), or {@code mnesia or khepri} (4.0-4.2, where a client cannot tell)
+   * @param redeliveryBackends the redelivery backends the toolkit's consumers use now ({@code
+   *     delay-queues}, {@code in-queue}), each once
+   */
+  public record Broker(String product, String version, boolean delayedRetry, String metadataStore,
+      List<String> redeliveryBackends) {
+
+    public Broker {
+      requireNonNull(product, "product");
+      requireNonNull(version, "version");
+      requireNonNull(metadataStore, "metadataStore");
+      redeliveryBackends = List.copyOf(requireNonNull(redeliveryBackends, "redeliveryBackends"));
+    }
+
+    /** Whether the broker's version is at least {@code major.minor}. */
+    public boolean atLeast(int major, int minor) {
+      String[] parts = version.split("[.-]");
+      try {
+        int ma = Integer.parseInt(parts[0]);
+        int mi = parts.length > 1 ? Integer.parseInt(parts[1]) : 0;
+        return ma > major || (ma == major && mi >= minor);
+      } catch (NumberFormatException e) {
+        return false;
+      }
+    }
   }
 
   /** The state of a connection. */

@@ -361,6 +361,33 @@ class RetryDeadLetterIT {
   }
 
   @Test
+  void aSecondProcessThatFindsItsQuorumQueueDeclaredAlreadyConsumesThroughTheSameTiers(RabbitToolkit rabbit,
+      io.rabbitkit.test.RabbitBroker broker, TestNames names) throws Exception {
+    String queue = names.queue("work");
+    Topology topology = Topology.of(Queue.classic(queue + ".dlq"), Queue.quorum(queue).withDeliveryLimit(5));
+    MessageConsumer.Handler<Order> failsOnce = d -> {
+      if (d.attempt() == 1) {
+        throw new IllegalStateException("once");
+      }
+    };
+    rabbit.declareMissing(topology);
+    try (MessageConsumer first = rabbit.consumerBuilder(Order.class).queue(queue)
+        .redelivery(Redelivery.after(Duration.ofMillis(100))).handler(failsOnce).build();
+        RabbitToolkit second = names.track(broker.connect())) {
+      second.declareMissing(topology); // finds it: declares nothing, but knows what it is
+      try (MessageConsumer c = second.consumerBuilder(Order.class).queue(queue)
+          .redelivery(Redelivery.after(Duration.ofMillis(100))).handler(failsOnce).build();
+          Publisher<Order> p = orders(second, queue)) {
+        for (int i = 0; i < 10; i++) {
+          p.publish(new Order("o-" + i, 1)).get(10, TimeUnit.SECONDS);
+        }
+        Await.until(Duration.ofSeconds(20), () -> first.stats().processed() + c.stats().processed() == 10);
+        assertEquals(10, first.stats().redelivered() + c.stats().redelivered());
+      }
+    }
+  }
+
+  @Test
   void whenTheMoveToTheDeadLetterQueueFailsTheOriginalIsRequeuedNotLost(RabbitToolkit rabbit, TestNames names)
       throws Exception {
     String queue = names.queue("work");

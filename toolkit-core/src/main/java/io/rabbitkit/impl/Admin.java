@@ -8,6 +8,7 @@ import io.rabbitkit.ToolkitException.TopologyException;
 import io.rabbitkit.topology.Binding;
 import io.rabbitkit.topology.Queue;
 import io.rabbitkit.topology.Topology;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -25,6 +26,8 @@ final class Admin {
   private final RoleConnection connection;
   private final TopologyRegistry registry;
   private final Set<String> warned = ConcurrentHashMap.newKeySet();
+  /** Queues given to declareMissing that existed already, as the application described them. */
+  private final Map<String, Queue> described = new ConcurrentHashMap<>();
 
   Admin(RoleConnection connection, TopologyRegistry registry) {
     this.connection = connection;
@@ -41,15 +44,17 @@ final class Admin {
   }
 
   /**
-   * RabbitMQ 4.x deprecates transient (non-durable) shared classic queues and 4.3 refuses them by
-   * default: say so, once per queue, before the broker does. (The toolkit never uses global QoS,
-   * which 4.3 also refuses.)
+   * RabbitMQ 4.x deprecates transient (non-durable) shared classic queues, and refuses them where
+   * {@code deprecated_features.permit.transient_nonexcl_queues = false} (not yet the default in
+   * 4.3.6, which logs a warning): say so, once per queue, before the broker does. (The toolkit never
+   * uses global QoS, which 4.3 no longer permits.)
    */
   private void warnAboutRabbitmq4(Topology one) {
     for (Queue q : one.queues()) {
       if (q.type() == Queue.Type.CLASSIC && !q.durable() && !q.exclusive() && warned.add(q.name())) {
-        LOG.warn("queue '{}' is non-durable and not exclusive: RabbitMQ 4.x deprecates such queues and 4.3 refuses them"
-            + " by default; declare it durable, or exclusive if one connection uses it", io.rabbitkit.SafeText.of(q.name()));
+        LOG.warn("queue '{}' is non-durable and not exclusive: RabbitMQ 4.x deprecates such queues and a broker set to "
+            + "deprecated_features.permit.transient_nonexcl_queues = false refuses them; declare it durable, or "
+            + "exclusive if one connection uses it", io.rabbitkit.SafeText.of(q.name()));
       }
     }
   }
@@ -59,7 +64,11 @@ final class Admin {
     for (Topology one : TopologyRegistry.entities(topology)) {
       boolean exists = !one.exchanges().isEmpty() ? exchangeExists(one.exchanges().get(0).name())
           : !one.queues().isEmpty() && queueInfo(one.queues().get(0).name()).isPresent();
-      if (!exists) {
+      if (exists) {
+        // Not declared here, but described: what a consumer needs to know of its queue (its type,
+        // delivery limit, dead-letter exchange) is the same whichever process declared it first.
+        one.queues().forEach(q -> described.put(q.name(), q));
+      } else {
         warnAboutRabbitmq4(one);
         connection.declare(one);
         registry.record(one);
@@ -76,15 +85,16 @@ final class Admin {
     return registry.snapshot();
   }
 
-  /** The queue as declared through this toolkit, if it was. */
+  /** The queue as declared through this toolkit (or described to declareMissing, which found it), if it was. */
   Optional<Queue> declaredQueue(String name) {
-    return registry.queue(name);
+    return registry.queue(name).or(() -> Optional.ofNullable(described.get(name)));
   }
 
   void deleteQueue(String name) {
     requireNonNull(name, "name");
     connection.adminCall("deleting", "queue '" + name + "'", ch -> ch.queueDelete(name));
     registry.forgetQueue(name);
+    described.remove(name);
   }
 
   void deleteExchange(String name) {

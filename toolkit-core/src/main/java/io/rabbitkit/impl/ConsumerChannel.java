@@ -4,6 +4,7 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.ShutdownSignalException;
+import io.rabbitkit.Redelivery;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -54,6 +55,11 @@ final class ConsumerChannel implements ManagedChannel.Handler {
   /** Settlements held back until the subscription is cancelled (see finishedOneMustWait). */
   private final List<Runnable> waiting = new ArrayList<>();
 
+  /** Whether failed rounds wait in the queue itself (and are counted by the broker). */
+  boolean roundsInQueue() {
+    return owner.settings().backend() == Redelivery.Backend.IN_QUEUE;
+  }
+
   ConsumerChannel(QueueConsumer<?> owner, int index) {
     this.owner = owner;
     this.serial = new SerialExecutor(owner.pool());
@@ -72,6 +78,25 @@ final class ConsumerChannel implements ManagedChannel.Handler {
   @Override
   public void opened(Channel ch) throws IOException {
     ch.basicQos(owner.settings().prefetch());
+    // RabbitMQ 4.3 (4.3.6, measured) cancels a consumer that overran its queue's consumer timeout,
+    // returns its messages, and then still delivers some of them to the cancelled consumer's tag.
+    // amqp-client would close the whole connection over such an unsolicited delivery: give each
+    // back instead (basic.nack, which 4.3 does not count as a delivery attempt), so it reaches the
+    // subscription that replaced the cancelled one.
+    ch.setDefaultConsumer(new com.rabbitmq.client.DefaultConsumer(ch) {
+      @Override
+      public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+        long deliveryTag = envelope.getDeliveryTag();
+        onLane(() -> {
+          try {
+            ch.basicNack(deliveryTag, false, true);
+          } catch (IOException | RuntimeException e) {
+            LOG.debug("queue '{}': giving back a delivery to cancelled consumer {} failed: {}",
+                owner.settings().queue(), tag, e.getMessage());
+          }
+        });
+      }
+    });
     subscribe(ch);
   }
 
@@ -106,7 +131,8 @@ final class ConsumerChannel implements ManagedChannel.Handler {
       public void handleCancel(String tag) {
         cancelledByBroker = true;
         consumerTag = null;
-        LOG.warn("the broker cancelled the consumer of queue '{}' (queue deleted?); subscribing again with back-off",
+        LOG.warn("the broker cancelled the consumer of queue '{}' (queue deleted, or a consumer timeout on RabbitMQ 4.3+); "
+            + "subscribing again with back-off",
             owner.settings().queue());
         owner.listenerLane().execute(() -> owner.settings().listener().cancelledByBroker(owner.settings().queue()));
         resubscribeSoon(ch);
@@ -173,9 +199,15 @@ final class ConsumerChannel implements ManagedChannel.Handler {
    * acks.
    */
   void settle(Inbound in, Settlement s) {
-    Runnable op = s instanceof Settlement.DeadLettered d && d.to() == null
-        ? () -> settleNow(in, ch -> ch.basicReject(in.tag(), false))
-        : () -> ackNow(in);
+    Runnable op;
+    if (s instanceof Settlement.DeadLettered d && d.to() == null) {
+      op = () -> settleNow(in, ch -> ch.basicReject(in.tag(), false));
+    } else if (s instanceof Settlement.Redelivered r && r.via() == null) {
+      // The queue delays it itself: basic.reject, which RabbitMQ counts in x-delivery-count and delays.
+      op = () -> settleNow(in, ch -> ch.basicReject(in.tag(), true));
+    } else {
+      op = () -> ackNow(in);
+    }
     // A message moved to a delay queue comes back; every other settlement is its final outcome,
     // counted before it settles: stopAfter cancels while this message still holds its prefetch slot.
     boolean last = !(s instanceof Settlement.Redelivered);

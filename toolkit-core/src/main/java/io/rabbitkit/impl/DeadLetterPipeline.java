@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -30,22 +31,30 @@ final class DeadLetterPipeline implements FailurePolicy {
   private final String queue;
   private final ConfirmingSender sender;
   private final List<Duration> delays;
+  /** The rounds wait in the work queue itself (RabbitMQ 4.3+), not in delay queues. */
+  private final boolean inQueue;
   private final String deadLetterQueue;
   private final int stackTraceLimit;
   /** Largest header table that fits a frame beside the other properties; 0 when frames are unbounded. */
   private final long headerBudget;
   private final AtomicBoolean truncationLogged = new AtomicBoolean();
 
-  DeadLetterPipeline(String queue, ConfirmingSender sender, List<Duration> delays, String deadLetterQueue,
+  DeadLetterPipeline(String queue, ConfirmingSender sender, Redelivery redelivery, String deadLetterQueue,
       int frameMax) {
     this.queue = queue;
     this.sender = sender;
-    this.delays = delays;
+    this.delays = redelivery.delays();
+    this.inQueue = redelivery.backend() == Redelivery.Backend.IN_QUEUE;
     this.deadLetterQueue = deadLetterQueue;
     // Headers travel in one frame: keep the stack trace to a small share of it.
     this.stackTraceLimit = frameMax <= 0 ? FailureHeaders.MAX_STACK_TRACE_LENGTH
         : Math.min(FailureHeaders.MAX_STACK_TRACE_LENGTH, frameMax / 8);
     this.headerBudget = frameMax <= 0 ? 0 : frameMax - 4096;
+  }
+
+  /** Whether a failed message gets delayed rounds before the dead-letter queue. */
+  boolean hasRounds() {
+    return !delays.isEmpty();
   }
 
   @Override
@@ -55,6 +64,10 @@ final class DeadLetterPipeline implements FailurePolicy {
       return deadLetter(in, cause, round, FailureHeaders.REASON_HANDLER_FAILED);
     }
     Duration delay = delays.get(round - 1);
+    if (inQueue) {
+      // Rejected with requeue, the queue itself holds it for the delay: nothing to re-publish.
+      return CompletableFuture.completedFuture(new Settlement.Redelivered(round, delay, null, cause));
+    }
     String target = Redelivery.delayQueueName(queue, delay);
     return move(in, target, headers(in, cause, round, FailureHeaders.REASON_HANDLER_FAILED, false),
         new Settlement.Redelivered(round, delay, target, cause));

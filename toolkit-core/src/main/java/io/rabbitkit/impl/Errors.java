@@ -126,6 +126,9 @@ final class Errors {
     return eofBeforeAnAnswer ? Reason.NOT_AMQP : Reason.IO;
   }
 
+  /** RabbitMQ 4.x's refusal of a deprecated feature, naming it. */
+  private static final Pattern DEPRECATED_FEATURE = Pattern.compile("Feature `([a-z_0-9]+)` is deprecated");
+
   /** Converts a failed declaration of {@code entity} (for example {@code queue 'orders'}). */
   static ToolkitException topology(String entity, Throwable e) {
     return topology("declaring", entity, e);
@@ -137,6 +140,17 @@ final class Errors {
    */
   static ToolkitException topology(String action, String entity, Throwable e) {
     ShutdownSignalException sse = shutdownSignal(e);
+    Matcher deprecated = DEPRECATED_FEATURE.matcher(sse == null ? "" : replyText(sse));
+    if (deprecated.find()) {
+      // RabbitMQ 4.x refuses a feature its configuration no longer permits with 541, closing the
+      // whole connection (the toolkit recovers it): say which setting would permit it.
+      String feature = deprecated.group(1);
+      String avoid = feature.equals("transient_nonexcl_queues") ? "declare the queue durable, or exclusive if one "
+          + "connection uses it" : "stop using it";
+      return new TopologyException(entity, null, replyCode(sse), "the broker does not permit the deprecated feature '"
+          + feature + "' that " + action + " " + entity + " needs: " + avoid + ", or let the broker permit it with "
+          + "deprecated_features.permit." + feature + " = true in rabbitmq.conf", e);
+    }
     if (sse == null || sse.isHardError()) {
       return io(action + " " + entity, e);
     }
@@ -156,11 +170,7 @@ final class Errors {
       case AMQP.RESOURCE_LOCKED -> entity + " is exclusive to another connection";
       default -> "the broker refused " + entity;
     };
-    String fix = text.contains("transient_nonexcl_queues")
-        ? ": this broker refuses transient non-exclusive queues (RabbitMQ 4.3's default); declare the queue durable,"
-            + " or exclusive if one connection uses it"
-        : "";
-    return new TopologyException(entity, argument, code, what + fix + " (" + SafeText.of(text, 300) + ")", e);
+    return new TopologyException(entity, argument, code, what + " (" + SafeText.of(text, 300) + ")", e);
   }
 
   /** Converts an I/O failure during {@code action} (for example {@code purging queue 'q'}). */

@@ -89,8 +89,11 @@ final class Inbound {
 
   /** Failed processing rounds before this delivery, from the toolkit's own header (never from {@code x-death}). */
   int failedRounds() {
-    // The header comes from the message: a hostile or broken value must not overflow the round count.
-    return Math.min(1_000_000, Math.max(0, Headers.integer(headers(), FailureHeaders.ATTEMPTS, 0)));
+    // Rounds delayed in the queue itself are the broker's count of rejects; rounds through delay
+    // queues are the toolkit's header. Both come with the message: a hostile or broken value must
+    // not overflow the round count.
+    String counter = worker.roundsInQueue() ? "x-delivery-count" : FailureHeaders.ATTEMPTS;
+    return Math.min(1_000_000, Math.max(0, Headers.integer(headers(), counter, 0)));
   }
 
   String describe() {

@@ -60,7 +60,7 @@ final class QueueConsumer<T> implements MessageConsumer {
   record Settings<T>(String queue, MessageCodec<T> codec, MessageConsumer.Handler<T> handler, MessageConsumer.AsyncHandler<T> asyncHandler,
       int prefetch, int concurrency, Retry retry, Duration requeueDelay, int maxBodySize, Duration drainTimeout,
       MessageConsumer.Listener listener, ProcessedMessages processed, long stopAfter, int deliveryLimit,
-      java.util.function.Supplier<FailurePolicy> limitGuard) {}
+      java.util.function.Supplier<FailurePolicy> limitGuard, Redelivery.Backend backend) {}
 
   private final Settings<T> settings;
   private final RoleConnection connection;
@@ -97,6 +97,11 @@ final class QueueConsumer<T> implements MessageConsumer {
   }
 
   /** Subscribes every channel; on failure releases what was opened and throws. */
+  /** Whether failed messages get delayed rounds (through delay queues or in the queue itself). */
+  boolean usesRedelivery() {
+    return failures instanceof DeadLetterPipeline p && p.hasRounds();
+  }
+
   void start(FailurePolicy failures) {
     this.failures = failures;
     try {
@@ -393,7 +398,7 @@ final class QueueConsumer<T> implements MessageConsumer {
     } else if (s instanceof Settlement.Redelivered r) {
       counters.redelivered.increment();
       LOG.info("{} failed (round {}: {}); retrying in {} via '{}'", in.describe(), r.round(), Errors.brief(r.cause()),
-          r.delay(), r.via());
+          r.delay(), r.via() == null ? settings.queue() : r.via());
       listenerLane.execute(() -> settings.listener().retryScheduled(settings.queue(), id, r.round(), r.delay(), r.cause()));
       observe(in, Interceptor.ConsumeOutcome.REDELIVERED, r.cause());
     } else if (s instanceof Settlement.DeadLettered d) {

@@ -49,6 +49,17 @@ final class Resources {
     return consumers;
   }
 
+  /** The redelivery backends the open consumers use, each once ({@code delay-queues}, {@code in-queue}). */
+  List<String> redeliveryBackends() {
+    java.util.Set<String> backends = new java.util.TreeSet<>();
+    for (AutoCloseable r : open) {
+      if (r instanceof QueueConsumer<?> c && c.usesRedelivery()) {
+        backends.add(c.settings().backend().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+      }
+    }
+    return List.copyOf(backends);
+  }
+
   /** Closes everything: consumers first (their dead-letter publishers need the publishing connection). */
   void closeAll() {
     List<AutoCloseable> all = new ArrayList<>(open);

@@ -12,6 +12,7 @@ import io.rabbitkit.ToolkitException.TopologyException;
 import io.rabbitkit.topology.Topology;
 import java.io.IOException;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -257,6 +258,12 @@ final class RoleConnection implements AutoCloseable {
     Health.State state = closed ? Health.State.CLOSED : !connection.isOpen() ? Health.State.RECOVERING
         : blocked ? Health.State.BLOCKED : Health.State.OPEN;
     return new Health.ConnectionStatus(name, state, recoveries.get(), java.time.Duration.ofNanos(longestRecoveryNanos));
+  }
+
+  /** What the broker announced when this connection opened (product, version, capabilities). */
+  Map<String, Object> serverProperties() {
+    Map<String, Object> p = connection.getServerProperties();
+    return p == null ? Map.of() : p;
   }
 
   Shared context() {

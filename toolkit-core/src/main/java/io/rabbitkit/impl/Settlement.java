@@ -13,7 +13,10 @@ interface Settlement {
   /** Already processed (its id is in the store): ack it without handling. */
   Settlement DUPLICATE = new Settlement() {};
 
-  /** Re-published to a delay queue and confirmed: ack the original. */
+  /**
+   * Re-published to the delay queue {@code via} and confirmed: ack the original. With {@code via}
+   * null the work queue delays it itself (RabbitMQ 4.3+): reject it with requeue.
+   */
   record Redelivered(int round, Duration delay, String via, Throwable cause) implements Settlement {}
 
   /**

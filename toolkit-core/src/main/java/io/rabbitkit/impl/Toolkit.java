@@ -184,11 +184,15 @@ final class Toolkit implements RabbitToolkit {
     QueueConsumer.Settings<T> settings = new QueueConsumer.Settings<>(queue, b.codec, b.handler, b.asyncHandler,
         perChannel, channels, b.retry == null ? null : Retry.of("consumer-" + queue, b.retry), b.requeueDelay,
         b.maxBodySize, b.drainTimeout, b.listener, b.deduplicate, b.stopAfter, deliveryLimit,
-        () -> limitGuard(queue, dlq, perChannel * channels));
+        () -> limitGuard(queue, dlq, perChannel * channels), backend(queue, b.redelivery, declared));
     FailurePolicy failures;
     if (pipeline) {
       Redelivery tiers = b.redelivery != null ? b.redelivery : Redelivery.none();
-      declareAuxiliaryQueues(queue, dlq, tiers);
+      if (tiers.backend() == Redelivery.Backend.IN_QUEUE) {
+        declareAuxiliaryQueues(queue, dlq, Redelivery.none()); // the dead-letter queue only
+      } else {
+        declareAuxiliaryQueues(queue, dlq, tiers);
+      }
       failures = deadLetterPipeline(queue, tiers, dlq, perChannel * channels);
     } else if (hasDlx) {
       failures = FailurePolicy.rejectToDeadLetterExchange();
@@ -235,22 +239,57 @@ final class Toolkit implements RabbitToolkit {
   }
 
   /**
-   * Declares {@link #auxiliaryQueues}. A tier that exists from an earlier version as a classic queue
-   * (where a quorum one is wanted now) is kept as it is, with a warning: redeclaring it would be
-   * refused, and deleting it could lose what waits in it.
+   * The redelivery backend a consumer of {@code queue} uses; for rounds in the queue itself, checks
+   * that the broker can delay them (RabbitMQ 4.3+) and that the queue, if declared through the
+   * toolkit, is a quorum queue declared to delay them as {@code redelivery} expects.
+   */
+  private Redelivery.Backend backend(String queue, Redelivery redelivery, Optional<Queue> declared) {
+    if (redelivery == null || redelivery.backend() != Redelivery.Backend.IN_QUEUE) {
+      return Redelivery.Backend.DELAY_QUEUES;
+    }
+    Health.Broker broker = broker();
+    if (!broker.delayedRetry()) {
+      throw new IllegalStateException("Redelivery.inQueue needs RabbitMQ 4.3 or later, which delays redeliveries in "
+          + "quorum queues; this broker is " + broker.product() + " " + broker.version()
+          + ": use Redelivery.after(...), whose delay queues work on every version");
+    }
+    declared.ifPresentOrElse(q -> {
+      List<Duration> delays = redelivery.delays();
+      Object min = q.arguments().get("x-delayed-retry-min");
+      Object max = q.arguments().get("x-delayed-retry-max");
+      boolean matches = q.type() == Queue.Type.QUORUM && "failed".equals(q.arguments().get("x-delayed-retry-type"))
+          && min instanceof Number n && n.longValue() == delays.get(0).toMillis()
+          && max instanceof Number x && x.longValue() >= delays.get(delays.size() - 1).toMillis();
+      if (!matches) {
+        throw new IllegalStateException("Redelivery.inQueue needs queue '" + queue + "' declared as a quorum queue "
+            + "with withDelayedRetry(" + delays.get(0) + ", max), max at least " + delays.get(delays.size() - 1)
+            + "; it was declared as " + q.type().brokerName() + " with " + q.arguments());
+      }
+    }, () -> LOG.warn("queue '{}' was not declared through this toolkit: Redelivery.inQueue cannot check that it is a "
+        + "quorum queue that delays redeliveries (withDelayedRetry); without that, rounds come back at once", queue));
+    return Redelivery.Backend.IN_QUEUE;
+  }
+
+  /**
+   * Declares {@link #auxiliaryQueues}. Delay queues that exist with other arguments (classic ones
+   * from an earlier version where quorum ones are wanted now, or the other way round from a process
+   * that knew less about the work queue) are kept as they are, with a warning: redeclaring them is
+   * refused, and deleting them could lose what waits in them.
    */
   private void declareAuxiliaryQueues(String queue, String dlq, Redelivery tiers) {
     boolean quorum = admin.declaredQueue(queue).map(q -> q.type() == Queue.Type.QUORUM).orElse(false);
+    Topology aux = auxiliaryQueues(queue, dlq, tiers, quorum);
     try {
-      admin.declare(auxiliaryQueues(queue, dlq, tiers, quorum));
+      admin.declare(aux);
     } catch (TopologyException e) {
-      if (!quorum || e.replyCode() != 406 || tiers.delays().isEmpty()) {
+      if (e.replyCode() != 406 || tiers.delays().isEmpty()) {
         throw e;
       }
-      admin.declare(auxiliaryQueues(queue, dlq, tiers, false));
-      LOG.warn("the delay queues of quorum queue '{}' exist as classic queues: their hop back to it stays at most "
-          + "once (a message whose wait ends while '{}' is missing or full is lost); delete them when empty to get "
-          + "quorum tiers with at-least-once dead-lettering", queue, queue);
+      admin.declareMissing(aux);
+      LOG.warn("the delay queues of queue '{}' exist with other arguments than {} ones; they are kept as they are. "
+          + "A quorum work queue's delay queues should be quorum queues with at-least-once dead-lettering (else a "
+          + "message whose wait ends while '{}' is missing or full is lost): delete them when empty to have them so",
+          queue, quorum ? "quorum" : "classic", queue);
     }
   }
 
@@ -290,7 +329,7 @@ final class Toolkit implements RabbitToolkit {
   private FailurePolicy deadLetterPipeline(String queue, Redelivery tiers, String dlq, int window) {
     ConfirmingSender sender = sender("dead-letter publisher of queue '" + queue + "'", new ConfirmingSender.Options(
         Math.max(16, window), Duration.ofSeconds(30), Duration.ofSeconds(30), true, Integer.MAX_VALUE));
-    return new DeadLetterPipeline(queue, sender, tiers.delays(), dlq, publishing.frameMax());
+    return new DeadLetterPipeline(queue, sender, tiers, dlq, publishing.frameMax());
   }
 
   /**
@@ -326,7 +365,20 @@ final class Toolkit implements RabbitToolkit {
 
   @Override
   public Health health() {
-    return new Health(List.of(publishing.status(), consuming.status()), resources.publishers(), resources.consumers());
+    return new Health(broker(), List.of(publishing.status(), consuming.status()), resources.publishers(),
+        resources.consumers());
+  }
+
+  /** The broker, from the properties it announced on the publishing connection. */
+  Health.Broker broker() {
+    Map<String, Object> announced = publishing.serverProperties();
+    String product = String.valueOf(announced.getOrDefault("product", "unknown"));
+    String version = String.valueOf(announced.getOrDefault("version", "unknown"));
+    Health.Broker probe = new Health.Broker(product, version, false, "", List.of());
+    boolean rabbit = product.equals("RabbitMQ");
+    String store = !rabbit || !probe.atLeast(4, 0) ? "mnesia" : probe.atLeast(4, 3) ? "khepri" : "mnesia or khepri";
+    return new Health.Broker(product, version, rabbit && probe.atLeast(4, 3), rabbit ? store : "unknown",
+        resources.redeliveryBackends());
   }
 
   @Override

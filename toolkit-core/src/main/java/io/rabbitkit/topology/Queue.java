@@ -90,6 +90,9 @@ public record Queue(String name, Type type, boolean durable, boolean exclusive, 
         }
       }
     }
+    if (type != Type.QUORUM && arguments.containsKey("x-delayed-retry-type")) {
+      throw new IllegalArgumentException("delayed retry applies to quorum queues only (queue '" + name + "')");
+    }
     if (type != Type.CLASSIC && "reject-publish-dlx".equals(arguments.get("x-overflow"))) {
       throw new IllegalArgumentException("overflow reject-publish-dlx applies to classic queues only (queue '" + name + "')");
     }
@@ -195,6 +198,34 @@ public record Queue(String name, Type type, boolean durable, boolean exclusive, 
       throw new IllegalArgumentException("delivery-limit must be >= 0: " + limit);
     }
     return withArgument("x-delivery-limit", limit);
+  }
+
+  /**
+   * Returns a copy whose consumers must settle a delivery within {@code timeout} ({@code
+   * x-consumer-timeout}; RabbitMQ 3.12+, the broker-wide {@code consumer_timeout} otherwise, 30
+   * minutes by default). Past it, RabbitMQ 4.3+ cancels the consumer of a quorum queue and returns
+   * its unsettled messages (the toolkit subscribes again, and the late ack is ignored); older
+   * brokers and classic queues close the channel (the toolkit opens another). Either way the slow
+   * message is delivered again: keep handlers well inside it.
+   */
+  public Queue withConsumerTimeout(Duration timeout) {
+    return withArgument("x-consumer-timeout", positiveMillis(timeout, "consumer timeout"));
+  }
+
+  /**
+   * Returns a copy that delays the redelivery of a message its consumer rejected with requeue: the
+   * k-th waits {@code min(k * min, max)} ({@code x-delayed-retry-type=failed}, {@code
+   * x-delayed-retry-min}, {@code x-delayed-retry-max}; quorum queues, RabbitMQ 4.3+; older brokers
+   * ignore the arguments). Consume it with {@link io.rabbitkit.Redelivery#inQueue}.
+   */
+  public Queue withDelayedRetry(Duration min, Duration max) {
+    long minMs = positiveMillis(min, "delayed-retry min");
+    long maxMs = positiveMillis(max, "delayed-retry max");
+    if (maxMs < minMs) {
+      throw new IllegalArgumentException("delayed-retry max " + max + " is shorter than min " + min);
+    }
+    return withArgument("x-delayed-retry-type", "failed").withArgument("x-delayed-retry-min", minMs)
+        .withArgument("x-delayed-retry-max", maxMs);
   }
 
   /** Returns a copy where only one consumer at a time receives messages ({@code x-single-active-consumer}). */

@@ -96,6 +96,9 @@ class OutboxFaultIT {
               + "duplicate_effects=%d lost=%d outbox_left=%d longest_lag_ms=%d seconds=%d%n",
           orders, relayedSum, Math.max(0, relayedSum - orders), duplicatesSkipped, effects - distinct, lost, left,
           longestLagMs.get(), seconds);
+      if (lost > 0 || effects != orders || left > 0) {
+        printTails(logs); // what the processes said, for a failure seen only in CI
+      }
       assertEquals(ORDERS, orders, "every order committed once");
       assertEquals(0, lost, "no order without its effect");
       assertEquals(orders, effects, "no duplicate effect");
@@ -177,6 +180,16 @@ class OutboxFaultIT {
         }
       } catch (InterruptedException e) {
         return;
+      }
+    }
+  }
+
+  private static void printTails(Path logs) throws IOException {
+    try (var files = Files.list(logs)) {
+      for (Path log : files.sorted().toList()) {
+        List<String> lines = read(log).lines().filter(l -> !l.contains(" [.] ")).toList();
+        System.out.println("--- " + log.getFileName() + " (last 20 lines besides progress)\n"
+            + String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size())));
       }
     }
   }
