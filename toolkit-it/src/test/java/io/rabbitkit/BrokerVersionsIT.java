@@ -14,6 +14,7 @@ import io.rabbitkit.test.Await;
 import io.rabbitkit.test.RabbitTest;
 import io.rabbitkit.test.TestNames;
 import io.rabbitkit.test.ThrowawayBroker;
+import io.rabbitkit.test.ThrowawayCluster;
 import io.rabbitkit.topology.Queue;
 import io.rabbitkit.topology.Topology;
 import java.time.Duration;
@@ -180,6 +181,44 @@ class BrokerVersionsIT {
           && e.getMessage().contains("durable"), e.getMessage());
       Await.until(WAIT, "the connection the broker closed is back", rabbit::isConnected);
       rabbit.declare(Topology.of(Queue.classic("transient.exclusive").withExclusive(true).withDurable(false)));
+    }
+  }
+
+  @Test
+  void aDeclarationKhepriCannotCommitIsTriedAgainThenFailsSayingTheClusterHasNoQuorum(RabbitToolkit suite)
+      throws Exception {
+    // The throw-away cluster comes from the same installation as the suite's broker.
+    assumeTrue(suite.health().broker().atLeast(4, 3), "Khepri is RabbitMQ 4.3's only metadata store");
+    try (ThrowawayCluster cluster = ThrowawayCluster.start(3);
+        RabbitToolkit rabbit = RabbitToolkit.builder().uri(cluster.uri()).recoveryInterval(Duration.ofMillis(500))
+            .connect()) {
+      int on = cluster.nodeOf("rabbitkit/consumer");
+      for (int i = 0; i < 3; i++) {
+        if (i != on) {
+          cluster.ctl(i, "stop_app"); // a majority gone: the node left cannot commit metadata
+        }
+      }
+      long started = System.nanoTime();
+      TopologyException e = assertThrows(TopologyException.class,
+          () -> rabbit.declare(Topology.of(Queue.quorum("khepri.minority"))));
+      long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
+      System.out.println("FIGURES khepri without quorum: failed after " + seconds + " s: " + e.getMessage());
+      assertTrue(e.getMessage().contains("metadata store (Khepri)") && e.getMessage().contains("quorum")
+          && e.getMessage().contains("tried 2 times"), e.getMessage());
+      for (int i = 0; i < 3; i++) {
+        if (i != on) {
+          cluster.ctl(i, "start_app");
+        }
+      }
+      Await.until(Duration.ofSeconds(60), "connected again", rabbit::isConnected);
+      Await.until(Duration.ofSeconds(60), "declared once a majority is back", () -> {
+        try {
+          rabbit.declare(Topology.of(Queue.quorum("khepri.minority")));
+          return true;
+        } catch (RuntimeException retry) {
+          return false;
+        }
+      });
     }
   }
 

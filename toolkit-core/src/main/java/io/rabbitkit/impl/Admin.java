@@ -4,10 +4,12 @@ import static java.util.Objects.requireNonNull;
 
 import com.rabbitmq.client.AMQP;
 import io.rabbitkit.QueueInfo;
+import io.rabbitkit.ToolkitException;
 import io.rabbitkit.ToolkitException.TopologyException;
 import io.rabbitkit.topology.Binding;
 import io.rabbitkit.topology.Queue;
 import io.rabbitkit.topology.Topology;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -38,8 +40,69 @@ final class Admin {
     requireNonNull(topology, "topology");
     for (Topology one : TopologyRegistry.entities(topology)) {
       warnAboutRabbitmq4(one);
-      connection.declare(one);
+      declareRetryingMetadataTimeouts(one);
       registry.record(one);
+    }
+  }
+
+  /**
+   * The waits before each further attempt at a declaration the broker's metadata store could not
+   * commit (no quorum). Each attempt itself takes the broker's 30 s: one more is enough to ride out
+   * a leader election, and a caller does not wait minutes for an answer.
+   */
+  static final Duration[] METADATA_RETRY_WAITS = {Duration.ofSeconds(2)};
+
+  /**
+   * RabbitMQ 4.x on Khepri answers a declaration it cannot commit for want of a quorum with 541
+   * after its own 30 s, closing the connection: wait for the connection to come back, then try
+   * again, with back-off; after the last try, the typed error says what it means.
+   */
+  private void declareRetryingMetadataTimeouts(Topology one) {
+    for (int attempt = 0; ; attempt++) {
+      try {
+        connection.declare(one);
+        return;
+      } catch (RuntimeException e) {
+        // The broker's 541 and the client's own channel timeout (both 30 s) race: either may come first.
+        boolean metadata = Errors.metadataStoreTimedOut(e);
+        boolean noAnswer = !metadata && causedBy(e, java.util.concurrent.TimeoutException.class);
+        if (!metadata && !noAnswer) {
+          throw e;
+        }
+        if (attempt == METADATA_RETRY_WAITS.length) {
+          String entity = one.exchanges().isEmpty() ? one.queues().isEmpty() ? one.bindings().get(0).toString()
+              : one.queues().get(0).toString() : one.exchanges().get(0).toString();
+          throw new TopologyException(entity, null, 541, (metadata ? e.getMessage() : "declaring " + entity
+              + " got no answer in time: on RabbitMQ 4.x that is its metadata store (Khepri) without a quorum of its "
+              + "cluster (a majority of the nodes down or unreachable), else an overloaded broker")
+              + "; tried " + (attempt + 1) + " times", e);
+        }
+        Duration wait = METADATA_RETRY_WAITS[attempt];
+        LOG.warn("{}; trying again in {} s", e.getMessage(), wait.toSeconds());
+        sleepUntilOpen(wait);
+      }
+    }
+  }
+
+  private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (type.isInstance(t)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void sleepUntilOpen(Duration wait) {
+    long deadline = System.nanoTime() + wait.plusSeconds(30).toNanos();
+    long earliest = System.nanoTime() + wait.toNanos();
+    try {
+      while (System.nanoTime() < earliest || !connection.isOpen() && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ToolkitException.TransportException("interrupted while waiting to declare again", e);
     }
   }
 

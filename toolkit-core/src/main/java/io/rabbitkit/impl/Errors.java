@@ -126,6 +126,16 @@ final class Errors {
     return eofBeforeAnAnswer ? Reason.NOT_AMQP : Reason.IO;
   }
 
+  /** What RabbitMQ 4.x on Khepri says when a metadata change found no quorum in time. */
+  private static final String METADATA_TIMEOUT = "metadata store operation timed out";
+
+  /** Whether {@code e} is a declaration the broker's metadata store could not commit in time (no quorum). */
+  static boolean metadataStoreTimedOut(Throwable e) {
+    ShutdownSignalException sse = shutdownSignal(e);
+    return sse != null && replyText(sse).contains(METADATA_TIMEOUT)
+        || e instanceof TopologyException t && t.getMessage().contains("metadata store (Khepri)");
+  }
+
   /** RabbitMQ 4.x's refusal of a deprecated feature, naming it. */
   private static final Pattern DEPRECATED_FEATURE = Pattern.compile("Feature `([a-z_0-9]+)` is deprecated");
 
@@ -150,6 +160,13 @@ final class Errors {
       return new TopologyException(entity, null, replyCode(sse), "the broker does not permit the deprecated feature '"
           + feature + "' that " + action + " " + entity + " needs: " + avoid + ", or let the broker permit it with "
           + "deprecated_features.permit." + feature + " = true in rabbitmq.conf", e);
+    }
+    if (sse != null && replyText(sse).contains(METADATA_TIMEOUT)) {
+      // RabbitMQ 4.x on Khepri, without a quorum of its cluster: 541 after its own timeout (30 s).
+      return new TopologyException(entity, null, replyCode(sse), action + " " + entity + " failed: the broker's "
+          + "metadata store (Khepri) did not answer in time, which means its cluster has no quorum (a majority of "
+          + "its nodes is down or unreachable); declarations work again once a majority is back ("
+          + SafeText.of(replyText(sse), 300) + ")", e);
     }
     if (sse == null || sse.isHardError()) {
       return io(action + " " + entity, e);
