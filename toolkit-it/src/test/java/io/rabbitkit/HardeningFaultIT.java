@@ -38,18 +38,31 @@ class HardeningFaultIT {
 
   private static final Duration WAIT = Duration.ofSeconds(30);
   private static ThrowawayBroker broker;
+  /** A node that refuses messages over 1 MiB (set when it starts: 4.3 reads the limit only then). */
+  private static ThrowawayBroker small;
+
+  private static synchronized ThrowawayBroker small() {
+    if (small == null) {
+      small = ThrowawayBroker.startWithConfig("max_message_size = 1048576");
+    }
+    return small;
+  }
 
   record Order(String orderId) {}
 
   @BeforeAll
   static void start() {
-    broker = ThrowawayBroker.start();
+    // 128 MiB, 3.x's default: 4.x takes 16 MiB unless told otherwise (the 70 MB body below).
+    broker = ThrowawayBroker.startWithConfig("max_message_size = 134217728");
     broker.ctl("add_user", "svc", "svc-password");
     broker.ctl("set_permissions", "svc", ".*", ".*", ".*");
   }
 
   @AfterAll
   static void stop() {
+    if (small != null) {
+      small.close();
+    }
     if (broker != null) {
       broker.close();
     }
@@ -100,8 +113,7 @@ class HardeningFaultIT {
   @Test
   void oneMessageTheBrokerRefusesFailsAloneAndEveryOtherIsConfirmedOnce() throws Exception {
     String queue = "hardening.refused";
-    broker.ctl("eval", "application:set_env(rabbit, max_message_size, 1048576).");
-    try (RabbitToolkit rabbit = RabbitToolkit.connect(broker.uri())) {
+    try (RabbitToolkit rabbit = RabbitToolkit.connect(small().uri())) {
       rabbit.declare(Topology.of(Queue.classic(queue)));
       try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).maxBodySize(4 << 20)
           .messageId(s -> s.length() > 100 ? "huge" : s).build()) {
@@ -126,7 +138,7 @@ class HardeningFaultIT {
         assertTrue(status.channelReplacements() <= 2, "channels replaced: " + status.channelReplacements());
       }
       Map<String, Integer> seen = new HashMap<>();
-      try (Connection raw = HardeningIT.raw(broker.uri()); Channel ch = raw.createChannel()) {
+      try (Connection raw = HardeningIT.raw(small().uri()); Channel ch = raw.createChannel()) {
         GetResponse r;
         while ((r = ch.basicGet(queue, true)) != null) {
           seen.merge(new String(r.getBody(), StandardCharsets.UTF_8), 1, Integer::sum);
@@ -135,17 +147,14 @@ class HardeningFaultIT {
       assertEquals(150, seen.size(), "every other message arrived");
       assertTrue(seen.values().stream().allMatch(n -> n == 1), "duplicates: " + seen);
       rabbit.deleteQueue(queue);
-    } finally {
-      broker.ctl("eval", "application:set_env(rabbit, max_message_size, 134217728).");
     }
   }
 
   @Test
   void aReplyTheBrokerRefusesIsAnsweredWithAnErrorOnceAndTheServerGoesOn() throws Exception {
     String queue = "hardening.rpc-refused";
-    broker.ctl("eval", "application:set_env(rabbit, max_message_size, 1048576).");
     java.util.concurrent.atomic.AtomicInteger bigCalls = new java.util.concurrent.atomic.AtomicInteger();
-    try (RabbitToolkit rabbit = RabbitToolkit.connect(broker.uri());
+    try (RabbitToolkit rabbit = RabbitToolkit.connect(small().uri());
         RpcServer server = rabbit.rpcServerBuilder(String.class, String.class).queue(queue).handler(r -> {
           if (r.equals("big")) {
             bigCalls.incrementAndGet();
@@ -164,8 +173,6 @@ class HardeningFaultIT {
       assertTrue(server.isRunning());
       assertEquals(0, rabbit.queueInfo(queue).orElseThrow().messageCount());
       rabbit.deleteQueue(queue);
-    } finally {
-      broker.ctl("eval", "application:set_env(rabbit, max_message_size, 134217728).");
     }
   }
 
@@ -173,7 +180,9 @@ class HardeningFaultIT {
   void aMessageWaitingInATierOfAQuorumWorkQueueOutlivesTheWorkQueueBeingGone() throws Exception {
     String queue = "hardening.tiers";
     // The broker retries an at-least-once hop every 180 s by default; this node retries every second.
-    broker.ctl("eval", "application:set_env(rabbit, dead_letter_worker_publisher_confirm_timeout, 1000).");
+    // (3.x reads dead_letter_worker_publisher_confirm_timeout, later versions the same name with _ms.)
+    broker.ctl("eval", "application:set_env(rabbit, dead_letter_worker_publisher_confirm_timeout, 1000), "
+        + "application:set_env(rabbit, dead_letter_worker_publisher_confirm_timeout_ms, 1000).");
     try (RabbitToolkit rabbit = RabbitToolkit.connect(broker.uri())) {
       Topology work = Topology.of(Queue.quorum(queue));
       rabbit.declare(work);
@@ -203,15 +212,15 @@ class HardeningFaultIT {
       rabbit.deleteQueue(Redelivery.delayQueueName(queue, Duration.ofSeconds(2)));
       rabbit.deleteQueue(queue + ".dlq");
     } finally {
-      broker.ctl("eval", "application:set_env(rabbit, dead_letter_worker_publisher_confirm_timeout, 180000).");
+      broker.ctl("eval", "application:set_env(rabbit, dead_letter_worker_publisher_confirm_timeout, 180000), "
+          + "application:set_env(rabbit, dead_letter_worker_publisher_confirm_timeout_ms, 180000).");
     }
   }
 
   @Test
   void aBodyOverTheInboundLimitIsDeadLetteredAndTheMessagesBehindItAreProcessed() throws Exception {
     String queue = "hardening.huge";
-    // Over amqp-client's 64 MiB default; RabbitMQ 3.x takes 128 MiB, 4.x 16 MiB unless raised, as here.
-    broker.ctl("eval", "application:set_env(rabbit, max_message_size, 134217728).");
+    // Over amqp-client's 64 MiB default; this node takes 128 MiB (4.x: 16 MiB by default).
     byte[] huge = new byte[70 * 1024 * 1024];
     try (RabbitToolkit rabbit = RabbitToolkit.connect(broker.uri())) {
       rabbit.declare(Topology.of(Queue.classic(queue)));
