@@ -79,6 +79,9 @@ public final class RabbitkitHealthIndicator extends AbstractHealthIndicator {
       consumers.put(c.queue(), Map.of("running", c.running(), "inFlight", c.inFlight(),
           "processed", c.stats().processed(), "deadLettered", c.stats().deadLettered()));
     }
+    Health.Broker b = health.broker();
+    details.put("broker", Map.of("version", b.product() + " " + b.version(), "metadataStore", b.metadataStore(),
+        "delayedRetry", b.delayedRetry(), "redeliveryBackends", b.redeliveryBackends()));
     details.put("connections", connections);
     details.put("publishers", publishers);
     details.put("consumers", consumers);
