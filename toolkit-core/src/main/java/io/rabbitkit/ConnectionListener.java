@@ -11,17 +11,22 @@ package io.rabbitkit;
 public interface ConnectionListener {
 
   /** The connection was lost (not closed by the application); automatic recovery starts. */
-  default void connectionLost(String connection, String reason) {}
+  default void connectionLost(String connection, String reason) {
+  }
 
   /** Recovery has started. */
-  default void recoveryStarted(String connection) {}
+  default void recoveryStarted(String connection) {
+  }
 
   /** The connection is back; topology re-declared, channels, consumers and unconfirmed publishes restored. */
-  default void recovered(String connection) {}
+  default void recovered(String connection) {
+  }
 
   /** The broker blocked publishing on this connection (resource alarm: memory or disk). */
-  default void blocked(String connection, String reason) {}
+  default void blocked(String connection, String reason) {
+  }
 
   /** The broker lifted the block. */
-  default void unblocked(String connection) {}
+  default void unblocked(String connection) {
+  }
 }

@@ -10,7 +10,8 @@ import java.util.Map;
 /** What AMQP can carry as a header value: the check behind {@link Message}'s headers. */
 final class HeaderValues {
 
-  private HeaderValues() {}
+  private HeaderValues() {
+  }
 
   /**
    * Checks that every name is one an application may set (not {@code x-}: those belong to the

@@ -2,7 +2,6 @@ package io.rabbitkit;
 
 import static java.util.Objects.requireNonNull;
 
-import io.rabbitkit.ToolkitException.MessageRefusedException;
 import java.time.Duration;
 import java.util.List;
 
@@ -77,7 +76,8 @@ public record Health(Broker broker, List<ConnectionStatus> connections, List<Pub
    * @param recoveries how many times it was lost and recovered
    * @param longestRecovery the longest time from loss to restored channels, zero if never lost
    */
-  public record ConnectionStatus(String name, State state, long recoveries, Duration longestRecovery) {}
+  public record ConnectionStatus(String name, State state, long recoveries, Duration longestRecovery) {
+  }
 
   /**
    * How long a sent message may wait for its confirm before its publisher counts as stalled: a
@@ -108,7 +108,8 @@ public record Health(Broker broker, List<ConnectionStatus> connections, List<Pub
    * @param running every channel is subscribed (false while recovering or after a broker cancel)
    * @param inFlight deliveries received and not yet settled (handlers running, acks pending)
    */
-  public record ConsumerStatus(String queue, boolean running, int inFlight, MessageConsumer.Stats stats) {}
+  public record ConsumerStatus(String queue, boolean running, int inFlight, MessageConsumer.Stats stats) {
+  }
 
   /**
    * True when every connection is open (not blocked, not recovering), no publisher is {@linkplain

@@ -100,7 +100,8 @@ public interface Interceptor extends ConnectionListener {
 
   /** Learns how one publish ended. */
   interface PublishObserver {
-    PublishObserver NONE = (outcome, elapsed, failure) -> {};
+    PublishObserver NONE = (outcome, elapsed, failure) -> {
+    };
 
     /**
      * @param elapsed from {@code publish} to the outcome
@@ -148,7 +149,8 @@ public interface Interceptor extends ConnectionListener {
 
   /** Closed when the handler call it was opened for returns. */
   interface Scope extends AutoCloseable {
-    Scope NONE = () -> {};
+    Scope NONE = () -> {
+    };
 
     @Override
     void close();
@@ -156,7 +158,8 @@ public interface Interceptor extends ConnectionListener {
 
   /** Follows one delivery. */
   interface ConsumeObserver {
-    ConsumeObserver NONE = new ConsumeObserver() {};
+    ConsumeObserver NONE = new ConsumeObserver() {
+    };
 
     /**
      * Opened on the handler's thread right before each handler call and closed right after it
@@ -175,7 +178,8 @@ public interface Interceptor extends ConnectionListener {
      *     the handler never ran)
      * @param failure the handler's failure or the reason, {@code null} when acked
      */
-    default void outcome(ConsumeOutcome outcome, Duration handlerTime, Throwable failure) {}
+    default void outcome(ConsumeOutcome outcome, Duration handlerTime, Throwable failure) {
+    }
   }
 
   /** An RPC call about to be sent. */
@@ -215,7 +219,8 @@ public interface Interceptor extends ConnectionListener {
 
   /** Learns how one call ended. */
   interface RpcObserver {
-    RpcObserver NONE = (outcome, elapsed, failure) -> {};
+    RpcObserver NONE = (outcome, elapsed, failure) -> {
+    };
 
     void outcome(RpcOutcome outcome, Duration elapsed, Throwable failure);
   }

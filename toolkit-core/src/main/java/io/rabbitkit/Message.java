@@ -73,12 +73,14 @@ public record Message<T>(T body, Optional<String> messageId, Optional<String> ro
 
   /** Returns a copy with this message id (consumers use it to spot duplicates). */
   public Message<T> withMessageId(String messageId) {
-    return new Message<>(body, Optional.of(messageId), routingKey, headers, correlationId, replyTo, expiration, priority, type, appId);
+    return new Message<>(body, Optional.of(messageId), routingKey, headers, correlationId, replyTo, expiration,
+        priority, type, appId);
   }
 
   /** Returns a copy with this routing key instead of the publisher's. */
   public Message<T> withRoutingKey(String routingKey) {
-    return new Message<>(body, messageId, Optional.of(routingKey), headers, correlationId, replyTo, expiration, priority, type, appId);
+    return new Message<>(body, messageId, Optional.of(routingKey), headers, correlationId, replyTo, expiration,
+        priority, type, appId);
   }
 
   /** Returns a copy with one more header. */
@@ -90,22 +92,26 @@ public record Message<T>(T body, Optional<String> messageId, Optional<String> ro
 
   /** Returns a copy with this correlation id. */
   public Message<T> withCorrelationId(String correlationId) {
-    return new Message<>(body, messageId, routingKey, headers, Optional.of(correlationId), replyTo, expiration, priority, type, appId);
+    return new Message<>(body, messageId, routingKey, headers, Optional.of(correlationId), replyTo, expiration,
+        priority, type, appId);
   }
 
   /** Returns a copy with this reply-to address. */
   public Message<T> withReplyTo(String replyTo) {
-    return new Message<>(body, messageId, routingKey, headers, correlationId, Optional.of(replyTo), expiration, priority, type, appId);
+    return new Message<>(body, messageId, routingKey, headers, correlationId, Optional.of(replyTo), expiration,
+        priority, type, appId);
   }
 
   /** Returns a copy that expires after {@code ttl} in any queue. */
   public Message<T> withExpiration(Duration ttl) {
-    return new Message<>(body, messageId, routingKey, headers, correlationId, replyTo, Optional.of(ttl), priority, type, appId);
+    return new Message<>(body, messageId, routingKey, headers, correlationId, replyTo, Optional.of(ttl), priority, type,
+        appId);
   }
 
   /** Returns a copy with this priority. */
   public Message<T> withPriority(int priority) {
-    return new Message<>(body, messageId, routingKey, headers, correlationId, replyTo, expiration, Optional.of(priority), type, appId);
+    return new Message<>(body, messageId, routingKey, headers, correlationId, replyTo, expiration,
+        Optional.of(priority), type, appId);
   }
 
   /** Returns a copy with this message type (the AMQP {@code type} property, e.g. {@code order.placed}). */

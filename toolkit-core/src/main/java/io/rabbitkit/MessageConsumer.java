@@ -241,19 +241,24 @@ public interface MessageConsumer extends AutoCloseable {
      * #resumed}) or the consumer is closed; meanwhile {@code isRunning()} is false and every failed
      * attempt is logged.
      */
-    default void cancelledByBroker(String queue) {}
+    default void cancelledByBroker(String queue) {
+    }
 
     /** The consumer of {@code queue} subscribed again after the broker cancelled it (the queue is back). */
-    default void resumed(String queue) {}
+    default void resumed(String queue) {
+    }
 
     /** A failed message was moved to delay queue tier {@code attempt} and comes back after {@code delay}. */
-    default void retryScheduled(String queue, String messageId, int attempt, Duration delay, Throwable cause) {}
+    default void retryScheduled(String queue, String messageId, int attempt, Duration delay, Throwable cause) {
+    }
 
     /** A message was moved to the dead-letter queue for {@code reason}. */
-    default void deadLettered(String queue, String messageId, String reason, Throwable cause) {}
+    default void deadLettered(String queue, String messageId, String reason, Throwable cause) {
+    }
 
     /** A failed message was put back on its queue (no dead-letter destination, or moving it failed). */
-    default void requeued(String queue, String messageId, Throwable cause) {}
+    default void requeued(String queue, String messageId, Throwable cause) {
+    }
   }
 
   /**
@@ -269,5 +274,6 @@ public interface MessageConsumer extends AutoCloseable {
    * @param duplicates messages skipped because their id was already processed (with deduplication on)
    */
   record Stats(long received, long processed, long retriedInProcess, long redelivered, long deadLettered,
-      long requeued, long duplicates) {}
+      long requeued, long duplicates) {
+  }
 }

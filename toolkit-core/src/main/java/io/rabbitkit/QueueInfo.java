@@ -7,4 +7,5 @@ package io.rabbitkit;
  * @param messageCount ready messages (not counting unacknowledged ones)
  * @param consumerCount active consumers
  */
-public record QueueInfo(String name, long messageCount, int consumerCount) {}
+public record QueueInfo(String name, long messageCount, int consumerCount) {
+}

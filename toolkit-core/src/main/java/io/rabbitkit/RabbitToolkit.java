@@ -5,7 +5,6 @@ import io.rabbitkit.ToolkitException.TopologyException;
 import io.rabbitkit.deadletter.DeadLetters;
 import io.rabbitkit.impl.ToolkitBuilder;
 import io.rabbitkit.topology.Binding;
-import io.rabbitkit.topology.Queue;
 import io.rabbitkit.topology.Topology;
 import java.time.Duration;
 import java.util.Optional;

@@ -24,7 +24,8 @@ public final class SafeText {
   /** Characters kept by {@link #of(String)}. */
   public static final int DEFAULT_MAX_LENGTH = 100;
 
-  private SafeText() {}
+  private SafeText() {
+  }
 
   /** {@link #of(String, int)} with {@value #DEFAULT_MAX_LENGTH} characters; {@code null} reads {@code <none>}. */
   public static String of(String text) {
@@ -41,7 +42,7 @@ public final class SafeText {
     }
     StringBuilder out = new StringBuilder(Math.min(text.length(), maxLength) + 8);
     int kept = 0;
-    for (int i = 0; i < text.length(); ) {
+    for (int i = 0; i < text.length();) {
       if (kept >= maxLength) {
         return out.append('…').toString();
       }

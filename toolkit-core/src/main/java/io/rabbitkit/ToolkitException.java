@@ -238,11 +238,12 @@ public class ToolkitException extends RuntimeException {
 
     private final boolean sent;
 
-    public ConfirmTimeoutException(String messageId, String exchange, String routingKey, Duration timeout, boolean sent) {
+    public ConfirmTimeoutException(String messageId, String exchange, String routingKey, Duration timeout,
+        boolean sent) {
       super(Reason.TIMED_OUT, "no confirm for message " + SafeText.of(messageId) + " published to "
-              + describeTarget(exchange, routingKey) + " within " + timeout.toMillis() + " ms; "
-              + (sent ? "it was sent, so the outcome is unknown"
-                  : "it was never sent (no open channel in that time), so the broker does not have it"),
+          + describeTarget(exchange, routingKey) + " within " + timeout.toMillis() + " ms; "
+          + (sent ? "it was sent, so the outcome is unknown"
+              : "it was never sent (no open channel in that time), so the broker does not have it"),
           messageId, exchange, routingKey, null);
       this.sent = sent;
     }
@@ -261,7 +262,8 @@ public class ToolkitException extends RuntimeException {
   public static final class MessageNackedException extends PublishException {
 
     public MessageNackedException(String messageId, String exchange, String routingKey) {
-      super(Reason.NACKED, "broker nacked message " + messageId + " published to " + describeTarget(exchange, routingKey),
+      super(Reason.NACKED,
+          "broker nacked message " + messageId + " published to " + describeTarget(exchange, routingKey),
           messageId, exchange, routingKey, null);
     }
   }
@@ -275,9 +277,10 @@ public class ToolkitException extends RuntimeException {
     private final int replyCode;
     private final String replyText;
 
-    public MessageReturnedException(String messageId, String exchange, String routingKey, int replyCode, String replyText) {
+    public MessageReturnedException(String messageId, String exchange, String routingKey, int replyCode,
+        String replyText) {
       super(Reason.RETURNED, "message " + messageId + " published to " + describeTarget(exchange, routingKey)
-              + " was returned as unroutable: " + replyCode + " " + replyText,
+          + " was returned as unroutable: " + replyCode + " " + replyText,
           messageId, exchange, routingKey, null);
       this.replyCode = replyCode;
       this.replyText = replyText;
@@ -309,7 +312,7 @@ public class ToolkitException extends RuntimeException {
     public MessageRefusedException(String messageId, String exchange, String routingKey, int replyCode,
         String replyText, Throwable cause) {
       super(Reason.REFUSED, "the broker refused message " + SafeText.of(messageId) + " published to "
-              + describeTarget(exchange, routingKey) + ": " + replyCode + " " + SafeText.of(replyText, 300),
+          + describeTarget(exchange, routingKey) + ": " + replyCode + " " + SafeText.of(replyText, 300),
           messageId, exchange, routingKey, cause);
       this.replyCode = replyCode;
       this.replyText = replyText;
@@ -377,7 +380,8 @@ public class ToolkitException extends RuntimeException {
       this(message, cause, null, null, null);
     }
 
-    private MessageDecodingException(String message, Throwable cause, String queue, String messageId, String contentType) {
+    private MessageDecodingException(String message, Throwable cause, String queue, String messageId,
+        String contentType) {
       super(message, cause);
       this.queue = queue;
       this.messageId = messageId;
@@ -389,7 +393,8 @@ public class ToolkitException extends RuntimeException {
      * the exception reaches a listener, an interceptor or the dead-letter headers).
      */
     public MessageDecodingException at(String queue, String messageId, String contentType) {
-      MessageDecodingException e = new MessageDecodingException(getMessage(), getCause(), queue, messageId, contentType);
+      MessageDecodingException e =
+          new MessageDecodingException(getMessage(), getCause(), queue, messageId, contentType);
       e.setStackTrace(getStackTrace());
       return e;
     }
@@ -442,7 +447,8 @@ public class ToolkitException extends RuntimeException {
     private final Duration timeout;
 
     public RpcTimeoutException(String correlationId, String routingKey, Duration timeout) {
-      super("no reply to request " + correlationId + " sent to '" + routingKey + "' within " + timeout.toMillis() + " ms");
+      super("no reply to request " + correlationId + " sent to '" + routingKey + "' within " + timeout.toMillis()
+          + " ms");
       this.correlationId = correlationId;
       this.routingKey = routingKey;
       this.timeout = timeout;

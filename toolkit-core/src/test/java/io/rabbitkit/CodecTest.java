@@ -14,9 +14,11 @@ import org.junit.jupiter.api.Test;
 
 class CodecTest {
 
-  record Order(String orderId, String customer, double amount, List<String> items) {}
+  record Order(String orderId, String customer, double amount, List<String> items) {
+  }
 
-  record Stamped(String id, Instant at) {}
+  record Stamped(String id, Instant at) {
+  }
 
   private final MessageCodec<Order> json = MessageCodec.json(Order.class);
 
@@ -62,8 +64,8 @@ class CodecTest {
     MessageCodec<String> text = MessageCodec.string();
     assertEquals("Hello World!", text.decode("Hello World!".getBytes(StandardCharsets.UTF_8), null));
     assertEquals("é", text.decode("é".getBytes(StandardCharsets.UTF_8), "text/plain; charset=utf-8"));
-    assertThrows(MessageDecodingException.class, () -> text.decode(new byte[] {(byte) 0xC3, 0x28}, "text/plain"));
-    assertThrows(MessageDecodingException.class, () -> text.decode(new byte[] {1}, "application/octet-stream"));
+    assertThrows(MessageDecodingException.class, () -> text.decode(new byte[]{(byte) 0xC3, 0x28}, "text/plain"));
+    assertThrows(MessageDecodingException.class, () -> text.decode(new byte[]{1}, "application/octet-stream"));
   }
 
   @Test

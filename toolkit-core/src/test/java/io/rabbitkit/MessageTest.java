@@ -42,8 +42,8 @@ class MessageTest {
     String longest = "é".repeat(127) + "x"; // 255 UTF-8 bytes
     String tooLong = "é".repeat(128); // 256
     assertEquals(longest, Message.of("x").withRoutingKey(longest).routingKey().orElseThrow());
-    for (java.util.function.Function<Message<String>, Message<String>> set : List.<java.util.function.Function<
-        Message<String>, Message<String>>>of(m -> m.withMessageId(tooLong), m -> m.withRoutingKey(tooLong),
+    for (java.util.function.Function<Message<String>, Message<String>> set : List.<java.util.function.Function<Message<String>, Message<String>>>of(
+        m -> m.withMessageId(tooLong), m -> m.withRoutingKey(tooLong),
         m -> m.withCorrelationId(tooLong), m -> m.withReplyTo(tooLong), m -> m.withType(tooLong),
         m -> m.withAppId(tooLong), m -> m.withHeader(tooLong, 1))) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> set.apply(Message.of("x")));

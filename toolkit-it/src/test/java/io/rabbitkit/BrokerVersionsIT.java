@@ -36,7 +36,8 @@ class BrokerVersionsIT {
 
   private static final Duration WAIT = Duration.ofSeconds(30);
 
-  record Order(String id) {}
+  record Order(String id) {
+  }
 
   @Test
   void healthSaysWhichBrokerItIsAndWhatItCanDo(RabbitToolkit rabbit) {
@@ -172,7 +173,7 @@ class BrokerVersionsIT {
     // The throw-away node comes from the same installation as the suite's broker: 4.x knows the setting.
     assumeTrue(suite.health().broker().atLeast(4, 0), "deprecated features are RabbitMQ 4.x's");
     try (ThrowawayBroker broker = ThrowawayBroker.startWithConfig(
-            "deprecated_features.permit.transient_nonexcl_queues = false");
+        "deprecated_features.permit.transient_nonexcl_queues = false");
         RabbitToolkit rabbit = RabbitToolkit.builder().uri(broker.uri()).recoveryInterval(Duration.ofMillis(200))
             .connect()) {
       TopologyException e = assertThrows(TopologyException.class,

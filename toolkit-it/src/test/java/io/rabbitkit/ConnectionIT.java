@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.rabbitkit.ToolkitException.ConnectionException.Reason;
 import io.rabbitkit.ToolkitException.ConnectionException;
+import io.rabbitkit.ToolkitException.ConnectionException.Reason;
 import io.rabbitkit.ToolkitException.ResourceClosedException;
 import io.rabbitkit.test.RabbitBroker;
 import io.rabbitkit.test.RabbitTest;

@@ -31,7 +31,8 @@ import org.junit.jupiter.api.Test;
 @RabbitTest
 class ConsumerIT {
 
-  record Order(String orderId, double amount) {}
+  record Order(String orderId, double amount) {
+  }
 
   private static Publisher<String> strings(RabbitToolkit rabbit, String queue) {
     return rabbit.publisherBuilder(String.class).routingKey(queue).build();
@@ -65,7 +66,8 @@ class ConsumerIT {
       Await.until(Duration.ofSeconds(10), "three handled", () -> c.stats().processed() == 3);
       assertEquals(0, c.stats().duplicates());
     }
-    assertEquals(Set.of("a", "b", "c"), handled.stream().map(Delivery::body).collect(java.util.stream.Collectors.toSet()));
+    assertEquals(Set.of("a", "b", "c"),
+        handled.stream().map(Delivery::body).collect(java.util.stream.Collectors.toSet()));
     assertTrue(handled.stream().allMatch(d -> d.messageId().isEmpty()), "an empty id is reported as none");
   }
 
@@ -124,7 +126,9 @@ class ConsumerIT {
     rabbit.declare(Topology.builder().queue(Queue.classic(dlq)).queue(Queue.classic(queue).withDeadLetterQueue(dlq))
         .build());
     BlockingQueue<Order> handled = new LinkedBlockingQueue<>();
-    try (MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).handler(d -> handled.add(d.body())).build();
+    try (
+        MessageConsumer c =
+            rabbit.consumerBuilder(Order.class).queue(queue).handler(d -> handled.add(d.body())).build();
         Publisher<Order> orders = rabbit.publisherBuilder(Order.class).routingKey(queue).build()) {
       publishRaw(rabbit, queue, "{\"orderId\": broken", "application/json");
       orders.publish(new Order("o-2", 2)).get(10, TimeUnit.SECONDS);
@@ -161,7 +165,8 @@ class ConsumerIT {
     assertTrue(maxRunning.get() <= 4, "max " + maxRunning.get());
     assertTrue(maxRunning.get() >= 2, "handlers never overlapped: " + maxRunning.get());
     // The toolkit's own threads: its consumer dispatch pool or its workers, never amqp-client's connection reader.
-    assertTrue(threads.stream().allMatch(t -> t.startsWith("rabbitkit-dispatch-") || t.startsWith("rabbitkit-consumer-")),
+    assertTrue(
+        threads.stream().allMatch(t -> t.startsWith("rabbitkit-dispatch-") || t.startsWith("rabbitkit-consumer-")),
         threads.toString());
   }
 
@@ -199,7 +204,8 @@ class ConsumerIT {
     assertEquals(0, info.consumerCount());
     assertEquals(total - handledBeforeStop, info.messageCount());
     Set<String> rest = ConcurrentHashMap.newKeySet();
-    try (MessageConsumer drain = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> rest.add(d.body())).build()) {
+    try (MessageConsumer drain =
+        rabbit.consumerBuilder(String.class).queue(queue).handler(d -> rest.add(d.body())).build()) {
       Await.until(Duration.ofSeconds(20), () -> rest.size() == total - handledBeforeStop);
     }
     Set<String> all = new HashSet<>(processed);
@@ -276,7 +282,8 @@ class ConsumerIT {
     String queue = names.queue("q");
     rabbit.declare(Topology.of(Queue.classic(queue)));
     List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
-    try (MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {})
+    try (MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {
+    })
         .listener(new MessageConsumer.Listener() {
           @Override
           public void cancelledByBroker(String q) {
@@ -310,8 +317,8 @@ class ConsumerIT {
         .build());
     Set<String> done = ConcurrentHashMap.newKeySet();
     try (Publisher<String> p = strings(rabbit, queue);
-        MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).asyncHandler(d ->
-            CompletableFuture.supplyAsync(() -> {
+        MessageConsumer c =
+            rabbit.consumerBuilder(String.class).queue(queue).asyncHandler(d -> CompletableFuture.supplyAsync(() -> {
               if (d.body().startsWith("bad")) {
                 throw new IllegalArgumentException("async failure");
               }

@@ -105,9 +105,9 @@ class CrashIT {
       if (lines.stream().anyMatch(l -> l.startsWith("handling p-1"))) {
         crashes++;
       }
-      Await.until(Duration.ofSeconds(10), "message back in the queue or dead-lettered", () ->
-          rabbit.queueInfo(queue).orElseThrow().messageCount() + rabbit.queueInfo(dlq).orElseThrow().messageCount()
-              == 1);
+      Await.until(Duration.ofSeconds(10), "message back in the queue or dead-lettered",
+          () -> rabbit.queueInfo(queue).orElseThrow().messageCount()
+              + rabbit.queueInfo(dlq).orElseThrow().messageCount() == 1);
     }
     assertTrue(crashes >= 2, "dead-lettered after only " + crashes + " crash(es)");
     assertEquals(0, rabbit.queueInfo(queue).orElseThrow().messageCount());

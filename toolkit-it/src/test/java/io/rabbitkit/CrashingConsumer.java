@@ -9,7 +9,8 @@ import java.util.concurrent.CountDownLatch;
  */
 public final class CrashingConsumer {
 
-  private CrashingConsumer() {}
+  private CrashingConsumer() {
+  }
 
   public static void main(String[] args) throws Exception {
     String uri = args[0];

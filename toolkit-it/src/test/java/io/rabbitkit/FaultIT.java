@@ -19,7 +19,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
@@ -96,7 +95,8 @@ class FaultIT {
     String exchange = unique("x");
     String queue = unique("q");
     Set<String> consumed = ConcurrentHashMap.newKeySet();
-    try (RabbitToolkit rabbit = connect(new ConnectionListener() {})) {
+    try (RabbitToolkit rabbit = connect(new ConnectionListener() {
+    })) {
       // A transient exchange does not survive a restart; the toolkit must declare it again.
       rabbit.declare(Topology.builder().exchange(Exchange.direct(exchange).withDurable(false))
           .queue(Queue.classic(queue)).binding(Binding.of(exchange, queue, "k")).build());
@@ -123,7 +123,8 @@ class FaultIT {
   void aBlockedPublisherTimesOutAndFillsItsWindowWhileConsumersKeepAcking() throws Exception {
     String queue = unique("q");
     AtomicInteger consumed = new AtomicInteger();
-    try (RabbitToolkit rabbit = connect(new ConnectionListener() {})) {
+    try (RabbitToolkit rabbit = connect(new ConnectionListener() {
+    })) {
       rabbit.declare(Topology.of(Queue.classic(queue)));
       Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).maxInFlight(5)
           .confirmTimeout(Duration.ofSeconds(1)).windowTimeout(Duration.ofMillis(300)).build();
@@ -161,10 +162,12 @@ class FaultIT {
   void messagesUnconfirmedWhenTheConnectionDiesAreResentAfterRecovery() throws Exception {
     String queue = unique("q");
     Set<String> consumed = ConcurrentHashMap.newKeySet();
-    try (RabbitToolkit rabbit = connect(new ConnectionListener() {})) {
+    try (RabbitToolkit rabbit = connect(new ConnectionListener() {
+    })) {
       rabbit.declare(Topology.of(Queue.classic(queue)));
-      Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).confirmTimeout(Duration.ofSeconds(60))
-          .build();
+      Publisher<String> p =
+          rabbit.publisherBuilder(String.class).routingKey(queue).confirmTimeout(Duration.ofSeconds(60))
+              .build();
       List<CompletableFuture<Confirmation>> futures = new ArrayList<>();
       broker.ctl("set_vm_memory_high_watermark", "0.000001");
       try {
@@ -180,7 +183,8 @@ class FaultIT {
       for (CompletableFuture<Confirmation> f : futures) {
         f.get(60, TimeUnit.SECONDS);
       }
-      try (MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> consumed.add(d.body())).build()) {
+      try (MessageConsumer c =
+          rabbit.consumerBuilder(String.class).queue(queue).handler(d -> consumed.add(d.body())).build()) {
         Await.until(Duration.ofSeconds(20), "all 20 arrived", () -> consumed.size() == 20);
       }
       rabbit.deleteQueue(queue);
@@ -190,7 +194,8 @@ class FaultIT {
   @Test
   void withResendingOffTheFuturesOfLostMessagesFailAsUnknownInsteadOfHanging() throws Exception {
     String queue = unique("q");
-    try (RabbitToolkit rabbit = connect(new ConnectionListener() {})) {
+    try (RabbitToolkit rabbit = connect(new ConnectionListener() {
+    })) {
       rabbit.declare(Topology.of(Queue.classic(queue)));
       Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).resendAfterRecovery(false)
           .confirmTimeout(Duration.ofSeconds(60)).build();

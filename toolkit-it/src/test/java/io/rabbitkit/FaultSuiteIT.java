@@ -34,7 +34,8 @@ import org.junit.jupiter.api.Test;
  */
 class FaultSuiteIT {
 
-  record Order(String id, int n) {}
+  record Order(String id, int n) {
+  }
 
   private static ThrowawayBroker broker;
 
@@ -153,8 +154,9 @@ class FaultSuiteIT {
     Duration longest = rabbit.health().connections().stream().map(Health.ConnectionStatus::longestRecovery)
         .max(Duration::compareTo).orElse(Duration.ZERO);
     System.out.printf("FIGURES %s: messages=%d confirmed=%d failed=%d resent=%d duplicates_before_dedup=%d "
-            + "duplicates_handled=%d lost=%d longest_recovery_ms=%d%n", label, s.total, s.confirmed.get(),
-        s.failures.size(), s.resent.get(), s.duplicates() + skippedDuplicates, s.duplicates(), lost, longest.toMillis());
+        + "duplicates_handled=%d lost=%d longest_recovery_ms=%d%n", label, s.total, s.confirmed.get(),
+        s.failures.size(), s.resent.get(), s.duplicates() + skippedDuplicates, s.duplicates(), lost,
+        longest.toMillis());
     assertEquals(0, lost, "confirmed but never handled");
   }
 
@@ -171,7 +173,8 @@ class FaultSuiteIT {
     try (RabbitToolkit rabbit = toolkit().connectionName("suite-close").connect()) {
       String queue = queue("close");
       rabbit.declare(Topology.of(Queue.classic(queue)));
-      Stream s = run("6 forced connection closes, idempotent consumer", rabbit, queue, 100_000, true, new double[] {0.1, 0.25, 0.4, 0.55, 0.7, 0.85},
+      Stream s = run("6 forced connection closes, idempotent consumer", rabbit, queue, 100_000, true,
+          new double[]{0.1, 0.25, 0.4, 0.55, 0.7, 0.85},
           broker::closeAllConnections);
       assertEquals(100_000, s.confirmed.get(), "every publish confirmed, re-sent where needed: " + s.failures);
       assertEquals(100_000, s.handled.size());
@@ -188,7 +191,7 @@ class FaultSuiteIT {
       String queue = queue("proxy");
       rabbit.declare(Topology.of(Queue.classic(queue)));
       AtomicInteger step = new AtomicInteger();
-      Stream s = run("TCP reset, then 5 s black hole", rabbit, queue, 20_000, false, new double[] {0.3, 0.6}, () -> {
+      Stream s = run("TCP reset, then 5 s black hole", rabbit, queue, 20_000, false, new double[]{0.3, 0.6}, () -> {
         if (step.getAndIncrement() == 0) {
           proxy.reset();
         } else {
@@ -210,15 +213,15 @@ class FaultSuiteIT {
         rabbit.declare(Topology.of(q));
         AtomicInteger step = new AtomicInteger();
         Stream s = run("node stopped, then killed (" + q.type().brokerName() + " queue)", rabbit, q.name(), 20_000,
-            false, new double[] {0.3, 0.6}, () -> {
-          if (step.getAndIncrement() == 0) {
-            broker.stopNode();
-            broker.startNode();
-          } else {
-            broker.kill();
-            broker.startNode();
-          }
-        }, true);
+            false, new double[]{0.3, 0.6}, () -> {
+              if (step.getAndIncrement() == 0) {
+                broker.stopNode();
+                broker.startNode();
+              } else {
+                broker.kill();
+                broker.startNode();
+              }
+            }, true);
         assertTrue(s.confirmed.get() > 0);
         rabbit.deleteQueue(q.name());
       }
@@ -233,7 +236,7 @@ class FaultSuiteIT {
       List<Boolean> sawBlocked = new java.util.concurrent.CopyOnWriteArrayList<>();
       List<CompletableFuture<Confirmation>> probes = new ArrayList<>();
       try (Publisher<Order> probe = rabbit.publisherBuilder(Order.class).routingKey(queue).build()) {
-        Stream s = run("memory alarm for 3 s", rabbit, queue, 20_000, false, new double[] {0.05}, () -> {
+        Stream s = run("memory alarm for 3 s", rabbit, queue, 20_000, false, new double[]{0.05}, () -> {
           broker.raiseMemoryAlarm();
           try {
             // A publish after the alarm makes the broker block the (shared) publishing connection, however
@@ -261,11 +264,11 @@ class FaultSuiteIT {
       rabbit.declare(Topology.of(Queue.classic(queue)));
       java.util.concurrent.CountDownLatch connectionsClosed = new java.util.concurrent.CountDownLatch(1);
       try (RpcServer server = rabbit.rpcServerBuilder(String.class, String.class).queue(queue).handler(r -> {
-            if (r.startsWith("slow")) {
-              connectionsClosed.await(30, TimeUnit.SECONDS); // still working when the connection dies
-            }
-            return r.toUpperCase();
-          }).build();
+        if (r.startsWith("slow")) {
+          connectionsClosed.await(30, TimeUnit.SECONDS); // still working when the connection dies
+        }
+        return r.toUpperCase();
+      }).build();
           RpcClient<String, String> client = rabbit.rpcClientBuilder(String.class, String.class).routingKey(queue)
               .timeout(Duration.ofSeconds(30)).build()) {
         assertEquals("FAST", client.call("fast").get(10, TimeUnit.SECONDS));
@@ -300,7 +303,9 @@ class FaultSuiteIT {
       String queue = queue("down");
       rabbit.declare(Topology.of(Queue.classic(queue)));
       Set<String> consumed = ConcurrentHashMap.newKeySet();
-      try (MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> consumed.add(d.body())).build();
+      try (
+          MessageConsumer c =
+              rabbit.consumerBuilder(String.class).queue(queue).handler(d -> consumed.add(d.body())).build();
           Publisher<String> waiting = rabbit.publisherBuilder(String.class).routingKey(queue).build();
           Publisher<String> failing = rabbit.publisherBuilder(String.class).routingKey(queue)
               .failWhileDisconnected(true).build()) {
@@ -340,16 +345,18 @@ class FaultSuiteIT {
       List<String> killed = new ArrayList<>();
       AtomicInteger step = new AtomicInteger();
       Stream s = run("3-node cluster: client's node killed, then the quorum leader", rabbit, queue, 20_000, false,
-          new double[] {0.3, 0.6}, () -> {
-        restarts.forEach(CompletableFuture::join); // keep a quorum: two of three nodes up before the next kill
-        int victim = step.getAndIncrement() == 0 ? cluster.nodeOf("suite-cluster/publisher") : cluster.leaderOf(queue);
-        assertTrue(victim >= 0, () -> "found no node to kill in:\n" + cluster.ctl(2, "list_connections", "pid", "name")
-            + "\n" + cluster.ctl(2, "list_queues", "name", "leader"));
-        killed.add((step.get() == 1 ? "client's node " : "leader ") + cluster.nodeName(victim));
-        cluster.kill(victim);
-        // Publishing and consuming go on through the other nodes while this one boots again.
-        restarts.add(CompletableFuture.runAsync(() -> cluster.startNode(victim)));
-      });
+          new double[]{0.3, 0.6}, () -> {
+            restarts.forEach(CompletableFuture::join); // keep a quorum: two of three nodes up before the next kill
+            int victim =
+                step.getAndIncrement() == 0 ? cluster.nodeOf("suite-cluster/publisher") : cluster.leaderOf(queue);
+            assertTrue(victim >= 0,
+                () -> "found no node to kill in:\n" + cluster.ctl(2, "list_connections", "pid", "name")
+                    + "\n" + cluster.ctl(2, "list_queues", "name", "leader"));
+            killed.add((step.get() == 1 ? "client's node " : "leader ") + cluster.nodeName(victim));
+            cluster.kill(victim);
+            // Publishing and consuming go on through the other nodes while this one boots again.
+            restarts.add(CompletableFuture.runAsync(() -> cluster.startNode(victim)));
+          });
       restarts.forEach(CompletableFuture::join);
       System.out.println("FIGURES cluster: killed " + killed);
       assertEquals(20_000, s.confirmed.get(), "every publish confirmed: " + s.failures);

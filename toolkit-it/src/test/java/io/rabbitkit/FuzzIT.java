@@ -40,13 +40,15 @@ import org.junit.jupiter.api.Test;
 @RabbitTest
 class FuzzIT {
 
-  record Order(String orderId, int quantity) {}
+  record Order(String orderId, int quantity) {
+  }
 
   private static final int MESSAGES = 5_000;
   private static final int MAX_BODY = 64 * 1024;
 
   /** One generated message and whether the consumer should accept it. */
-  private record Case(String kind, boolean valid, AMQP.BasicProperties props, byte[] body) {}
+  private record Case(String kind, boolean valid, AMQP.BasicProperties props, byte[] body) {
+  }
 
   @Test
   void everyHostileMessageIsHandledOrDeadLetteredWithAReasonAndTheConsumerKeepsGoing(RabbitToolkit rabbit,
@@ -63,10 +65,10 @@ class FuzzIT {
     int valid = 0;
 
     try (MessageConsumer consumer = rabbit.consumerBuilder(Order.class).queue(queue).deadLetterQueue(dlq).prefetch(100)
-            .maxBodySize(MAX_BODY).handler(d -> {
-              handled.incrementAndGet();
-              handledIds.add(d.body().orderId());
-            }).build();
+        .maxBodySize(MAX_BODY).handler(d -> {
+          handled.incrementAndGet();
+          handledIds.add(d.body().orderId());
+        }).build();
         Connection connection = raw(broker.uri());
         Channel ch = connection.createChannel()) {
       ch.confirmSelect();
@@ -99,7 +101,7 @@ class FuzzIT {
       assertEquals(0, rabbit.queueInfo(queue).orElseThrow().messageCount(), "nothing left behind");
 
       int withReason = 0;
-      for (GetResponse r; (r = ch.basicGet(dlq, true)) != null; ) {
+      for (GetResponse r; (r = ch.basicGet(dlq, true)) != null;) {
         Map<String, Object> h = r.getProps().getHeaders();
         assertTrue(h != null && h.get(FailureHeaders.REASON) != null, "no reason on " + r.getProps());
         String reason = h.get(FailureHeaders.REASON).toString();
@@ -116,7 +118,8 @@ class FuzzIT {
 
   private static Case generate(Random r, int i) {
     String id = "m" + i;
-    byte[] order = ("{\"orderId\":\"" + id + "\",\"quantity\":" + r.nextInt(100) + "}").getBytes(StandardCharsets.UTF_8);
+    byte[] order =
+        ("{\"orderId\":\"" + id + "\",\"quantity\":" + r.nextInt(100) + "}").getBytes(StandardCharsets.UTF_8);
     return switch (r.nextInt(17)) {
       case 0 -> new Case("plain", true, json(), order);
       case 1 -> new Case("no content type", true, props().build(), order);
@@ -127,12 +130,15 @@ class FuzzIT {
           .type(oddString(r)).build(), order);
       case 6 -> new Case("random bytes", false, json(), randomBytes(r));
       case 7 -> new Case("empty body", false, json(), new byte[0]);
-      case 8 -> new Case("wrong shape", false, json(), pick(r, "[1,2]", "\"s\"", "null", "42", "true", "{\"orderId\":[]}",
-          "{\"orderId\":\"x\",\"quantity\":\"many\"}", "{\"orderId\":\"x\"} trailing").getBytes(StandardCharsets.UTF_8));
+      case 8 -> new Case("wrong shape", false, json(),
+          pick(r, "[1,2]", "\"s\"", "null", "42", "true", "{\"orderId\":[]}",
+              "{\"orderId\":\"x\",\"quantity\":\"many\"}", "{\"orderId\":\"x\"} trailing")
+              .getBytes(StandardCharsets.UTF_8));
       case 9 -> new Case("deep nesting", false, json(), ("{\"orderId\":" + "[".repeat(5000 + r.nextInt(5000))
           + "]".repeat(3)).getBytes(StandardCharsets.UTF_8));
-      case 10 -> new Case("huge number", false, json(), ("{\"orderId\":\"x\",\"quantity\":" + "9".repeat(2000 + r.nextInt(5000))
-          + "}").getBytes(StandardCharsets.UTF_8));
+      case 10 ->
+        new Case("huge number", false, json(), ("{\"orderId\":\"x\",\"quantity\":" + "9".repeat(2000 + r.nextInt(5000))
+            + "}").getBytes(StandardCharsets.UTF_8));
       case 11 -> new Case("foreign content type", false, props().contentType(pick(r, "application/xml", "text/plain",
           "image/png", "%%%;;;", "application/json-patch", "x".repeat(200))).build(), order);
       case 12 -> new Case("compressed", false, json().builder().contentEncoding(pick(r, "gzip", "deflate", "br",
@@ -184,7 +190,7 @@ class FuzzIT {
     h.put("nested", nested);
     h.put("void", null);
     h.put("list", List.of(1, "two", 3.0, List.of(), Map.of("k", "v")));
-    h.put("bytes", new byte[] {0, 1, 2, (byte) 0xFF});
+    h.put("bytes", new byte[]{0, 1, 2, (byte) 0xFF});
     h.put("decimal", new BigDecimal("12345.6789"));
     h.put("timestamp", new Date(r.nextLong() & 0xFFFFFFFFFFL));
     h.put("bool", r.nextBoolean());

@@ -48,7 +48,8 @@ class HardeningFaultIT {
     return small;
   }
 
-  record Order(String orderId) {}
+  record Order(String orderId) {
+  }
 
   @BeforeAll
   static void start() {
@@ -81,7 +82,8 @@ class HardeningFaultIT {
             .contentType("application/json").build(), "{\"orderId\":\"vouched\"}".getBytes(StandardCharsets.UTF_8));
         for (int i = 0; i < 3; i++) {
           ch.basicPublish("", queue, new AMQP.BasicProperties.Builder().messageId("plain-" + i)
-              .contentType("application/json").build(), ("{\"orderId\":\"o-" + i + "\"}").getBytes(StandardCharsets.UTF_8));
+              .contentType("application/json").build(),
+              ("{\"orderId\":\"o-" + i + "\"}").getBytes(StandardCharsets.UTF_8));
         }
         ch.waitForConfirmsOrDie(10_000);
       }
@@ -229,14 +231,16 @@ class HardeningFaultIT {
         ch.basicPublish("", queue, new AMQP.BasicProperties.Builder().messageId("huge-1").build(), huge);
         for (int i = 0; i < 10; i++) {
           ch.basicPublish("", queue, new AMQP.BasicProperties.Builder().contentType("application/json")
-              .messageId("o-" + i).build(), ("{\"orderId\":\"o-" + i + "\"}")
-              .getBytes(StandardCharsets.UTF_8));
+              .messageId("o-" + i).build(),
+              ("{\"orderId\":\"o-" + i + "\"}")
+                  .getBytes(StandardCharsets.UTF_8));
         }
         ch.waitForConfirmsOrDie(60_000);
       }
       huge = null;
       try (MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).deadLetterQueue(queue + ".dlq")
-          .handler(d -> {}).build()) {
+          .handler(d -> {
+          }).build()) {
         Await.until(Duration.ofSeconds(60), "the orders behind it processed", () -> c.stats().processed() == 10);
         Await.until(WAIT, () -> rabbit.deadLetters(queue).count() == 1);
         assertEquals(0, rabbit.health().connections().stream().mapToLong(Health.ConnectionStatus::recoveries).sum(),
@@ -260,7 +264,8 @@ class HardeningFaultIT {
       broker.stopApp();
       try {
         Await.until(WAIT, "the connection is lost", () -> !rabbit.isConnected());
-        ConfirmTimeoutException e = assertInstanceOf(ConfirmTimeoutException.class, Await.failure(p.publish("x"), WAIT));
+        ConfirmTimeoutException e =
+            assertInstanceOf(ConfirmTimeoutException.class, Await.failure(p.publish("x"), WAIT));
         assertFalse(e.sent());
         assertTrue(e.getMessage().contains("never sent"), e.getMessage());
       } finally {

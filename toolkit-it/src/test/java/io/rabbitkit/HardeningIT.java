@@ -43,7 +43,8 @@ class HardeningIT {
 
   private static final Duration WAIT = Duration.ofSeconds(30);
 
-  record Order(String orderId, String status) {}
+  record Order(String orderId, String status) {
+  }
 
   @Test
   void returnsReachTheirOwnMessageWhenTwoInFlightMessagesShareAnId(RabbitToolkit rabbit, TestNames names)
@@ -79,7 +80,8 @@ class HardeningIT {
     String missingDlq = names.queue("work.nowhere");
     rabbit.declare(Topology.of(Queue.classic(queue)));
     try (MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).deadLetterQueue(missingDlq)
-        .requeueDelay(Duration.ofMillis(200)).handler(d -> {}).build()) {
+        .requeueDelay(Duration.ofMillis(200)).handler(d -> {
+        }).build()) {
       rabbit.deleteQueue(missingDlq); // the pipeline declared it; now its moves are unroutable
       try (Connection connection = raw(broker.uri()); Channel ch = connection.createChannel()) {
         ch.basicPublish("", queue, new AMQP.BasicProperties.Builder().contentType("application/json").build(),
@@ -121,7 +123,8 @@ class HardeningIT {
     String queue = names.queue("batch");
     String dlq = names.queue("batch.dlq");
     rabbit.declare(Topology.of(Queue.classic(dlq), Queue.quorum(queue).withDeliveryLimit(2).withDeadLetterQueue(dlq)));
-    try (Publisher<Order> p = rabbit.publisherBuilder(Order.class).routingKey(queue).messageId(Order::orderId).build()) {
+    try (
+        Publisher<Order> p = rabbit.publisherBuilder(Order.class).routingKey(queue).messageId(Order::orderId).build()) {
       for (int i = 0; i < 20; i++) {
         p.publish(new Order("o-" + i, "placed")).get(10, TimeUnit.SECONDS);
       }
@@ -178,7 +181,8 @@ class HardeningIT {
         ch.waitForConfirmsOrDie(10_000);
       }
       try (MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).deadLetterQueue(queue + ".dlq")
-          .requeueDelay(Duration.ofMillis(100)).handler(d -> {}).build()) {
+          .requeueDelay(Duration.ofMillis(100)).handler(d -> {
+          }).build()) {
         Await.until(WAIT, "the big one dead-lettered", () -> rabbit.deadLetters(queue).count() == 1);
         Await.until(WAIT, () -> c.stats().processed() == 1);
         Thread.sleep(500);

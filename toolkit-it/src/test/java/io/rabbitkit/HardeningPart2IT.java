@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
-import io.rabbitkit.ToolkitException.ConnectionException.Reason;
 import io.rabbitkit.ToolkitException.ConnectionException;
+import io.rabbitkit.ToolkitException.ConnectionException.Reason;
 import io.rabbitkit.ToolkitException.TopologyException;
 import io.rabbitkit.deadletter.DeadLetter;
 import io.rabbitkit.deadletter.FailureHeaders;
@@ -42,7 +42,8 @@ class HardeningPart2IT {
 
   private static final Duration WAIT = Duration.ofSeconds(30);
 
-  record Order(String orderId) {}
+  record Order(String orderId) {
+  }
 
   @Test
   void namesOverTwoHundredFiftyFiveUtf8BytesAreRefusedWhenSetIncludingTheToolkitsSuffixes(RabbitToolkit rabbit) {
@@ -50,11 +51,13 @@ class HardeningPart2IT {
     assertThrows(IllegalArgumentException.class, () -> Queue.classic(longQueue));
     assertThrows(IllegalArgumentException.class, () -> rabbit.consumerBuilder(String.class).queue(longQueue));
     String nearlyFull = "q".repeat(250); // fits, but q.dlq and q.retry.1s do not
-    MessageConsumer.Builder<String> consumer = rabbit.consumerBuilder(String.class).queue(nearlyFull).handler(d -> {})
+    MessageConsumer.Builder<String> consumer = rabbit.consumerBuilder(String.class).queue(nearlyFull).handler(d -> {
+    })
         .redelivery(Redelivery.after(Duration.ofSeconds(1)));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, consumer::build);
     assertTrue(e.getMessage().contains("255"), e.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> rabbit.publisherBuilder(String.class).routingKey("k".repeat(256)));
+    assertThrows(IllegalArgumentException.class,
+        () -> rabbit.publisherBuilder(String.class).routingKey("k".repeat(256)));
     assertThrows(IllegalArgumentException.class,
         () -> io.rabbitkit.topology.Binding.of("x", "q", "é".repeat(128)));
   }
@@ -71,7 +74,8 @@ class HardeningPart2IT {
       assertEquals(0, rabbit.purgeQueue(queue));
       rabbit.deleteQueue(queue);
       rabbit.declare(Topology.of(Queue.classic(queue)));
-      try (MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {})
+      try (MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {
+      })
           .redelivery(Redelivery.after(Duration.ofSeconds(1))).build()) {
         assertTrue(c.isRunning());
       }
@@ -116,11 +120,13 @@ class HardeningPart2IT {
       ch.confirmSelect();
       ch.basicPublish("", queue, new AMQP.BasicProperties.Builder().messageId("stranger").contentType("text/plain")
           .headers(Map.of(FailureHeaders.ORIGINAL_QUEUE, victim, FailureHeaders.ORIGINAL_EXCHANGE, "forged",
-              FailureHeaders.FIRST_FAILED_AT, "1999-01-01T00:00:00Z")).build(), "{".getBytes(StandardCharsets.UTF_8));
+              FailureHeaders.FIRST_FAILED_AT, "1999-01-01T00:00:00Z"))
+          .build(), "{".getBytes(StandardCharsets.UTF_8));
       ch.waitForConfirmsOrDie(10_000);
     }
     try (MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).deadLetterQueue(queue + ".dlq")
-        .handler(d -> {}).build()) {
+        .handler(d -> {
+        }).build()) {
       Await.until(WAIT, () -> rabbit.deadLetters(queue).count() == 1);
     }
     DeadLetter letter = rabbit.deadLetters(queue).list(1).get(0);
@@ -165,7 +171,7 @@ class HardeningPart2IT {
       assertEquals(Reason.NOT_AMQP, e.reason(), e.getMessage());
     }
     try (Fake http = new Fake("HTTP/1.1 400 Bad Request\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-        Fake amqp10 = new Fake(new byte[] {'A', 'M', 'Q', 'P', 0, 1, 0, 0})) {
+        Fake amqp10 = new Fake(new byte[]{'A', 'M', 'Q', 'P', 0, 1, 0, 0})) {
       ConnectionException garbage = assertThrows(ConnectionException.class,
           () -> RabbitToolkit.builder().host("127.0.0.1").port(http.port()).connect());
       assertEquals(Reason.NOT_AMQP, garbage.reason());

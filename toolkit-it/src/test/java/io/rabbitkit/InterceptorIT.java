@@ -111,24 +111,27 @@ class InterceptorIT {
       throws Exception {
     Recording rec = new Recording();
     String queue = names.queue("intercepted");
-    try (RabbitToolkit rabbit = names.track(broker.toolkitBuilder().interceptor(new Broken()).interceptor(rec).connect())) {
+    try (RabbitToolkit rabbit =
+        names.track(broker.toolkitBuilder().interceptor(new Broken()).interceptor(rec).connect())) {
       rabbit.declare(Topology.of(Queue.classic(queue)));
       List<String> handled = new CopyOnWriteArrayList<>();
       try (MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue)
-              .retry(2)
-              .redelivery(Redelivery.after(Duration.ofMillis(100)))
-              .deadLetterQueue(queue + ".dlq")
-              .handler(d -> {
-                if (d.body().startsWith("fail")) {
-                  throw new IllegalStateException("always fails");
-                }
-                handled.add(d.body());
-              }).build();
+          .retry(2)
+          .redelivery(Redelivery.after(Duration.ofMillis(100)))
+          .deadLetterQueue(queue + ".dlq")
+          .handler(d -> {
+            if (d.body().startsWith("fail")) {
+              throw new IllegalStateException("always fails");
+            }
+            handled.add(d.body());
+          }).build();
           Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).build();
-          Publisher<String> nowhere = rabbit.publisherBuilder(String.class).routingKey(names.queue("missing")).build()) {
+          Publisher<String> nowhere =
+              rabbit.publisherBuilder(String.class).routingKey(names.queue("missing")).build()) {
         p.publish(Message.of("ok").withMessageId("ok-1")).get(10, TimeUnit.SECONDS);
         p.publish(Message.of("fail").withMessageId("fail-1")).get(10, TimeUnit.SECONDS);
-        Throwable returned = Await.failure(nowhere.publish(Message.of("lost").withMessageId("ret-1")), Duration.ofSeconds(10));
+        Throwable returned =
+            Await.failure(nowhere.publish(Message.of("lost").withMessageId("ret-1")), Duration.ofSeconds(10));
         assertInstanceOf(MessageReturnedException.class, returned);
 
         Await.until(Duration.ofSeconds(15), "fail-1 dead-lettered",
@@ -156,7 +159,8 @@ class InterceptorIT {
         assertEquals(5, rec.scopeThreads.size(), "one scope per handler call");
         List<io.rabbitkit.deadletter.DeadLetter> dead = rabbit.deadLetters(queue).list(10);
         assertEquals(1, dead.size());
-        assertEquals("fail", dead.get(0).decode(io.rabbitkit.codec.MessageCodec.string()), "typed decode of a dead letter");
+        assertEquals("fail", dead.get(0).decode(io.rabbitkit.codec.MessageCodec.string()),
+            "typed decode of a dead letter");
       }
     }
   }
@@ -165,12 +169,13 @@ class InterceptorIT {
   void undecodableAndDuplicateDeliveriesAreReportedAsSuch(RabbitBroker broker, TestNames names) throws Exception {
     Recording rec = new Recording();
     String queue = names.queue("odd");
-    record Order(String id) {}
+    record Order(String id) {
+    }
     try (RabbitToolkit rabbit = names.track(broker.toolkitBuilder().interceptor(rec).connect())) {
       rabbit.declare(Topology.of(Queue.classic(queue)));
       AtomicInteger handled = new AtomicInteger();
       try (MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue)
-              .deadLetterQueue(queue + ".dlq").deduplicate(100).handler(d -> handled.incrementAndGet()).build();
+          .deadLetterQueue(queue + ".dlq").deduplicate(100).handler(d -> handled.incrementAndGet()).build();
           Publisher<Order> orders = rabbit.publisherBuilder(Order.class).routingKey(queue).build();
           Publisher<String> text = rabbit.publisherBuilder(String.class).routingKey(queue).build()) {
         orders.publish(Message.of(new Order("a")).withMessageId("dup")).get(10, TimeUnit.SECONDS);
@@ -196,13 +201,14 @@ class InterceptorIT {
     try (RabbitToolkit rabbit = names.track(broker.toolkitBuilder().interceptor(rec).connect())) {
       rabbit.declare(Topology.of(Queue.classic(queue)));
       try (RpcServer server = rabbit.rpcServerBuilder(String.class, String.class).queue(queue)
-              .handler(req -> {
-                if (req.equals("boom")) {
-                  throw new IllegalArgumentException("boom");
-                }
-                return req.toUpperCase();
-              }).build();
-          RpcClient<String, String> client = rabbit.rpcClientBuilder(String.class, String.class).routingKey(queue).build()) {
+          .handler(req -> {
+            if (req.equals("boom")) {
+              throw new IllegalArgumentException("boom");
+            }
+            return req.toUpperCase();
+          }).build();
+          RpcClient<String, String> client =
+              rabbit.rpcClientBuilder(String.class, String.class).routingKey(queue).build()) {
         assertEquals("HI", client.call("hi").get(10, TimeUnit.SECONDS));
         assertInstanceOf(RpcRemoteException.class, Await.failure(client.call("boom"), Duration.ofSeconds(10)));
         Await.until(Duration.ofSeconds(5), () -> rec.rpc.size() == 2);

@@ -64,11 +64,13 @@ class LogInjectionIT {
               .messageId("\u001b[2J\u001b]0;pwned\u0007").headers(Map.of("h", "\r\n" + FORGED)).build(),
               ("{\"bad\n" + FORGED + "\u001b[31m").getBytes(StandardCharsets.UTF_8));
           ch.basicPublish("", queue, new AMQP.BasicProperties.Builder().contentEncoding("gzip\n" + FORGED)
-              .messageId("m-3").build(), new byte[] {(byte) 0xff, (byte) 0xfe, 0x1b});
+              .messageId("m-3").build(), new byte[]{(byte) 0xff, (byte) 0xfe, 0x1b});
           ch.waitForConfirmsOrDie(10_000);
         }
-        try (MessageConsumer c = rabbit.consumerBuilder(HardeningIT.Order.class).queue(queue).deadLetterQueue(queue + ".dlq")
-            .handler(d -> {}).build()) {
+        try (MessageConsumer c =
+            rabbit.consumerBuilder(HardeningIT.Order.class).queue(queue).deadLetterQueue(queue + ".dlq")
+                .handler(d -> {
+                }).build()) {
           long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
           while (c.stats().deadLettered() < 3 && System.nanoTime() < deadline) {
             Thread.sleep(20);

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 class PublishConsumeIT {
 
   record OrderPlaced(String orderId, String customer, double amount, List<String> items, Instant placedAt,
-      Map<String, Integer> quantities, boolean express) {}
+      Map<String, Integer> quantities, boolean express) {
+  }
 
   @Test
   void typedRecordArrivesWithEveryFieldIntact(RabbitToolkit rabbit, TestNames names) throws Exception {
@@ -32,8 +33,10 @@ class PublishConsumeIT {
     BlockingQueue<Delivery<OrderPlaced>> received = new LinkedBlockingQueue<>();
 
     try (Publisher<OrderPlaced> publisher = rabbit.publisherBuilder(OrderPlaced.class).routingKey(queue).build();
-        MessageConsumer consumer = rabbit.consumerBuilder(OrderPlaced.class).queue(queue).handler(received::add).build()) {
-      Confirmation confirmation = publisher.publish(Message.of(sent).withHeader("tenant", "eu")).get(10, TimeUnit.SECONDS);
+        MessageConsumer consumer =
+            rabbit.consumerBuilder(OrderPlaced.class).queue(queue).handler(received::add).build()) {
+      Confirmation confirmation =
+          publisher.publish(Message.of(sent).withHeader("tenant", "eu")).get(10, TimeUnit.SECONDS);
       Delivery<OrderPlaced> delivery = received.poll(10, TimeUnit.SECONDS);
 
       assertEquals(sent, delivery.body());

@@ -1,14 +1,13 @@
 package io.rabbitkit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rabbitkit.ToolkitException.MessageNackedException;
 import io.rabbitkit.ToolkitException.MessageReturnedException;
 import io.rabbitkit.ToolkitException.PublishException;
-import io.rabbitkit.ToolkitException.ResourceClosedException;
 import io.rabbitkit.test.Await;
 import io.rabbitkit.test.RabbitTest;
 import io.rabbitkit.test.TestNames;
@@ -22,7 +21,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -65,14 +63,16 @@ class PublisherIT {
 
   private static final Duration WAIT = Duration.ofSeconds(30);
 
-  record Event(int thread, int seq) {}
+  record Event(int thread, int seq) {
+  }
 
   @Test
   void unroutableMessageFailsWithTheReturnedException(RabbitToolkit rabbit, TestNames names) throws Exception {
     String exchange = names.exchange("nowhere");
     rabbit.declare(Topology.builder().exchange(Exchange.direct(exchange)).build());
     try (Publisher<String> p = rabbit.publisherBuilder(String.class).exchange(exchange).routingKey("none").build()) {
-      MessageReturnedException e = assertInstanceOf(MessageReturnedException.class, Await.failure(p.publish("lost?"), WAIT));
+      MessageReturnedException e =
+          assertInstanceOf(MessageReturnedException.class, Await.failure(p.publish("lost?"), WAIT));
       assertEquals(312, e.replyCode());
       assertEquals(exchange, e.exchange());
       assertEquals("none", e.routingKey());
@@ -90,7 +90,8 @@ class PublisherIT {
     try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue)
         .confirmTimeout(Duration.ofSeconds(1)).build()) {
       p.publish("fits").get(10, TimeUnit.SECONDS);
-      MessageNackedException e = assertInstanceOf(MessageNackedException.class, Await.failure(p.publish("too many"), WAIT));
+      MessageNackedException e =
+          assertInstanceOf(MessageNackedException.class, Await.failure(p.publish("too many"), WAIT));
       assertEquals(queue, e.routingKey());
       assertTrue(rabbit.health().publishers().get(0).resent() >= 2, "re-sent with back-off before giving up");
     }
@@ -277,7 +278,7 @@ class PublisherIT {
         Publisher<byte[]> raw = rabbit.publisherBuilder(byte[].class).routingKey(queue).build();
         MessageConsumer c = rabbit.consumerBuilder(byte[].class).queue(queue).handler(got::add).build()) {
       text.publish("héllo").get(10, TimeUnit.SECONDS);
-      raw.publish(new byte[] {1, 2, 3}).get(10, TimeUnit.SECONDS);
+      raw.publish(new byte[]{1, 2, 3}).get(10, TimeUnit.SECONDS);
       Await.until(Duration.ofSeconds(10), () -> got.size() == 2);
     }
     assertEquals("text/plain", got.get(0).contentType().orElseThrow());

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
  */
 class QuickStartIT {
 
-  record OrderPlaced(String orderId, double amount) {}
+  record OrderPlaced(String orderId, double amount) {
+  }
 
   private static final List<OrderPlaced> RECEIVED = new CopyOnWriteArrayList<>();
 

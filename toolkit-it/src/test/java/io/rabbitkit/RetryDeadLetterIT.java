@@ -33,7 +33,8 @@ import org.junit.jupiter.api.Test;
 @RabbitTest
 class RetryDeadLetterIT {
 
-  record Order(String orderId, double amount) {}
+  record Order(String orderId, double amount) {
+  }
 
   private static RetryConfig inProcess(int attempts) {
     return RetryConfig.custom().maxAttempts(attempts).waitDuration(Duration.ofMillis(10)).build();
@@ -144,7 +145,8 @@ class RetryDeadLetterIT {
     assertTrue(letter.failedWith(IllegalStateException.class));
     assertEquals("boom 6", letter.exceptionMessage().orElseThrow());
     String trace = letter.stackTrace().orElseThrow();
-    assertTrue(trace.contains("IllegalStateException: boom 6") && trace.length() <= FailureHeaders.MAX_STACK_TRACE_LENGTH);
+    assertTrue(
+        trace.contains("IllegalStateException: boom 6") && trace.length() <= FailureHeaders.MAX_STACK_TRACE_LENGTH);
     Duration between = Duration.between(letter.firstFailedAt().orElseThrow(), letter.lastFailedAt().orElseThrow());
     assertTrue(between.toMillis() >= 850, "tiers took only " + between);
     assertTrue(elapsed.toMillis() >= 900, "dead-lettered after only " + elapsed);
@@ -227,12 +229,13 @@ class RetryDeadLetterIT {
     AtomicBoolean broken = new AtomicBoolean(true);
     List<Delivery<Order>> processed = Collections.synchronizedList(new ArrayList<>());
     try (Publisher<Order> p = orders(rabbit, queue);
-        MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).deadLetterQueue(queue + ".dlq").handler(d -> {
-          if (broken.get()) {
-            throw new IllegalStateException("dependency down");
-          }
-          processed.add(d);
-        }).build()) {
+        MessageConsumer c =
+            rabbit.consumerBuilder(Order.class).queue(queue).deadLetterQueue(queue + ".dlq").handler(d -> {
+              if (broken.get()) {
+                throw new IllegalStateException("dependency down");
+              }
+              processed.add(d);
+            }).build()) {
       for (int i = 0; i < 3; i++) {
         p.publish(new Order("o-" + i, i)).get(10, TimeUnit.SECONDS);
       }
@@ -261,12 +264,14 @@ class RetryDeadLetterIT {
     AtomicBoolean broken = new AtomicBoolean(true);
     AtomicInteger processed = new AtomicInteger();
     try (Publisher<Order> p = orders(rabbit, queue);
-        MessageConsumer c = rabbit.consumerBuilder(Order.class).queue(queue).redelivery(Redelivery.none()).handler(d -> {
-          if (broken.get()) {
-            throw d.body().amount() > 0 ? new IllegalStateException("retryable") : new IllegalArgumentException("bad");
-          }
-          processed.incrementAndGet();
-        }).build()) {
+        MessageConsumer c =
+            rabbit.consumerBuilder(Order.class).queue(queue).redelivery(Redelivery.none()).handler(d -> {
+              if (broken.get()) {
+                throw d.body().amount() > 0 ? new IllegalStateException("retryable")
+                    : new IllegalArgumentException("bad");
+              }
+              processed.incrementAndGet();
+            }).build()) {
       for (int i = 0; i < 6; i++) {
         p.publish(new Order("o-" + i, i % 2)).get(10, TimeUnit.SECONDS);
       }

@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -27,9 +26,11 @@ class RpcIT {
 
   private static final Duration WAIT = Duration.ofSeconds(30);
 
-  record Square(int n) {}
+  record Square(int n) {
+  }
 
-  record Squared(int n, long square) {}
+  record Squared(int n, long square) {
+  }
 
   @Test
   void aThousandConcurrentCallsAreEachAnsweredWithTheirOwnReply(RabbitToolkit rabbit, TestNames names)
@@ -119,7 +120,8 @@ class RpcIT {
         RpcClient<Square, Squared> client = rabbit.rpcClientBuilder(Square.class, Squared.class).routingKey(queue)
             .timeout(Duration.ofSeconds(20)).build()) {
       long start = System.nanoTime();
-      RpcRemoteException e = assertInstanceOf(RpcRemoteException.class, Await.failure(client.call(new Square(7)), WAIT));
+      RpcRemoteException e =
+          assertInstanceOf(RpcRemoteException.class, Await.failure(client.call(new Square(7)), WAIT));
       assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 5000);
       assertEquals(IllegalArgumentException.class.getName(), e.remoteType());
       assertTrue(e.getMessage().contains("no square for 7"), e.getMessage());

@@ -29,8 +29,9 @@ class SizeLimitsIT {
     rabbit.declare(Topology.of(Queue.classic(queue)));
     List<String> handled = new CopyOnWriteArrayList<>();
     try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).build();
-        MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).maxBodySize(1024).deadLetterQueue(queue + ".dlq")
-            .handler(d -> handled.add(d.body())).build()) {
+        MessageConsumer c =
+            rabbit.consumerBuilder(String.class).queue(queue).maxBodySize(1024).deadLetterQueue(queue + ".dlq")
+                .handler(d -> handled.add(d.body())).build()) {
       p.publish(Message.of("x".repeat(2048)).withMessageId("too-big")).get(10, TimeUnit.SECONDS);
       p.publish(Message.of("small").withMessageId("fine")).get(10, TimeUnit.SECONDS);
       Await.until(Duration.ofSeconds(10), () -> handled.contains("small"));
@@ -40,7 +41,8 @@ class SizeLimitsIT {
       DeadLetter d = dead.get(0);
       assertEquals("too-big", d.messageId().orElseThrow());
       assertEquals(FailureHeaders.REASON_TOO_LARGE, d.reason());
-      assertTrue(d.exceptionMessage().orElseThrow().contains("exceeds the consumer's limit of 1024 bytes"), d.toString());
+      assertTrue(d.exceptionMessage().orElseThrow().contains("exceeds the consumer's limit of 1024 bytes"),
+          d.toString());
       assertEquals(2048, d.body().length, "the body is kept whole");
       assertTrue(c.isRunning());
     }

@@ -52,8 +52,9 @@ class TlsIT {
       rabbit.declare(Topology.of(Queue.classic("tls-q")));
       CompletableFuture<String> received = new CompletableFuture<>();
       try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey("tls-q").build();
-          MessageConsumer c = rabbit.consumerBuilder(String.class).queue("tls-q").handler(d -> received.complete(d.body()))
-              .build()) {
+          MessageConsumer c =
+              rabbit.consumerBuilder(String.class).queue("tls-q").handler(d -> received.complete(d.body()))
+                  .build()) {
         p.publish("over TLS").get(10, TimeUnit.SECONDS);
         assertEquals("over TLS", received.get(10, TimeUnit.SECONDS));
       }
@@ -63,7 +64,7 @@ class TlsIT {
 
   @Test
   void anUntrustedCertificateIsATypedTlsErrorThatSaysSo() {
-    for (RabbitToolkit.Builder builder : new RabbitToolkit.Builder[] {tls(), tls().trustStore(certs.otherCa(), null)}) {
+    for (RabbitToolkit.Builder builder : new RabbitToolkit.Builder[]{tls(), tls().trustStore(certs.otherCa(), null)}) {
       ConnectionException e = assertThrows(ConnectionException.class, builder::connect);
       assertEquals(ConnectionException.Reason.TLS, e.reason(), e.getMessage());
       assertTrue(e.getMessage().contains("not trusted"), e.getMessage());

@@ -122,7 +122,8 @@ class TopologyIT {
     rabbit.declare(Topology.builder().exchange(Exchange.topic(exchange).withDurable(false))
         .queue(Queue.classic(existing).withMaxLength(5)).build());
     Topology ours = Topology.builder().exchange(Exchange.topic(exchange)).queue(Queue.classic(existing))
-        .queue(Queue.classic(added)).binding(Binding.of(exchange, existing, "k")).binding(Binding.of(exchange, added, "k"))
+        .queue(Queue.classic(added)).binding(Binding.of(exchange, existing, "k"))
+        .binding(Binding.of(exchange, added, "k"))
         .build();
     assertThrows(TopologyException.class, () -> rabbit.declare(ours));
 
@@ -177,7 +178,8 @@ class TopologyIT {
   @Test
   void consumingAMissingQueueFailsWithATypedError(RabbitToolkit rabbit, TestNames names) {
     TopologyException e = assertThrows(TopologyException.class,
-        () -> rabbit.consumerBuilder(String.class).queue(names.queue("missing")).handler(d -> {}).build());
+        () -> rabbit.consumerBuilder(String.class).queue(names.queue("missing")).handler(d -> {
+        }).build());
     assertEquals(404, e.replyCode());
   }
 }

@@ -61,8 +61,10 @@ class OrderServiceIT {
         }
         Await.until(Duration.ofSeconds(30), "500 processed", () -> processed(base) == 500);
         String metrics = get(base + "/actuator/prometheus").body();
-        assertEquals(500, count(metrics, "rabbitkit_consume_seconds_count", "outcome=\"acked\"", "queue=\"boot.orders\""));
-        assertEquals(500, count(metrics, "rabbitkit_publish_seconds_count", "outcome=\"confirmed\"", "exchange=\"orders\""));
+        assertEquals(500,
+            count(metrics, "rabbitkit_consume_seconds_count", "outcome=\"acked\"", "queue=\"boot.orders\""));
+        assertEquals(500,
+            count(metrics, "rabbitkit_publish_seconds_count", "outcome=\"confirmed\"", "exchange=\"orders\""));
 
         // Bad input: 400 and nothing published.
         assertEquals(400, postNow(base, "{\"orderId\":").statusCode());
@@ -101,7 +103,8 @@ class OrderServiceIT {
           sawDown.compareAndSet(false, h.statusCode() == 503 && h.body().contains("\"DOWN\""));
           return sawDown.get();
         });
-        Await.until(Duration.ofSeconds(30), "health UP again", () -> get(base + "/actuator/health").statusCode() == 200);
+        Await.until(Duration.ofSeconds(30), "health UP again",
+            () -> get(base + "/actuator/health").statusCode() == 200);
         Thread.sleep(500);
         keepPosting.set(false);
         poster.get(60, java.util.concurrent.TimeUnit.SECONDS);

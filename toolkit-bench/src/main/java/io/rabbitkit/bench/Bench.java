@@ -48,7 +48,8 @@ public final class Bench {
       """;
 
   /** A workload and how to run it once on one side. */
-  private record Workload(String name, int count, boolean latency, Run run) {}
+  private record Workload(String name, int count, boolean latency, Run run) {
+  }
 
   @FunctionalInterface
   private interface Run {
@@ -134,7 +135,8 @@ public final class Bench {
       List<Map<String, Object>> saved = new ArrayList<>();
       for (String line : java.nio.file.Files.readAllLines(Path.of(reportFrom))) {
         if (line.startsWith("{")) {
-          saved.add(mapper.readValue(line, new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() {}));
+          saved.add(mapper.readValue(line, new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() {
+          }));
         }
       }
       Report.write(Path.of(report), saved, "drawn from " + Path.of(reportFrom).getFileName());
@@ -214,7 +216,8 @@ public final class Bench {
   List<Map<String, Object>> run() throws Exception {
     boolean paced = rate > 0;
     List<Workload> workloads = List.of(
-        new Workload("publish-confirm", messages, paced, (s, q, n, p, l) -> s.publishConfirm(q, n, p, paced ? l : null)),
+        new Workload("publish-confirm", messages, paced,
+            (s, q, n, p, l) -> s.publishConfirm(q, n, p, paced ? l : null)),
         new Workload("consume-ack", messages, paced, (s, q, n, p, l) -> {
           if (paced) {
             return s.consumeAck(q, n, () -> feed(q, n), l);
@@ -223,7 +226,8 @@ public final class Bench {
           return s.consumeAck(q, n, null, null);
         }),
         new Workload("end-to-end", messages, true, (s, q, n, p, l) -> s.endToEnd(q, n, p, l)),
-        new Workload("rpc", paced ? messages : Math.max(1, messages / 10), true, (s, q, n, p, l) -> s.rpc(q, n, 1, p, l)),
+        new Workload("rpc", paced ? messages : Math.max(1, messages / 10), true,
+            (s, q, n, p, l) -> s.rpc(q, n, 1, p, l)),
         new Workload("rpc-16", paced ? messages : Math.max(16, messages / 5), true,
             (s, q, n, p, l) -> s.rpc(q, n, 16, p, l)));
     out.printf(Locale.ROOT, "rabbitkit benchmark: %s, broker %s%n", describe(), redacted(uri));
@@ -260,17 +264,19 @@ public final class Bench {
       }
       if (only == null || only.equals("observed-end-to-end") || only.equals("observation-cost")) {
         Map<String, Object> cost = ObservationCost.measure(quick ? 2_000 : 50_000);
-        out.printf(Locale.ROOT, "observation-cost us/msg over none, one publish and one delivery in a loop: metrics %s, "
-            + "tracing %s, both %s; Micrometer's bridge and the SDK alone (no key values, no scope) %s; tracing with "
-            + "every trace sampled out %s; the Observation API without a tracer %s; the same spans on the "
-            + "OpenTelemetry API, no bridge %s%n",
+        out.printf(Locale.ROOT,
+            "observation-cost us/msg over none, one publish and one delivery in a loop: metrics %s, "
+                + "tracing %s, both %s; Micrometer's bridge and the SDK alone (no key values, no scope) %s; tracing with "
+                + "every trace sampled out %s; the Observation API without a tracer %s; the same spans on the "
+                + "OpenTelemetry API, no bridge %s%n",
             cost.get("metrics_us_per_msg"), cost.get("tracing_us_per_msg"), cost.get("all_us_per_msg"),
             cost.get("bridge_floor_us_per_msg"), cost.get("unsampled_us_per_msg"), cost.get("untraced_us_per_msg"),
             cost.get("otel_native_us_per_msg"));
         lines.add(cost);
       }
       if (paced && (only == null || only.equals("outbox"))) {
-        out.println("outbox           not run with --rate: its line always measures commit-to-confirm at 1,000 orders/s");
+        out.println(
+            "outbox           not run with --rate: its line always measures commit-to-confirm at 1,000 orders/s");
       } else if (only == null || only.equals("outbox")) {
         try (OutboxSide outbox = OutboxSide.open(jdbcUrl, uri, outboxSchema, out)) {
           if (outbox != null) {
@@ -303,7 +309,8 @@ public final class Bench {
     }
   }
 
-  private Map<String, Object> measure(Workload w, String queue, Channel admin, Side raw, Side toolkit) throws Exception {
+  private Map<String, Object> measure(Workload w, String queue, Channel admin, Side raw, Side toolkit)
+      throws Exception {
     // A full run per side: after half a run the JIT was still compiling through the first timed pair.
     int warmUp = Math.max(1, quick ? w.count() / 4 : w.count());
     for (Side side : List.of(raw, toolkit)) {
@@ -360,8 +367,10 @@ public final class Bench {
     }
     line.put("messages", w.count());
     line.put("repeats", repeats);
-    out.printf(Locale.ROOT, "%-16s raw %9.0f/s (%.0f-%.0f)  toolkit %9.0f/s (%.0f-%.0f)  ratio %.3f%s  alloc B/msg raw %.0f toolkit %.0f  client CPU us/msg raw %.1f toolkit %.1f%n",
-        w.name(), median(perSecond[0]), min(perSecond[0]), max(perSecond[0]), median(perSecond[1]), min(perSecond[1]), max(perSecond[1]),
+    out.printf(Locale.ROOT,
+        "%-16s raw %9.0f/s (%.0f-%.0f)  toolkit %9.0f/s (%.0f-%.0f)  ratio %.3f%s  alloc B/msg raw %.0f toolkit %.0f  client CPU us/msg raw %.1f toolkit %.1f%n",
+        w.name(), median(perSecond[0]), min(perSecond[0]), max(perSecond[0]), median(perSecond[1]), min(perSecond[1]),
+        max(perSecond[1]),
         median(perSecond[1]) / median(perSecond[0]),
         w.latency() ? String.format(Locale.ROOT, "  p50/p99 ms raw %.2f/%.2f toolkit %.2f/%.2f", median(p50[0]),
             median(p99[0]), median(p50[1]), median(p99[1])) : "",
@@ -396,10 +405,12 @@ public final class Bench {
     line.put("inbox_insert_max_ms_during_cleanup", millis(cleanup.batchedInsertMaxMs()));
     line.put("inbox_bulk_delete_rows_per_s", round(cleanup.bulkRowsPerSecond()));
     line.put("inbox_insert_max_ms_during_bulk_delete", millis(cleanup.bulkInsertMaxMs()));
-    out.printf(Locale.ROOT, "%-16s single-row commits alone %.0f/s (p99 %.2f ms); at %d orders/s commit-to-confirm p50 %.2f ms p99 %.2f ms (to publish p99 %.2f ms)%n",
+    out.printf(Locale.ROOT,
+        "%-16s single-row commits alone %.0f/s (p99 %.2f ms); at %d orders/s commit-to-confirm p50 %.2f ms p99 %.2f ms (to publish p99 %.2f ms)%n",
         "outbox", commits, alone.latencies().percentileMillis(99), rate, latencies.percentileMillis(50),
         latencies.percentileMillis(99), measured[1].percentileMillis(99));
-    out.printf(Locale.ROOT, "%-16s inbox clean-up in batches %.0f rows/s (worst concurrent insert %.1f ms); one bulk DELETE %.0f rows/s (worst insert %.1f ms)%n",
+    out.printf(Locale.ROOT,
+        "%-16s inbox clean-up in batches %.0f rows/s (worst concurrent insert %.1f ms); one bulk DELETE %.0f rows/s (worst insert %.1f ms)%n",
         "inbox", cleanup.batchedRowsPerSecond(), cleanup.batchedInsertMaxMs(), cleanup.bulkRowsPerSecond(),
         cleanup.bulkInsertMaxMs());
     return line;

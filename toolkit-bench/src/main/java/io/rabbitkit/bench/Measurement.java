@@ -99,7 +99,8 @@ final class Measurement {
         printByThread(cpuNow, count);
         System.err.printf(java.util.Locale.ROOT, "context switches per message (all threads): %.2f; CPU us/msg of the "
             + "whole process (with garbage collection and JIT compilation) %.2f, of the threads counted %.2f%n",
-            delta(switchesAtStart, contextSwitches()) / (double) count, (processCpu() - processCpuAtStart) / 1000.0 / count,
+            delta(switchesAtStart, contextSwitches()) / (double) count,
+            (processCpu() - processCpuAtStart) / 1000.0 / count,
             cpuNanos / 1000.0 / count);
       }
     }
@@ -112,7 +113,8 @@ final class Measurement {
     for (Map.Entry<Long, Long> e : cpuNow.entrySet()) {
       java.lang.management.ThreadInfo info = THREADS.getThreadInfo(e.getKey());
       if (info != null) {
-        byName.merge(info.getThreadName().replaceAll("\\d+", "N"), e.getValue() - cpuAtStart.getOrDefault(e.getKey(), 0L),
+        byName.merge(info.getThreadName().replaceAll("\\d+", "N"),
+            e.getValue() - cpuAtStart.getOrDefault(e.getKey(), 0L),
             Long::sum);
       }
     }

@@ -56,7 +56,8 @@ final class Observability implements AutoCloseable {
       try {
         return valueOf(value.toUpperCase(java.util.Locale.ROOT));
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("-Dbench.tracing=" + value + ": expected default, bare, untraced, otel, header or none");
+        throw new IllegalArgumentException(
+            "-Dbench.tracing=" + value + ": expected default, bare, untraced, otel, header or none");
       }
     }
   }
@@ -123,7 +124,8 @@ final class Observability implements AutoCloseable {
     RabbitkitObservations observations = tracing != Tracing.BARE ? RabbitkitObservations.of(registry)
         : RabbitkitObservations.builder(registry)
             .publishConvention(ObservationCost.bare("publish bench", RabbitkitObservations.PublishContext.class))
-            .processConvention(ObservationCost.bare("process bench", RabbitkitObservations.ProcessContext.class)).build();
+            .processConvention(ObservationCost.bare("process bench", RabbitkitObservations.ProcessContext.class))
+            .build();
     interceptors = switch (tracing) {
       case NONE -> List.of();
       case OTEL -> List.of(RabbitkitMetrics.of(meters), new OtelTracing(otel));
@@ -145,7 +147,8 @@ final class Observability implements AutoCloseable {
   static ObservationHandler<Observation.Context> tracingHandler(OpenTelemetry otel) {
     io.opentelemetry.api.trace.Tracer otelTracer = otel.getTracer("rabbitkit-bench");
     OtelCurrentTraceContext current = new OtelCurrentTraceContext();
-    OtelTracer tracer = new OtelTracer(otelTracer, current, event -> {},
+    OtelTracer tracer = new OtelTracer(otelTracer, current, event -> {
+    },
         new OtelBaggageManager(current, List.of(), List.of()));
     OtelPropagator propagator = new OtelPropagator(otel.getPropagators(), otelTracer);
     return new ObservationHandler.FirstMatchingCompositeObservationHandler(

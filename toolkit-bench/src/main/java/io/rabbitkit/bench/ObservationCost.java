@@ -46,7 +46,8 @@ final class ObservationCost {
   private static final int WARM_UP = 3;
   private static final int ROUNDS = 7;
 
-  private ObservationCost() {}
+  private ObservationCost() {
+  }
 
   static Map<String, Object> measure(int messages) throws Exception {
     List<Variant> variants = List.of(
@@ -108,7 +109,8 @@ final class ObservationCost {
    * the share of traces the SDK records, or -1 for a registry whose only handler does nothing.
    */
   private record Variant(String name, Function<Observability, List<Interceptor>> installed, boolean scoped,
-      double sampled) {}
+      double sampled) {
+  }
 
   private static void oneMessage(List<Interceptor> interceptors, String id, boolean scoped) {
     Map<String, Object> headers = new LinkedHashMap<>();
@@ -139,11 +141,14 @@ final class ObservationCost {
 
   /** A publish as the toolkit describes it to interceptors. */
   record Publish(String exchange, String routingKey, String messageId, Map<String, Object> headers)
-      implements Interceptor.PublishContext {}
+      implements
+        Interceptor.PublishContext {
+  }
 
   /** A first delivery of a 200-byte message as the toolkit describes it to interceptors. */
   record Consume(String queue, String exchange, String id, Map<String, Object> headers)
-      implements Interceptor.ConsumeContext {
+      implements
+        Interceptor.ConsumeContext {
     @Override
     public Optional<String> messageId() {
       return Optional.of(id);

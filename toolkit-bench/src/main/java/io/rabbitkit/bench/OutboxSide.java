@@ -68,7 +68,8 @@ final class OutboxSide implements AutoCloseable {
     try {
       return new OutboxSide(new HikariDataSource(config), uri, schema);
     } catch (RuntimeException | SQLException e) {
-      out.println("outbox: skipped, no PostgreSQL at " + jdbcUrl.replaceFirst("\\?.*", "") + " (" + e.getMessage() + ")");
+      out.println(
+          "outbox: skipped, no PostgreSQL at " + jdbcUrl.replaceFirst("\\?.*", "") + " (" + e.getMessage() + ")");
       return null;
     }
   }
@@ -100,7 +101,8 @@ final class OutboxSide implements AutoCloseable {
   }
 
   /** The database's commit rate and commit latency: single-row transactions back to back, nothing relayed. */
-  record Commits(double perSecond, Latencies latencies) {}
+  record Commits(double perSecond, Latencies latencies) {
+  }
 
   /** Single-row transactions committed back to back for {@code duration}, nothing relayed. */
   Commits commitsAlone(Duration duration) throws SQLException {
@@ -162,12 +164,13 @@ final class OutboxSide implements AutoCloseable {
         toPublish.record(Math.max(0, publishedAt.get(id) - committed));
       }
     });
-    return new Latencies[] {toConfirm, toPublish};
+    return new Latencies[]{toConfirm, toPublish};
   }
 
   /** Inbox clean-up: rows per second and the worst concurrent single-row insert, batched and as one bulk DELETE. */
   record Cleanup(double batchedRowsPerSecond, double batchedInsertMaxMs, double bulkRowsPerSecond,
-      double bulkInsertMaxMs) {}
+      double bulkInsertMaxMs) {
+  }
 
   /**
    * Fills the inbox with {@code rows} expired ids, deletes them with {@link Inbox#deleteExpired()}
@@ -202,8 +205,9 @@ final class OutboxSide implements AutoCloseable {
     java.util.concurrent.atomic.AtomicBoolean deleting = new java.util.concurrent.atomic.AtomicBoolean(true);
     java.util.concurrent.atomic.AtomicLong worstNanos = new java.util.concurrent.atomic.AtomicLong();
     Thread inserter = new Thread(() -> {
-      try (Connection c = db.getConnection(); java.sql.PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO " + schema + ".inbox (consumer, message_id) VALUES ('bench', ?)")) {
+      try (Connection c = db.getConnection();
+          java.sql.PreparedStatement ps = c.prepareStatement(
+              "INSERT INTO " + schema + ".inbox (consumer, message_id) VALUES ('bench', ?)")) {
         for (long i = 0; deleting.get(); i++) {
           long t = System.nanoTime();
           ps.setString(1, "new-" + System.nanoTime() + "-" + i);
@@ -228,7 +232,7 @@ final class OutboxSide implements AutoCloseable {
     try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
       st.execute("DELETE FROM " + schema + ".inbox");
     }
-    return new double[] {rows * 1e9 / nanos, worstNanos.get() / 1e6};
+    return new double[]{rows * 1e9 / nanos, worstNanos.get() / 1e6};
   }
 
   @Override

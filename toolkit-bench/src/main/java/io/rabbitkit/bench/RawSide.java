@@ -17,7 +17,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -139,7 +138,7 @@ final class RawSide implements Side {
   static int settle(ConcurrentNavigableMap<Long, Long> outstanding, long tag, boolean multiple, Latencies latencies) {
     int count = 0;
     if (multiple) {
-      for (Iterator<Long> it = outstanding.headMap(tag, true).values().iterator(); it.hasNext(); ) {
+      for (Iterator<Long> it = outstanding.headMap(tag, true).values().iterator(); it.hasNext();) {
         long sentAt = it.next();
         it.remove();
         count++;
@@ -174,7 +173,8 @@ final class RawSide implements Side {
     }
 
     @Override
-    public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body) throws IOException {
+    public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body)
+        throws IOException {
       Sample sample = reader.readValue(body);
       if (latencies != null) {
         latencies.since(sample.sentAt());

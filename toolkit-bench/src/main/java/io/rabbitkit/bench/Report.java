@@ -18,7 +18,8 @@ import java.util.Map;
  */
 final class Report {
 
-  private Report() {}
+  private Report() {
+  }
 
   /** One chart: a sweep dimension on x, a figure on y, one line per side. */
   private record Chart(String name, String title, String dimension, String state, String rawKey, String toolkitKey,
@@ -62,10 +63,11 @@ final class Report {
     }
     List<Map<String, Object>> cost = lines.stream().filter(l -> "observation-cost".equals(l.get("workload"))).toList();
     if (!cost.isEmpty()) {
-      html.append("<h2>Observation cost</h2>\n<p>CPU µs per message (one publish and one delivery) over no interceptors, "
-          + "driven in a loop without a broker; bridge = Micrometer's tracing bridge and the SDK with no key values; "
-          + "unsampled = tracing with every trace sampled out; untraced = the Observation API with a handler that does "
-          + "nothing; otel_native = the same spans written on the OpenTelemetry API, no Observation bridge.</p>\n")
+      html.append(
+          "<h2>Observation cost</h2>\n<p>CPU µs per message (one publish and one delivery) over no interceptors, "
+              + "driven in a loop without a broker; bridge = Micrometer's tracing bridge and the SDK with no key values; "
+              + "unsampled = tracing with every trace sampled out; untraced = the Observation API with a handler that does "
+              + "nothing; otel_native = the same spans written on the OpenTelemetry API, no Observation bridge.</p>\n")
           .append(table(cost, List.of("metrics_us_per_msg", "tracing_us_per_msg", "all_us_per_msg",
               "bridge_floor_us_per_msg", "unsampled_us_per_msg", "untraced_us_per_msg", "otel_native_us_per_msg",
               "off_alloc_bytes_per_msg", "all_alloc_bytes_per_msg", "bridge_alloc_bytes_per_msg",
@@ -104,7 +106,8 @@ final class Report {
     t.append("</tr>\n");
     for (Map<String, Object> l : lines) {
       t.append("<tr>");
-      shown.forEach(k -> t.append("<td>").append(l.get(k) == null ? "" : escape(String.valueOf(l.get(k)))).append("</td>"));
+      shown.forEach(
+          k -> t.append("<td>").append(l.get(k) == null ? "" : escape(String.valueOf(l.get(k)))).append("</td>"));
       t.append("</tr>\n");
     }
     return t.append("</table>\n").toString();
@@ -117,7 +120,7 @@ final class Report {
       if (c.dimension().equals(l.get("dimension")) && c.state().equals(l.get("state"))
           && l.get(c.rawKey()) instanceof Number raw && l.get(c.toolkitKey()) instanceof Number tk) {
         points.put(label(c.dimension(), ((Number) l.get(c.dimension())).longValue()),
-            new double[] {raw.doubleValue(), tk.doubleValue()});
+            new double[]{raw.doubleValue(), tk.doubleValue()});
       }
     }
     if (points.isEmpty()) {
@@ -179,8 +182,10 @@ final class Report {
       s.append(String.format(Locale.ROOT, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"%s\"/>",
           colours[side], side == 0 ? " stroke-dasharray=\"5 3\"" : "", path));
       int lx = left + side * 130;
-      s.append(String.format(Locale.ROOT, "<line x1=\"%d\" x2=\"%d\" y1=\"32\" y2=\"32\" stroke=\"%s\" stroke-width=\"2\"%s/>"
-          + "<text x=\"%d\" y=\"35\">%s</text>", lx, lx + 18, colours[side], side == 0 ? " stroke-dasharray=\"5 3\"" : "",
+      s.append(String.format(Locale.ROOT,
+          "<line x1=\"%d\" x2=\"%d\" y1=\"32\" y2=\"32\" stroke=\"%s\" stroke-width=\"2\"%s/>"
+              + "<text x=\"%d\" y=\"35\">%s</text>",
+          lx, lx + 18, colours[side], side == 0 ? " stroke-dasharray=\"5 3\"" : "",
           lx + 22, names[side]));
     }
     return s.append("</svg>").toString();
@@ -198,7 +203,7 @@ final class Report {
       return 1;
     }
     double magnitude = Math.pow(10, Math.floor(Math.log10(v)));
-    for (double step : new double[] {1, 2, 2.5, 5, 10}) {
+    for (double step : new double[]{1, 2, 2.5, 5, 10}) {
       if (step * magnitude >= v) {
         return step * magnitude;
       }
@@ -207,7 +212,8 @@ final class Report {
   }
 
   private static String number(double v) {
-    return v >= 100 || v == Math.rint(v) ? String.format(Locale.ROOT, "%,.0f", v) : String.format(Locale.ROOT, "%.1f", v);
+    return v >= 100 || v == Math.rint(v) ? String.format(Locale.ROOT, "%,.0f", v)
+        : String.format(Locale.ROOT, "%.1f", v);
   }
 
   static String escape(String s) {

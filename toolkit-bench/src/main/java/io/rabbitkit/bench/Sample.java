@@ -10,7 +10,8 @@ public record Sample(String id, long sentAt, String customer, String sku, int qu
     String currency, List<String> tags, String note) {
 
   static Sample of(long n) {
-    return new Sample("order-" + n, System.nanoTime(), "customer-" + (n % 997), "SKU-" + (n % 50_000), (int) (n % 9) + 1,
+    return new Sample("order-" + n, System.nanoTime(), "customer-" + (n % 997), "SKU-" + (n % 50_000),
+        (int) (n % 9) + 1,
         1999 + n % 1000, "EUR", List.of("express", "gift"), "Leave at the front door, ring twice please.");
   }
 }

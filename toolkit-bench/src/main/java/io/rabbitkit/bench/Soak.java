@@ -39,7 +39,8 @@ final class Soak {
     this.out = out;
   }
 
-  record Sample(long second, long rssKb, long heapAfterGcKb, int threads, long fds) {}
+  record Sample(long second, long rssKb, long heapAfterGcKb, int threads, long fds) {
+  }
 
   static Sample sample(long second) {
     System.gc();
@@ -74,7 +75,7 @@ final class Soak {
     try (RabbitToolkit rabbit = RabbitToolkit.builder().uri(uri).connectionName("bench-soak").connect()) {
       rabbit.declare(Topology.of(Queue.classic(queue)));
       try (MessageConsumer consumer = rabbit.consumerBuilder(String.class).queue(queue)
-              .handler(d -> consumed.incrementAndGet()).build();
+          .handler(d -> consumed.incrementAndGet()).build();
           Publisher<String> publisher = rabbit.publisherBuilder(String.class).routingKey(queue).build()) {
         long start = System.nanoTime();
         long end = start + TimeUnit.MINUTES.toNanos(minutes);
@@ -86,7 +87,8 @@ final class Soak {
           if (now >= nextSample) {
             Sample s = sample(TimeUnit.NANOSECONDS.toSeconds(now - start));
             samples.add(s);
-            out.printf(Locale.ROOT, "soak t=%4ds rss=%d KiB heap_after_gc=%d KiB threads=%d fds=%d sent=%d consumed=%d%n",
+            out.printf(Locale.ROOT,
+                "soak t=%4ds rss=%d KiB heap_after_gc=%d KiB threads=%d fds=%d sent=%d consumed=%d%n",
                 s.second(), s.rssKb(), s.heapAfterGcKb(), s.threads(), s.fds(), sent, consumed.get());
             nextSample += TimeUnit.SECONDS.toNanos(30);
           }
@@ -163,7 +165,8 @@ final class Soak {
           if (stopped && !restarted && elapsed > TimeUnit.SECONDS.toNanos(65)) {
             broker.startApp();
             restarted = true;
-            out.println("outage: broker started again at t=" + TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start) + "s");
+            out.println(
+                "outage: broker started again at t=" + TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start) + "s");
           }
           if (System.nanoTime() < next) {
             Thread.sleep(1);
@@ -177,7 +180,8 @@ final class Soak {
           sent++;
           next += interval;
           if (sent % rate == 0) {
-            peakHeapKb = Math.max(peakHeapKb, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / 1024);
+            peakHeapKb =
+                Math.max(peakHeapKb, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / 1024);
           }
         }
         CompletableFuture.allOf(futures.stream().map(f -> f.handle((v, e) -> null)).toArray(CompletableFuture[]::new))

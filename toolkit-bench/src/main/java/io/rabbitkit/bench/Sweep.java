@@ -18,7 +18,6 @@ import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -67,15 +66,15 @@ final class Sweep {
 
   List<Map<String, Object>> run(Channel admin) throws Exception {
     List<Map<String, Object>> lines = new ArrayList<>();
-    int[] consumers = quick ? new int[] {1, 10} : new int[] {1, 10, 100, 1000};
+    int[] consumers = quick ? new int[]{1, 10} : new int[]{1, 10, 100, 1000};
     for (int n : consumers) {
       lines.addAll(consumers(admin, n));
     }
-    int[] threads = quick ? new int[] {1, 4} : new int[] {1, 4, 16};
+    int[] threads = quick ? new int[]{1, 4} : new int[]{1, 4, 16};
     for (int t : threads) {
       lines.add(publishers(admin, t));
     }
-    int[] sizes = quick ? new int[] {200, 65_536} : new int[] {200, 4_096, 65_536, 1_048_576};
+    int[] sizes = quick ? new int[]{200, 65_536} : new int[]{200, 4_096, 65_536, 1_048_576};
     for (int size : sizes) {
       lines.add(size(admin, size));
     }
@@ -351,7 +350,8 @@ final class Sweep {
         private int received;
 
         @Override
-        public void handleDelivery(String t, Envelope envelope, AMQP.BasicProperties props, byte[] b) throws IOException {
+        public void handleDelivery(String t, Envelope envelope, AMQP.BasicProperties props, byte[] b)
+            throws IOException {
           if (++received % RawSide.ACK_EVERY == 0 || received == n) {
             in.basicAck(envelope.getDeliveryTag(), true);
           }
@@ -375,7 +375,7 @@ final class Sweep {
       throws Exception {
     CountDownLatch consumed = new CountDownLatch(n);
     try (MessageConsumer consumer = rabbit.consumerBuilder(byte[].class).queue(queue).prefetch(RawSide.PREFETCH)
-            .handler(d -> consumed.countDown()).build();
+        .handler(d -> consumed.countDown()).build();
         Publisher<byte[]> publisher = rabbit.publisherBuilder(byte[].class).codec(MessageCodec.bytes())
             .routingKey(queue).maxInFlight(RawSide.WINDOW).maxBodySize(Math.max(body.length, 1 << 20)).build()) {
       Measurement m = Measurement.start();
@@ -444,7 +444,8 @@ final class Sweep {
         }
 
         @Override
-        public void handleRecoveryStarted(Recoverable r) {}
+        public void handleRecoveryStarted(Recoverable r) {
+        }
       });
       long start = System.nanoTime();
       broker.closeAllConnections();
@@ -499,7 +500,8 @@ final class Sweep {
     final double[][] threads = new double[2][0];
     final double[][] perConsumer = new double[2][0];
 
-    void add(int side, double perSecond, double cpuMicros, double allocBytes, int liveThreads, double bytesPerConsumer) {
+    void add(int side, double perSecond, double cpuMicros, double allocBytes, int liveThreads,
+        double bytesPerConsumer) {
       rate[side] = append(rate[side], perSecond);
       cpu[side] = append(cpu[side], cpuMicros);
       alloc[side] = append(alloc[side], allocBytes);
@@ -544,8 +546,10 @@ final class Sweep {
   }
 
   private void print(Map<String, Object> l) {
-    out.printf(Locale.ROOT, "sweep %s=%-8s raw %s/s toolkit %s/s ratio %s  cpu us/msg raw %s toolkit %s (%s)  alloc B/msg "
-        + "raw %s toolkit %s%n", l.get("dimension"), l.get(l.get("dimension")), l.get("raw_msgs_per_s"),
+    out.printf(Locale.ROOT,
+        "sweep %s=%-8s raw %s/s toolkit %s/s ratio %s  cpu us/msg raw %s toolkit %s (%s)  alloc B/msg "
+            + "raw %s toolkit %s%n",
+        l.get("dimension"), l.get(l.get("dimension")), l.get("raw_msgs_per_s"),
         l.get("toolkit_msgs_per_s"), l.get("ratio"), l.get("client_cpu_us_per_msg_raw"),
         l.get("client_cpu_us_per_msg_toolkit"), l.get("cpu_ratio"), l.get("raw_alloc_bytes_per_msg"),
         l.get("toolkit_alloc_bytes_per_msg"));

@@ -7,7 +7,6 @@ import io.rabbitkit.RpcClient;
 import io.rabbitkit.RpcServer;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -40,7 +39,8 @@ final class ToolkitSide implements Side {
     }
   }
 
-  private static CompletableFuture<Void> publishAll(Publisher<Sample> publisher, int n, Pace pace, Latencies latencies) {
+  private static CompletableFuture<Void> publishAll(Publisher<Sample> publisher, int n, Pace pace,
+      Latencies latencies) {
     AtomicInteger confirmed = new AtomicInteger();
     CompletableFuture<Void> all = new CompletableFuture<>();
     for (int i = 0; i < n; i++) {
@@ -90,7 +90,8 @@ final class ToolkitSide implements Side {
   @Override
   public Measurement.Timed endToEnd(String queue, int n, Pace pace, Latencies latencies) throws Exception {
     CompletableFuture<Void> consumed = new CompletableFuture<>();
-    try (MessageConsumer consumer = consumer(queue, n, consumed, latencies); Publisher<Sample> publisher = publisher(queue)) {
+    try (MessageConsumer consumer = consumer(queue, n, consumed, latencies);
+        Publisher<Sample> publisher = publisher(queue)) {
       Measurement m = Measurement.start();
       CompletableFuture<Void> confirmed = publishAll(publisher, n, pace.begin(), null);
       CompletableFuture.allOf(confirmed, consumed).get(5, TimeUnit.MINUTES);
@@ -101,7 +102,7 @@ final class ToolkitSide implements Side {
   @Override
   public Measurement.Timed rpc(String queue, int calls, int callers, Pace pace, Latencies latencies) throws Exception {
     try (RpcServer server = rabbit.rpcServerBuilder(Sample.class, Sample.class).queue(queue)
-            .prefetch(RawSide.PREFETCH).handler(request -> request).build();
+        .prefetch(RawSide.PREFETCH).handler(request -> request).build();
         RpcClient<Sample, Sample> client = rabbit.rpcClientBuilder(Sample.class, Sample.class).routingKey(queue)
             .timeout(Duration.ofSeconds(30)).build()) {
       return Measurement.concurrently(calls, callers, pace,

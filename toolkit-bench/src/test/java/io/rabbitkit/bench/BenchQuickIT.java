@@ -10,14 +10,14 @@ import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.test.RabbitBroker;
 import io.rabbitkit.test.RabbitTest;
 import io.rabbitkit.test.TestNames;
+import io.rabbitkit.test.ThrowawayBroker;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
-import io.rabbitkit.test.ThrowawayBroker;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,7 +39,7 @@ class BenchQuickIT {
     String printed = buffer.toString(StandardCharsets.UTF_8);
     List<String> json = printed.lines().filter(l -> l.startsWith("{")).toList();
     assertEquals(List.of("publish-confirm", "consume-ack", "end-to-end", "rpc", "rpc-16", "observed-end-to-end",
-            "observation-cost", "outbox"),
+        "observation-cost", "outbox"),
         lines.stream().map(l -> l.get("workload")).toList(), printed);
     assertEquals(lines.size(), json.size(), printed);
 
@@ -49,7 +49,8 @@ class BenchQuickIT {
       String workload = n.get("workload").asText();
       if (workload.equals("observation-cost")) {
         // No broker, no raw side: what each part costs per message over none, and bytes per variant.
-        for (String key : List.of("metrics_us_per_msg", "tracing_us_per_msg", "all_us_per_msg", "bridge_floor_us_per_msg",
+        for (String key : List.of("metrics_us_per_msg", "tracing_us_per_msg", "all_us_per_msg",
+            "bridge_floor_us_per_msg",
             "unsampled_us_per_msg", "untraced_us_per_msg", "otel_native_us_per_msg")) {
           assertTrue(n.path(key).isNumber(), key + " in " + line);
         }
@@ -57,7 +58,8 @@ class BenchQuickIT {
             "two spans a message allocate more than none: " + line);
         // Spans sampled out are not recorded, and a do-nothing handler makes no span at all.
         assertTrue(n.get("untraced_alloc_bytes_per_msg").asDouble() < n.get("unsampled_alloc_bytes_per_msg").asDouble()
-            && n.get("unsampled_alloc_bytes_per_msg").asDouble() < n.get("tracing_alloc_bytes_per_msg").asDouble(), line);
+            && n.get("unsampled_alloc_bytes_per_msg").asDouble() < n.get("tracing_alloc_bytes_per_msg").asDouble(),
+            line);
         continue;
       }
       for (String key : List.of("raw_msgs_per_s", "toolkit_msgs_per_s", "ratio", "raw_min", "raw_max", "toolkit_min",
@@ -92,7 +94,8 @@ class BenchQuickIT {
       throws Exception {
     String prefix = names.queue("bench") + "-";
     for (String workload : List.of("consume-ack", "publish-confirm", "rpc")) {
-      List<Map<String, Object>> lines = new Bench(broker.uri(), 300, 1, true, workload, prefix, quiet()).rate(400).run();
+      List<Map<String, Object>> lines =
+          new Bench(broker.uri(), 300, 1, true, workload, prefix, quiet()).rate(400).run();
       assertEquals(1, lines.size(), workload);
       Map<String, Object> line = lines.get(0);
       assertEquals(400, line.get("rate"), line.toString());

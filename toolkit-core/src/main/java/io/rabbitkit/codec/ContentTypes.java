@@ -5,7 +5,8 @@ import java.util.Locale;
 /** Content-type parsing shared by the built-in codecs. */
 final class ContentTypes {
 
-  private ContentTypes() {}
+  private ContentTypes() {
+  }
 
   /** Returns the media type without parameters, lower case; {@code null} stays {@code null}. */
   static String mediaType(String contentType) {

@@ -31,11 +31,11 @@ final class JsonCodec<T> implements MessageCodec<T> {
    * body fails to decode instead of exhausting the stack or the heap.
    */
   private static final ObjectMapper DEFAULT_MAPPER = JsonMapper.builder(JsonFactory.builder()
-          .streamReadConstraints(StreamReadConstraints.builder()
-              .maxNestingDepth(MAX_NESTING_DEPTH)
-              .maxNumberLength(MAX_NUMBER_LENGTH)
-              .build())
+      .streamReadConstraints(StreamReadConstraints.builder()
+          .maxNestingDepth(MAX_NESTING_DEPTH)
+          .maxNumberLength(MAX_NUMBER_LENGTH)
           .build())
+      .build())
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
       .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -75,7 +75,8 @@ final class JsonCodec<T> implements MessageCodec<T> {
     try {
       return writer.writeValueAsBytes(value);
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("cannot encode " + value.getClass().getName() + " as JSON: " + e.getOriginalMessage(), e);
+      throw new IllegalArgumentException(
+          "cannot encode " + value.getClass().getName() + " as JSON: " + e.getOriginalMessage(), e);
     }
   }
 
@@ -84,7 +85,8 @@ final class JsonCodec<T> implements MessageCodec<T> {
     String mediaType = contentType == null || contentType.equals("application/json") ? null // the usual case
         : ContentTypes.mediaType(contentType);
     if (mediaType != null && !ContentTypes.isJson(mediaType)) {
-      throw new MessageDecodingException("unsupported content type '" + io.rabbitkit.SafeText.of(contentType) + "', expected application/json");
+      throw new MessageDecodingException(
+          "unsupported content type '" + io.rabbitkit.SafeText.of(contentType) + "', expected application/json");
     }
     try {
       T value = reader.readValue(body);

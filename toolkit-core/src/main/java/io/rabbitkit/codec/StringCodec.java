@@ -11,7 +11,8 @@ final class StringCodec implements MessageCodec<String> {
 
   static final StringCodec INSTANCE = new StringCodec();
 
-  private StringCodec() {}
+  private StringCodec() {
+  }
 
   @Override
   public String contentType() {
@@ -27,7 +28,8 @@ final class StringCodec implements MessageCodec<String> {
   public String decode(byte[] body, String contentType) {
     String mediaType = ContentTypes.mediaType(contentType);
     if (mediaType != null && !mediaType.startsWith("text/") && !ContentTypes.isJson(mediaType)) {
-      throw new MessageDecodingException("unsupported content type '" + io.rabbitkit.SafeText.of(contentType) + "', expected text");
+      throw new MessageDecodingException(
+          "unsupported content type '" + io.rabbitkit.SafeText.of(contentType) + "', expected text");
     }
     try {
       return StandardCharsets.UTF_8.newDecoder()

@@ -2,7 +2,6 @@ package io.rabbitkit.deadletter;
 
 import static java.util.Objects.requireNonNull;
 
-import io.rabbitkit.codec.MessageCodec;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Map;

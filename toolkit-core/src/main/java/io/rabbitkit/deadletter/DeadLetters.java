@@ -1,6 +1,5 @@
 package io.rabbitkit.deadletter;
 
-import io.rabbitkit.RabbitToolkit;
 import java.util.List;
 import java.util.function.Predicate;
 

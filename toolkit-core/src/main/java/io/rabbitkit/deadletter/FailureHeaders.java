@@ -1,8 +1,5 @@
 package io.rabbitkit.deadletter;
 
-import io.rabbitkit.Message;
-import io.rabbitkit.ToolkitException.RejectMessageException;
-
 /**
  * Names of the headers the toolkit writes on messages it moves to a delay queue or a dead-letter
  * queue. None starts with {@code x-}: since RabbitMQ 3.13/4.0 those belong to the broker, which
@@ -64,5 +61,6 @@ public final class FailureHeaders {
   /** Longest stack trace kept, in characters. */
   public static final int MAX_STACK_TRACE_LENGTH = 8192;
 
-  private FailureHeaders() {}
+  private FailureHeaders() {
+  }
 }

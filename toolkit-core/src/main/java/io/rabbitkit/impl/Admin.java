@@ -58,7 +58,7 @@ final class Admin {
    * again, with back-off; after the last try, the typed error says what it means.
    */
   private void declareRetryingMetadataTimeouts(Topology one) {
-    for (int attempt = 0; ; attempt++) {
+    for (int attempt = 0;; attempt++) {
       try {
         connection.declare(one);
         return;

@@ -85,7 +85,8 @@ record AmqpUri(boolean tls, List<Address> addresses, String username, String pas
     if (path.length() > 1) {
       String raw = path.substring(1);
       if (raw.contains("/")) {
-        throw new IllegalArgumentException("the vhost in an AMQP URI must be one path segment (encode '/' as %2F): " + masked);
+        throw new IllegalArgumentException(
+            "the vhost in an AMQP URI must be one path segment (encode '/' as %2F): " + masked);
       }
       virtualHost = decode(raw, masked);
     }
@@ -102,8 +103,9 @@ record AmqpUri(boolean tls, List<Address> addresses, String username, String pas
           case "connection_timeout" -> {
             long millis = parseLong(key, value, masked);
             if (millis == 0) {
-              throw new IllegalArgumentException("AMQP URI parameter connection_timeout must be positive (milliseconds): "
-                  + masked);
+              throw new IllegalArgumentException(
+                  "AMQP URI parameter connection_timeout must be positive (milliseconds): "
+                      + masked);
             }
             connectionTimeout = Duration.ofMillis(millis);
           }

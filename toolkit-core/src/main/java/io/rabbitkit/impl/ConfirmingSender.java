@@ -147,7 +147,8 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
       if (options.resend()) {
         nacked = retryLater(nacked);
       }
-      settle(nacked, p -> new MessageNackedException(p.message.messageId(), p.message.exchange(), p.message.routingKey()));
+      settle(nacked,
+          p -> new MessageNackedException(p.message.messageId(), p.message.exchange(), p.message.routingKey()));
     }
 
     private List<Pending> take(long tag, boolean multiple) {
@@ -234,12 +235,14 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
     long waitNanos = options.windowTimeout().toNanos();
     try {
       if (!window.tryAcquire(waitNanos, TimeUnit.NANOSECONDS)) {
-        return CompletableFuture.failedFuture(failure(message, Reason.NOT_SENT, "the in-flight window of " + options.maxInFlight()
-            + " unconfirmed messages stayed full for " + options.windowTimeout().toMillis() + " ms", null));
+        return CompletableFuture
+            .failedFuture(failure(message, Reason.NOT_SENT, "the in-flight window of " + options.maxInFlight()
+                + " unconfirmed messages stayed full for " + options.windowTimeout().toMillis() + " ms", null));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return CompletableFuture.failedFuture(failure(message, Reason.NOT_SENT, "interrupted while waiting for the in-flight window", e));
+      return CompletableFuture
+          .failedFuture(failure(message, Reason.NOT_SENT, "interrupted while waiting for the in-flight window", e));
     }
     long seq = order.incrementAndGet();
     String id = message.messageId();
@@ -273,8 +276,10 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
       if (closed) {
         fail(p, new ResourceClosedException(name, "is closed"));
       } else if (options.failWhileDisconnected() && (inc == null || !inc.channel.isOpen())) {
-        fail(p, failure(message, Reason.NOT_SENT, "not sent: the connection is down and recovering", new ConnectionException(
-            ConnectionException.Reason.CLOSED, "no open channel while the connection recovers", null)));
+        fail(p,
+            failure(message, Reason.NOT_SENT, "not sent: the connection is down and recovering",
+                new ConnectionException(
+                    ConnectionException.Reason.CLOSED, "no open channel while the connection recovers", null)));
       } else {
         sendLocked(p);
       }
@@ -300,7 +305,8 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
     } else {
       copy.remove(RETURN_KEY_HEADER);
     }
-    return new Outbound(m.exchange(), m.routingKey(), m.mandatory(), m.props().builder().headers(copy).build(), m.body(),
+    return new Outbound(m.exchange(), m.routingKey(), m.mandatory(), m.props().builder().headers(copy).build(),
+        m.body(),
         m.uniqueId());
   }
 
@@ -484,8 +490,9 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
       orphans.sort(BY_ORDER);
       String badExchange = Errors.exchangeNamedIn(cause);
       // The broker closed just this channel, not over an exchange: one of the messages in flight is at fault.
-      boolean refusal = cause != null && !cause.isHardError() && !cause.isInitiatedByApplication() && badExchange == null
-          && !inFlight.isEmpty();
+      boolean refusal =
+          cause != null && !cause.isHardError() && !cause.isInitiatedByApplication() && badExchange == null
+              && !inFlight.isEmpty();
       Pending culprit = refusal && isolating() && inFlight.size() == 1 ? inFlight.get(0) : null;
       for (Pending p : orphans) {
         if (p.isSettled()) {
@@ -498,10 +505,14 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
           fail(p, new MessageRefusedException(m.messageId(), m.exchange(), m.routingKey(), Errors.replyCode(cause),
               Errors.replyText(cause), cause));
         } else if (badExchange != null && badExchange.equals(m.exchange())) {
-          fail(p, failure(m, Reason.EXCHANGE_REFUSED, "the broker refused the exchange: " + Errors.replyText(cause), cause));
+          fail(p, failure(m, Reason.EXCHANGE_REFUSED, "the broker refused the exchange: " + Errors.replyText(cause),
+              cause));
         } else if (!options.resend()) {
-          fail(p, failure(m, p.sentAt == 0 ? Reason.NOT_SENT : Reason.LOST, p.sentAt == 0 ? "the channel was lost before the message was sent"
-              : "the channel was lost before the broker confirmed; the outcome is unknown", cause));
+          fail(p,
+              failure(m, p.sentAt == 0 ? Reason.NOT_SENT : Reason.LOST,
+                  p.sentAt == 0 ? "the channel was lost before the message was sent"
+                      : "the channel was lost before the broker confirmed; the outcome is unknown",
+                  cause));
         } else {
           parked.add(p);
         }

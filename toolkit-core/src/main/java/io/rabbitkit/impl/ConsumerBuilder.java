@@ -2,22 +2,16 @@ package io.rabbitkit.impl;
 
 import static java.util.Objects.requireNonNull;
 
-import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import io.rabbitkit.MessageConsumer;
 import io.rabbitkit.ProcessedMessages;
 import io.rabbitkit.Redelivery;
 import io.rabbitkit.codec.MessageCodec;
 import io.rabbitkit.internal.ShortStrings;
-import io.rabbitkit.topology.Queue;
-import io.rabbitkit.topology.Topology;
 import java.time.Duration;
-import java.util.Optional;
 
 /** Collects a consumer's options and hands them to the toolkit, which starts the consumer. */
 final class ConsumerBuilder<T> implements MessageConsumer.Builder<T> {
-
-
 
   private final Toolkit toolkit;
   String queue;
@@ -35,7 +29,8 @@ final class ConsumerBuilder<T> implements MessageConsumer.Builder<T> {
   int maxBodySize = DEFAULT_MAX_BODY_SIZE;
   ProcessedMessages deduplicate;
   long stopAfter;
-  MessageConsumer.Listener listener = new MessageConsumer.Listener() {};
+  MessageConsumer.Listener listener = new MessageConsumer.Listener() {
+  };
 
   ConsumerBuilder(Toolkit toolkit, Class<T> type) {
     this.toolkit = toolkit;

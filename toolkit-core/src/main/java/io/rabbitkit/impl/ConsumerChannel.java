@@ -63,8 +63,9 @@ final class ConsumerChannel implements ManagedChannel.Handler {
   ConsumerChannel(QueueConsumer<?> owner, int index) {
     this.owner = owner;
     this.serial = new SerialExecutor(owner.pool());
-    this.channel = new ManagedChannel(owner.connection(), "consumer of queue '" + owner.settings().queue() + "' #" + index,
-        this);
+    this.channel =
+        new ManagedChannel(owner.connection(), "consumer of queue '" + owner.settings().queue() + "' #" + index,
+            this);
   }
 
   String queue() {
@@ -131,8 +132,9 @@ final class ConsumerChannel implements ManagedChannel.Handler {
       public void handleCancel(String tag) {
         cancelledByBroker = true;
         consumerTag = null;
-        LOG.warn("the broker cancelled the consumer of queue '{}' (queue deleted, or a consumer timeout on RabbitMQ 4.3+); "
-            + "subscribing again with back-off",
+        LOG.warn(
+            "the broker cancelled the consumer of queue '{}' (queue deleted, or a consumer timeout on RabbitMQ 4.3+); "
+                + "subscribing again with back-off",
             owner.settings().queue());
         owner.listenerLane().execute(() -> owner.settings().listener().cancelledByBroker(owner.settings().queue()));
         resubscribeSoon(ch);
@@ -179,7 +181,8 @@ final class ConsumerChannel implements ManagedChannel.Handler {
         // On this worker's own thread, waiting would block the very dispatch that delivers cancel-ok.
         if (!serial.isCurrentThread()
             && !cancelOk.await(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-          LOG.warn("queue '{}': no cancel-ok before the drain deadline; deliveries may still arrive", owner.settings().queue());
+          LOG.warn("queue '{}': no cancel-ok before the drain deadline; deliveries may still arrive",
+              owner.settings().queue());
         }
       } catch (IOException | RuntimeException e) {
         LOG.debug("cancelling consumer {} failed: {}", tag, e.getMessage());
@@ -313,7 +316,8 @@ final class ConsumerChannel implements ManagedChannel.Handler {
     if (owner.stopping()) {
       requeue.run();
     } else {
-      owner.shared().timer.schedule(() -> serial.execute(requeue), owner.settings().requeueDelay().toMillis(), TimeUnit.MILLISECONDS);
+      owner.shared().timer.schedule(() -> serial.execute(requeue), owner.settings().requeueDelay().toMillis(),
+          TimeUnit.MILLISECONDS);
     }
   }
 

@@ -103,7 +103,8 @@ final class DeadLetterPipeline implements FailurePolicy {
    * back from this queue's own delay queue; anything else a message carries under those names was
    * set by whoever published it, and is replaced. The work queue is always this consumer's.
    */
-  private Map<String, Object> headers(Inbound in, Throwable cause, int attempts, String reason, boolean withStackTrace) {
+  private Map<String, Object> headers(Inbound in, Throwable cause, int attempts, String reason,
+      boolean withStackTrace) {
     Map<String, Object> original = Headers.withoutBrokerHeaders(in.headers());
     Map<String, Object> h = new LinkedHashMap<>(original);
     Envelope env = in.envelope();
@@ -121,12 +122,14 @@ final class DeadLetterPipeline implements FailurePolicy {
     h.put(FailureHeaders.ORIGINAL_QUEUE, queue);
     h.put(FailureHeaders.FAILED_AT, now);
     h.put(FailureHeaders.EXCEPTION, cause.getClass().getName());
-    h.put(FailureHeaders.EXCEPTION_MESSAGE, truncate(String.valueOf(cause.getMessage()), FailureHeaders.MAX_MESSAGE_LENGTH));
+    h.put(FailureHeaders.EXCEPTION_MESSAGE,
+        truncate(String.valueOf(cause.getMessage()), FailureHeaders.MAX_MESSAGE_LENGTH));
     h.remove(FailureHeaders.STACK_TRACE);
     if (withStackTrace) {
       String trace = stackTrace(cause);
       if (trace.length() > stackTraceLimit && truncationLogged.compareAndSet(false, true)) {
-        LOG.warn("stack traces of dead letters from queue '{}' are truncated to {} characters to stay under the frame size",
+        LOG.warn(
+            "stack traces of dead letters from queue '{}' are truncated to {} characters to stay under the frame size",
             queue, stackTraceLimit);
       }
       h.put(FailureHeaders.STACK_TRACE, truncate(trace, stackTraceLimit));
@@ -180,7 +183,8 @@ final class DeadLetterPipeline implements FailurePolicy {
       }
     });
     minimal.put(FailureHeaders.DROPPED_HEADERS, original.size());
-    LOG.warn("{}: its own headers ({} bytes) leave no room in a {}-byte frame; moving it with the toolkit's headers only",
+    LOG.warn(
+        "{}: its own headers ({} bytes) leave no room in a {}-byte frame; moving it with the toolkit's headers only",
         in.describe(), Headers.encodedSize(original), headerBudget);
     return minimal;
   }

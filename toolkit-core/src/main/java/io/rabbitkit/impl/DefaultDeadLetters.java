@@ -4,7 +4,6 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.GetResponse;
 import io.rabbitkit.QueueInfo;
-import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.SafeText;
 import io.rabbitkit.ToolkitException;
 import io.rabbitkit.deadletter.DeadLetter;

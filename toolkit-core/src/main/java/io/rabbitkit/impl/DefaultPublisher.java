@@ -31,9 +31,11 @@ final class DefaultPublisher<T> implements Publisher<T> {
   private final boolean mandatory;
   private final int deliveryMode;
   private final Interceptors interceptors;
-  private volatile Runnable onClose = () -> {};
+  private volatile Runnable onClose = () -> {
+  };
 
-  DefaultPublisher(ConfirmingSender sender, MessageCodec<T> codec, String exchange, Function<? super T, String> routingKey,
+  DefaultPublisher(ConfirmingSender sender, MessageCodec<T> codec, String exchange,
+      Function<? super T, String> routingKey,
       Function<? super T, String> messageId, boolean generatedIds, Map<String, Object> headers, boolean mandatory,
       boolean persistent, Interceptors interceptors) {
     this.generatedIds = generatedIds;
@@ -103,7 +105,9 @@ final class DefaultPublisher<T> implements Publisher<T> {
   }
 
   private record Shared(String exchange, String routingKey, String messageId, Map<String, Object> headers)
-      implements Interceptor.PublishContext {}
+      implements
+        Interceptor.PublishContext {
+  }
 
   @Override
   public int inFlight() {

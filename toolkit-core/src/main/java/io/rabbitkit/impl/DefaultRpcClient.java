@@ -1,12 +1,11 @@
 package io.rabbitkit.impl;
 
-import io.rabbitkit.MessageIds;
-
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.ShutdownSignalException;
 import io.rabbitkit.Interceptor;
+import io.rabbitkit.MessageIds;
 import io.rabbitkit.RpcClient;
 import io.rabbitkit.ToolkitException.ConnectionException;
 import io.rabbitkit.ToolkitException.MessageDecodingException;
@@ -32,10 +31,12 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
   private static final Logger LOG = LoggerFactory.getLogger(DefaultRpcClient.class);
   static final String DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
 
-  private record Call<R>(CallbackFuture<R> future, Channel channel, long deadline, Duration timeout) {}
+  private record Call<R>(CallbackFuture<R> future, Channel channel, long deadline, Duration timeout) {
+  }
 
   /** A request held back while the broker blocks the connection. */
-  private record Held(String id, AMQP.BasicProperties props, byte[] body) {}
+  private record Held(String id, AMQP.BasicProperties props, byte[] body) {
+  }
 
   /** How often outstanding calls are checked against their deadlines. */
   private static final long SWEEP_MILLIS = 20;
@@ -55,7 +56,8 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
   private final MessageIds ids = new MessageIds();
   private final ScheduledFuture<?> sweeper;
   private volatile boolean closed;
-  private volatile Runnable onClose = () -> {};
+  private volatile Runnable onClose = () -> {
+  };
 
   DefaultRpcClient(RoleConnection connection, String exchange, String routingKey, MessageCodec<Q> requestCodec,
       MessageCodec<R> responseCodec, Duration defaultTimeout) {
@@ -111,7 +113,8 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
     java.util.Objects.requireNonNull(request, "request");
     java.util.Objects.requireNonNull(timeout, "timeout");
     if (closed) {
-      return CompletableFuture.failedFuture(new ResourceClosedException("rpc client of '" + routingKey + "'", "is closed"));
+      return CompletableFuture
+          .failedFuture(new ResourceClosedException("rpc client of '" + routingKey + "'", "is closed"));
     }
     String id = ids.next();
     byte[] body;
@@ -253,7 +256,8 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
     closed = true;
     sweeper.cancel(false);
     for (String id : calls.keySet()) {
-      fail(id, new ResourceClosedException("rpc client of '" + routingKey + "'", "was closed before the reply to " + id));
+      fail(id,
+          new ResourceClosedException("rpc client of '" + routingKey + "'", "was closed before the reply to " + id));
     }
     channel.close();
     onClose.run();
@@ -265,5 +269,7 @@ final class DefaultRpcClient<Q, R> implements RpcClient<Q, R>, ManagedChannel.Ha
   }
 
   private record Outgoing(String exchange, String routingKey, String correlationId, Map<String, Object> headers)
-      implements Interceptor.RpcContext {}
+      implements
+        Interceptor.RpcContext {
+  }
 }

@@ -1,10 +1,9 @@
 package io.rabbitkit.impl;
 
-import io.rabbitkit.MessageIds;
-
 import com.rabbitmq.client.AMQP;
 import io.rabbitkit.Delivery;
 import io.rabbitkit.MessageConsumer;
+import io.rabbitkit.MessageIds;
 import io.rabbitkit.RpcServer;
 import io.rabbitkit.ToolkitException.PublishException;
 import io.rabbitkit.ToolkitException.RejectMessageException;
@@ -35,9 +34,11 @@ final class DefaultRpcServer<Q, R> implements RpcServer {
   private final ConfirmingSender replies;
   private final MessageIds replyIds = new MessageIds();
   private volatile MessageConsumer consumer;
-  private volatile Runnable onClose = () -> {};
+  private volatile Runnable onClose = () -> {
+  };
 
-  DefaultRpcServer(String queue, MessageCodec<Q> requestCodec, MessageCodec<R> responseCodec, RpcServer.Handler<Q, R> handler,
+  DefaultRpcServer(String queue, MessageCodec<Q> requestCodec, MessageCodec<R> responseCodec,
+      RpcServer.Handler<Q, R> handler,
       ConfirmingSender replies) {
     this.queue = queue;
     this.requestCodec = requestCodec;
@@ -87,10 +88,12 @@ final class DefaultRpcServer<Q, R> implements RpcServer {
       LOG.warn("the reply to rpc request {} on queue '{}' was refused ({}); answering with an error instead", id,
           queue, Errors.brief(failure));
       Map<String, Object> error = Map.of(ERROR_TYPE, failure.getClass().getName(),
-          ERROR_MESSAGE, DeadLetterPipeline.truncate("the server's reply could not be sent: " + failure.getMessage(), 1024));
+          ERROR_MESSAGE,
+          DeadLetterPipeline.truncate("the server's reply could not be sent: " + failure.getMessage(), 1024));
       return reply(id, replyTo, "text/plain", error, new byte[0]).handle((sentError, refused) -> {
         if (refused != null) {
-          throw new RejectMessageException("neither the reply nor an error reply could be sent: " + failure.getMessage(),
+          throw new RejectMessageException(
+              "neither the reply nor an error reply could be sent: " + failure.getMessage(),
               refused);
         }
         return sentError;

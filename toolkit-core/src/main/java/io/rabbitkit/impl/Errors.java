@@ -7,11 +7,11 @@ import com.rabbitmq.client.MalformedFrameException;
 import com.rabbitmq.client.Method;
 import com.rabbitmq.client.PossibleAuthenticationFailureException;
 import com.rabbitmq.client.ShutdownSignalException;
-import io.rabbitkit.ToolkitException.ConnectionException.Reason;
 import io.rabbitkit.SafeText;
-import io.rabbitkit.ToolkitException.ConnectionException;
-import io.rabbitkit.ToolkitException.TopologyException;
 import io.rabbitkit.ToolkitException;
+import io.rabbitkit.ToolkitException.ConnectionException;
+import io.rabbitkit.ToolkitException.ConnectionException.Reason;
+import io.rabbitkit.ToolkitException.TopologyException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
@@ -31,7 +31,8 @@ final class Errors {
   private static final Pattern INVALID_ARG = Pattern.compile("invalid arg '([^']+)'");
   private static final Pattern EXCHANGE_IN_TEXT = Pattern.compile("exchange '([^']*)' in vhost");
 
-  private Errors() {}
+  private Errors() {
+  }
 
   /** Converts a failure of {@code ConnectionFactory.newConnection}. */
   static ConnectionException connectFailed(Throwable e, String endpoint) {

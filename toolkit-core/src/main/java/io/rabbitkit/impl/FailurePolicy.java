@@ -19,7 +19,8 @@ interface FailurePolicy {
   /** The message can never be processed (undecodable, or rejected by the handler): never retried. */
   CompletionStage<Settlement> poison(Inbound in, Throwable cause, String reason);
 
-  default void close() {}
+  default void close() {
+  }
 
   /**
    * No dead-letter destination known: put the message back after a delay, so a failing message
@@ -54,7 +55,8 @@ interface FailurePolicy {
 
       @Override
       public CompletionStage<Settlement> poison(Inbound in, Throwable cause, String reason) {
-        return CompletableFuture.completedFuture(new Settlement.DeadLettered(reason, null, in.failedRounds() + 1, cause));
+        return CompletableFuture
+            .completedFuture(new Settlement.DeadLettered(reason, null, in.failedRounds() + 1, cause));
       }
     };
   }

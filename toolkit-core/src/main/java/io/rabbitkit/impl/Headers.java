@@ -3,9 +3,7 @@ package io.rabbitkit.impl;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.LongString;
 import io.rabbitkit.deadletter.FailureHeaders;
-import java.math.BigDecimal;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +11,8 @@ import java.util.Map;
 /** Header values: what AMQP can carry, and how received values become plain Java values. */
 final class Headers {
 
-  private Headers() {}
+  private Headers() {
+  }
 
   /** Converts received header values ({@code LongString} and nested tables) to plain Java values. */
   static Map<String, Object> toJava(Map<String, Object> headers) {

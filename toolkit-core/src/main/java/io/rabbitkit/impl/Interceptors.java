@@ -1,6 +1,7 @@
 package io.rabbitkit.impl;
 
 import io.rabbitkit.ConnectionListener;
+import io.rabbitkit.Interceptor;
 import io.rabbitkit.Interceptor.ConsumeContext;
 import io.rabbitkit.Interceptor.ConsumeObserver;
 import io.rabbitkit.Interceptor.ConsumeOutcome;
@@ -9,7 +10,6 @@ import io.rabbitkit.Interceptor.PublishObserver;
 import io.rabbitkit.Interceptor.RpcContext;
 import io.rabbitkit.Interceptor.RpcObserver;
 import io.rabbitkit.Interceptor.Scope;
-import io.rabbitkit.Interceptor;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

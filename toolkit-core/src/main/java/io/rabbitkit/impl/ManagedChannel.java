@@ -3,8 +3,8 @@ package io.rabbitkit.impl;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.ShutdownSignalException;
 import io.rabbitkit.SafeText;
-import io.rabbitkit.ToolkitException.ResourceClosedException;
 import io.rabbitkit.ToolkitException;
+import io.rabbitkit.ToolkitException.ResourceClosedException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -48,16 +48,19 @@ final class ManagedChannel implements AutoCloseable {
      * The broker lifted its block of the connection (a resource alarm ended): what was held back
      * may be written now. Runs on the callback executor, not under the lifecycle lock.
      */
-    default void unblocked() {}
+    default void unblocked() {
+    }
   }
 
   /** A handler for a channel used for request/response calls, whose errors reach the caller as exceptions. */
   interface RequestReply extends Handler {
     @Override
-    default void opened(Channel channel) {}
+    default void opened(Channel channel) {
+    }
 
     @Override
-    default void lost(Channel channel, ShutdownSignalException cause) {}
+    default void lost(Channel channel, ShutdownSignalException cause) {
+    }
   }
 
   private final RoleConnection connection;

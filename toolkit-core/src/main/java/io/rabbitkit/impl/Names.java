@@ -3,7 +3,8 @@ package io.rabbitkit.impl;
 /** Wording shared by log lines and exception messages. */
 final class Names {
 
-  private Names() {}
+  private Names() {
+  }
 
   /** "exchange 'orders' with routing key 'order.placed'" or "the default exchange to queue 'hello'". */
   static String describeTarget(String exchange, String routingKey) {

@@ -144,7 +144,6 @@ final class PublisherBuilder<T> implements Publisher.Builder<T> {
     return toolkit.createPublisher(this);
   }
 
-
   private static Duration positive(Duration d, String what) {
     requireNonNull(d, what);
     if (d.isNegative() || d.isZero()) {

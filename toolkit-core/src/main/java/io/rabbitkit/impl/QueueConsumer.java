@@ -1,7 +1,6 @@
 package io.rabbitkit.impl;
 
 import com.rabbitmq.client.AMQP;
-import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Envelope;
 import io.github.resilience4j.retry.Retry;
 import io.rabbitkit.Delivery;
@@ -57,10 +56,12 @@ final class QueueConsumer<T> implements MessageConsumer {
    * @param limitGuard moves a message aside instead of the requeue the broker would drop it after;
    *     created on first use
    */
-  record Settings<T>(String queue, MessageCodec<T> codec, MessageConsumer.Handler<T> handler, MessageConsumer.AsyncHandler<T> asyncHandler,
+  record Settings<T>(String queue, MessageCodec<T> codec, MessageConsumer.Handler<T> handler,
+      MessageConsumer.AsyncHandler<T> asyncHandler,
       int prefetch, int concurrency, Retry retry, Duration requeueDelay, int maxBodySize, Duration drainTimeout,
       MessageConsumer.Listener listener, ProcessedMessages processed, long stopAfter, int deliveryLimit,
-      java.util.function.Supplier<FailurePolicy> limitGuard, Redelivery.Backend backend) {}
+      java.util.function.Supplier<FailurePolicy> limitGuard, Redelivery.Backend backend) {
+  }
 
   private final Settings<T> settings;
   private final RoleConnection connection;
@@ -81,7 +82,8 @@ final class QueueConsumer<T> implements MessageConsumer {
   private FailurePolicy failures;
   private FailurePolicy limitGuard; // created on first use, on a worker's lane; guarded by this
   private volatile boolean stopping;
-  private volatile Runnable onClose = () -> {};
+  private volatile Runnable onClose = () -> {
+  };
 
   QueueConsumer(Settings<T> settings, RoleConnection connection, ConsumerCounters counters) {
     this.settings = settings;
@@ -209,10 +211,11 @@ final class QueueConsumer<T> implements MessageConsumer {
     }
     CompletionStage<Object> stage = settings.retry() == null ? attemptAsync(in, delivery)
         : Retry.decorateCompletionStage(settings.retry(), context.timer,
-            () -> CompletableFuture.supplyAsync(() -> attemptAsync(in, delivery), pool).thenCompose(Function.identity()))
+            () -> CompletableFuture.supplyAsync(() -> attemptAsync(in, delivery), pool)
+                .thenCompose(Function.identity()))
             .get();
-    stage.whenComplete((rejected, error) ->
-        in.worker().serial.execute(() -> outcome(in, error != null ? unwrap(error) : (Throwable) rejected)));
+    stage.whenComplete((rejected, error) -> in.worker().serial
+        .execute(() -> outcome(in, error != null ? unwrap(error) : (Throwable) rejected)));
   }
 
   private T decode(Inbound in) {
@@ -360,7 +363,8 @@ final class QueueConsumer<T> implements MessageConsumer {
   }
 
   private void decide(Inbound in, CompletionStage<Settlement> decision) {
-    decision.whenComplete((settlement, error) -> finish(in, settlement != null ? settlement : new Settlement.Requeued(error)));
+    decision.whenComplete(
+        (settlement, error) -> finish(in, settlement != null ? settlement : new Settlement.Requeued(error)));
   }
 
   /**
@@ -399,7 +403,8 @@ final class QueueConsumer<T> implements MessageConsumer {
       counters.redelivered.increment();
       LOG.info("{} failed (round {}: {}); retrying in {} via '{}'", in.describe(), r.round(), Errors.brief(r.cause()),
           r.delay(), r.via() == null ? settings.queue() : r.via());
-      listenerLane.execute(() -> settings.listener().retryScheduled(settings.queue(), id, r.round(), r.delay(), r.cause()));
+      listenerLane
+          .execute(() -> settings.listener().retryScheduled(settings.queue(), id, r.round(), r.delay(), r.cause()));
       observe(in, Interceptor.ConsumeOutcome.REDELIVERED, r.cause());
     } else if (s instanceof Settlement.DeadLettered d) {
       counters.deadLettered.increment();

@@ -49,7 +49,8 @@ final class RoleConnection implements AutoCloseable {
     this.context = context;
     this.listenerLane = new SerialExecutor(context.executor);
     this.listener = listener;
-    this.admin = new ManagedChannel(this, name + " admin", new ManagedChannel.RequestReply() {});
+    this.admin = new ManagedChannel(this, name + " admin", new ManagedChannel.RequestReply() {
+    });
   }
 
   static RoleConnection open(ConnectionFactory factory, List<com.rabbitmq.client.Address> addresses, String name,

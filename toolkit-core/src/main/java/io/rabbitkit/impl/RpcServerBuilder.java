@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import io.rabbitkit.RpcServer;
 import io.rabbitkit.codec.MessageCodec;
 import io.rabbitkit.internal.ShortStrings;
-import java.time.Duration;
 
 /** Collects an RPC server's options and hands them to the toolkit. */
 final class RpcServerBuilder<Q, R> implements RpcServer.Builder<Q, R> {

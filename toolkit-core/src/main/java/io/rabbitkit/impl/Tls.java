@@ -17,7 +17,8 @@ import javax.net.ssl.TrustManagerFactory;
 /** Loads trust and key stores and builds the TLS context; messages name the file, never a password. */
 final class Tls {
 
-  private Tls() {}
+  private Tls() {
+  }
 
   /**
    * Loads a store: PEM certificates ({@code .pem}, {@code .crt}, {@code .cer}) for trust, otherwise a

@@ -1,10 +1,9 @@
 package io.rabbitkit.impl;
 
-import io.rabbitkit.MessageIds;
-
 import io.github.resilience4j.retry.Retry;
 import io.rabbitkit.Health;
 import io.rabbitkit.MessageConsumer;
+import io.rabbitkit.MessageIds;
 import io.rabbitkit.Publisher;
 import io.rabbitkit.QueueInfo;
 import io.rabbitkit.RabbitToolkit;
@@ -177,7 +176,8 @@ final class Toolkit implements RabbitToolkit {
     int deliveryLimit = hasDlx ? QueueConsumer.NO_LIMIT : declared.map(q -> q.type() != Queue.Type.QUORUM
         ? QueueConsumer.NO_LIMIT
         : q.deliveryLimit().orElse(QueueConsumer.DEFAULT_QUORUM_DELIVERY_LIMIT)).orElse(QueueConsumer.UNKNOWN_LIMIT);
-    if (!pipeline && !hasDlx && deliveryLimit != QueueConsumer.NO_LIMIT && deliveryLimit != QueueConsumer.UNKNOWN_LIMIT) {
+    if (!pipeline && !hasDlx && deliveryLimit != QueueConsumer.NO_LIMIT
+        && deliveryLimit != QueueConsumer.UNKNOWN_LIMIT) {
       LOG.warn("queue '{}' is a quorum queue with a delivery limit of {} and no dead-letter exchange: a message "
           + "that keeps failing is moved to '{}' before the broker would drop it", queue, deliveryLimit, dlq);
     }
@@ -219,7 +219,8 @@ final class Toolkit implements RabbitToolkit {
     ConfirmingSender replies = sender("replies of rpc server '" + b.queue + "'", new ConfirmingSender.Options(
         Math.max(16, b.prefetch * b.concurrency), Duration.ofSeconds(30), Duration.ofSeconds(30), true,
         Integer.MAX_VALUE, true, false)); // the reply's confirm only queues the request's ack: no need for a thread hand-off
-    DefaultRpcServer<Q, R> server = new DefaultRpcServer<>(b.queue, b.requestCodec, b.responseCodec, b.handler, replies);
+    DefaultRpcServer<Q, R> server =
+        new DefaultRpcServer<>(b.queue, b.requestCodec, b.responseCodec, b.handler, replies);
     try {
       MessageConsumer.Builder<byte[]> requests = consumerBuilder(byte[].class)
           .queue(b.queue)
@@ -406,6 +407,7 @@ final class Toolkit implements RabbitToolkit {
 
   @Override
   public String toString() {
-    return "RabbitToolkit[" + endpoint + ", connection '" + connectionName + "'" + (closed.get() ? ", closed" : "") + "]";
+    return "RabbitToolkit[" + endpoint + ", connection '" + connectionName + "'" + (closed.get() ? ", closed" : "")
+        + "]";
   }
 }

@@ -2,28 +2,18 @@ package io.rabbitkit.impl;
 
 import static java.util.Objects.requireNonNull;
 
-import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.impl.ForgivingExceptionHandler;
 import io.rabbitkit.ConnectionListener;
 import io.rabbitkit.Interceptor;
 import io.rabbitkit.RabbitToolkit;
-import io.rabbitkit.deadletter.DeadLetters;
-import io.rabbitkit.topology.Binding;
-import io.rabbitkit.topology.Queue;
-import io.rabbitkit.topology.Topology;
-import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLContext;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The toolkit's connection set-up: builds amqp-client's factory from the settings and opens the two
@@ -50,12 +40,14 @@ public final class ToolkitBuilder implements RabbitToolkit.Builder {
   private Duration connectionTimeout = Duration.ofSeconds(DEFAULT_CONNECTION_TIMEOUT_SECONDS);
   private Duration recoveryInterval = Duration.ofSeconds(2);
   private ExecutorService callbackExecutor;
-  private ConnectionListener listener = new ConnectionListener() {};
+  private ConnectionListener listener = new ConnectionListener() {
+  };
   private final List<Interceptor> interceptors = new ArrayList<>();
   private com.rabbitmq.client.MetricsCollector metricsCollector;
   private com.rabbitmq.client.observation.ObservationCollector observationCollector;
 
-  public ToolkitBuilder() {}
+  public ToolkitBuilder() {
+  }
 
   @Override
   public ToolkitBuilder uri(String uri) {
@@ -255,12 +247,14 @@ public final class ToolkitBuilder implements RabbitToolkit.Builder {
 
   @Override
   public RabbitToolkit connect() {
-    List<Address> targets = addresses.isEmpty() ? List.of(new Address("localhost", defaultPort())) : List.copyOf(addresses);
+    List<Address> targets =
+        addresses.isEmpty() ? List.of(new Address("localhost", defaultPort())) : List.copyOf(addresses);
     String endpoint = describe(targets);
     Factory factory = new Factory();
     if (saslExternal && (!tls || (keyStore == null && sslContext == null))) {
-      throw new IllegalStateException("saslExternal() needs TLS with a client certificate: call keyStore(file, password)"
-          + " or tls(sslContext)");
+      throw new IllegalStateException(
+          "saslExternal() needs TLS with a client certificate: call keyStore(file, password)"
+              + " or tls(sslContext)");
     }
     if (credentialsProvider != null) {
       factory.setCredentialsProvider(credentialsProvider);
@@ -300,7 +294,8 @@ public final class ToolkitBuilder implements RabbitToolkit.Builder {
     ConnectionListener listener = installed.connectionListener(this.listener);
     RoleConnection consuming = null;
     try {
-      consuming = RoleConnection.open(factory, amqpAddresses, connectionName + "/consumer", endpoint, context, listener);
+      consuming =
+          RoleConnection.open(factory, amqpAddresses, connectionName + "/consumer", endpoint, context, listener);
       RoleConnection publishing = RoleConnection.open(factory, amqpAddresses, connectionName + "/publisher", endpoint,
           context, listener);
       return new Toolkit(endpoint, connectionName, context, consuming, publishing);

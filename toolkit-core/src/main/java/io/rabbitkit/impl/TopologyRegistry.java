@@ -36,7 +36,8 @@ final class TopologyRegistry {
 
   synchronized void forgetQueue(String name) {
     queues.remove(name);
-    bindings.keySet().removeIf(b -> b.destinationType() == Binding.DestinationType.QUEUE && b.destination().equals(name));
+    bindings.keySet()
+        .removeIf(b -> b.destinationType() == Binding.DestinationType.QUEUE && b.destination().equals(name));
   }
 
   synchronized void forgetExchange(String name) {

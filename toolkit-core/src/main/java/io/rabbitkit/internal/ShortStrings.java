@@ -12,7 +12,8 @@ public final class ShortStrings {
   /** The most UTF-8 bytes an AMQP short string holds. */
   public static final int MAX_BYTES = 255;
 
-  private ShortStrings() {}
+  private ShortStrings() {
+  }
 
   /**
    * Returns {@code value} (which may be null) if it fits.

@@ -24,7 +24,9 @@ public record Binding(String source, String destination, DestinationType destina
     Map<String, Object> arguments) {
 
   /** What a binding points to. */
-  public enum DestinationType { QUEUE, EXCHANGE }
+  public enum DestinationType {
+    QUEUE, EXCHANGE
+  }
 
   public Binding {
     requireNonNull(source, "source");

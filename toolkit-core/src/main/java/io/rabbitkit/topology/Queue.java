@@ -84,7 +84,8 @@ public record Queue(String name, Type type, boolean durable, boolean exclusive, 
       throw new IllegalArgumentException("delivery-limit applies to quorum queues only (queue '" + name + "')");
     }
     if (type == Type.STREAM) {
-      for (String key : new String[] {"x-dead-letter-exchange", "x-message-ttl", "x-expires", "x-single-active-consumer"}) {
+      for (String key : new String[]{"x-dead-letter-exchange", "x-message-ttl", "x-expires",
+          "x-single-active-consumer"}) {
         if (arguments.containsKey(key)) {
           throw new IllegalArgumentException(key + " is not supported by stream queues (queue '" + name + "')");
         }
@@ -94,9 +95,11 @@ public record Queue(String name, Type type, boolean durable, boolean exclusive, 
       throw new IllegalArgumentException("delayed retry applies to quorum queues only (queue '" + name + "')");
     }
     if (type != Type.CLASSIC && "reject-publish-dlx".equals(arguments.get("x-overflow"))) {
-      throw new IllegalArgumentException("overflow reject-publish-dlx applies to classic queues only (queue '" + name + "')");
+      throw new IllegalArgumentException(
+          "overflow reject-publish-dlx applies to classic queues only (queue '" + name + "')");
     }
-    if (arguments.containsKey("x-queue-type") && !type.brokerName().equals(String.valueOf(arguments.get("x-queue-type")))) {
+    if (arguments.containsKey("x-queue-type")
+        && !type.brokerName().equals(String.valueOf(arguments.get("x-queue-type")))) {
       throw new IllegalArgumentException("x-queue-type argument contradicts type " + type + " (queue '" + name + "')");
     }
     arguments = Map.copyOf(arguments);

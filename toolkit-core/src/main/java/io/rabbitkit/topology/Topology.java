@@ -2,7 +2,6 @@ package io.rabbitkit.topology;
 
 import static java.util.Objects.requireNonNull;
 
-import io.rabbitkit.RabbitToolkit;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -50,7 +49,8 @@ public record Topology(List<Exchange> exchanges, List<Queue> queues, List<Bindin
     private final List<Queue> queues = new ArrayList<>();
     private final List<Binding> bindings = new ArrayList<>();
 
-    private Builder() {}
+    private Builder() {
+    }
 
     /** Adds an exchange. */
     public Builder exchange(Exchange exchange) {

@@ -1,3 +1,1 @@
 /** Immutable declarations of exchanges, queues and bindings, declared with {@code RabbitToolkit.declare}. */
-
-import io.rabbitkit.RabbitToolkit;

@@ -27,10 +27,12 @@ class BuilderValidationTest {
 
   @Test
   void consumerNeedsAQueueAndExactlyOneHandler() {
-    assertThrows(IllegalStateException.class, () -> new ConsumerBuilder<>(null, String.class).handler(d -> {}).build());
+    assertThrows(IllegalStateException.class, () -> new ConsumerBuilder<>(null, String.class).handler(d -> {
+    }).build());
     assertThrows(IllegalStateException.class, () -> new ConsumerBuilder<>(null, String.class).queue("q").build());
     assertThrows(IllegalStateException.class, () -> new ConsumerBuilder<>(null, String.class).queue("q")
-        .handler(d -> {}).asyncHandler(d -> null).build());
+        .handler(d -> {
+        }).asyncHandler(d -> null).build());
   }
 
   @Test
@@ -41,7 +43,8 @@ class BuilderValidationTest {
     assertThrows(IllegalArgumentException.class, () -> b.queue(""));
     assertThrows(IllegalArgumentException.class, () -> b.requeueDelay(Duration.ofSeconds(-1)));
     assertThrows(IllegalStateException.class, () -> new ConsumerBuilder<>(null, String.class).queue("q")
-        .handler(d -> {}).deadLetterQueue("q.dlq").deadLetterExchangeOnQueue().build());
+        .handler(d -> {
+        }).deadLetterQueue("q.dlq").deadLetterExchangeOnQueue().build());
   }
 
   @Test

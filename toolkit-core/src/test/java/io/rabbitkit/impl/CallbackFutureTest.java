@@ -63,7 +63,8 @@ class CallbackFutureTest {
     // The allOf stage failed, so thenRun's action did not run; what matters is where completion happened.
     assertEquals(null, ranOn.get());
     CallbackFuture<String> g = new CallbackFuture<>(callbacks);
-    CompletableFuture<Void> both = CompletableFuture.allOf(g).thenRun(() -> ranOn.set(Thread.currentThread().getName()));
+    CompletableFuture<Void> both =
+        CompletableFuture.allOf(g).thenRun(() -> ranOn.set(Thread.currentThread().getName()));
     g.settle("ok", null);
     both.get(5, TimeUnit.SECONDS);
     assertEquals("callbacks", ranOn.get());

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.function.Executable;
 /** Hostile bodies and bad settings: each gets a typed error that says what is wrong. */
 class HostileInputTest {
 
-  record Holder(String name, Object payload) {}
+  record Holder(String name, Object payload) {
+  }
 
   private final MessageCodec<Holder> json = MessageCodec.json(Holder.class);
 

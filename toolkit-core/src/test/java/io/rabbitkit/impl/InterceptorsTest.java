@@ -3,12 +3,12 @@ package io.rabbitkit.impl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
+import io.rabbitkit.Interceptor;
 import io.rabbitkit.Interceptor.ConsumeObserver;
 import io.rabbitkit.Interceptor.ConsumeOutcome;
 import io.rabbitkit.Interceptor.PublishObserver;
 import io.rabbitkit.Interceptor.PublishOutcome;
 import io.rabbitkit.Interceptor.RpcOutcome;
-import io.rabbitkit.Interceptor;
 import io.rabbitkit.ToolkitException.MessageNackedException;
 import io.rabbitkit.ToolkitException.MessageReturnedException;
 import io.rabbitkit.ToolkitException.PublishException;
@@ -25,7 +25,9 @@ import org.junit.jupiter.api.Test;
 class InterceptorsTest {
 
   private record Publish(String exchange, String routingKey, String messageId, Map<String, Object> headers)
-      implements Interceptor.PublishContext {}
+      implements
+        Interceptor.PublishContext {
+  }
 
   private record Consume(String queue) implements Interceptor.ConsumeContext {
     public String exchange() {
@@ -135,8 +137,10 @@ class InterceptorsTest {
   @Test
   void failuresMapToOutcomes() {
     assertEquals(PublishOutcome.CONFIRMED, PublishOutcome.of(null));
-    assertEquals(PublishOutcome.NACKED, PublishOutcome.of(new CompletionException(new MessageNackedException("m", "x", "k"))));
-    assertEquals(PublishOutcome.RETURNED, PublishOutcome.of(new MessageReturnedException("m", "x", "k", 312, "NO_ROUTE")));
+    assertEquals(PublishOutcome.NACKED,
+        PublishOutcome.of(new CompletionException(new MessageNackedException("m", "x", "k"))));
+    assertEquals(PublishOutcome.RETURNED,
+        PublishOutcome.of(new MessageReturnedException("m", "x", "k", 312, "NO_ROUTE")));
     assertEquals(PublishOutcome.CLOSED, PublishOutcome.of(new ResourceClosedException("publisher", "is closed")));
     assertEquals(PublishOutcome.REFUSED, PublishOutcome.of(new PublishException("full", "m", "x", "k", null)));
     assertEquals(RpcOutcome.OK, RpcOutcome.of(null));

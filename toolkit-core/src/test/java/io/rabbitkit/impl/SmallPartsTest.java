@@ -13,8 +13,8 @@ import io.rabbitkit.Delivery;
 import io.rabbitkit.MessageConsumer;
 import io.rabbitkit.ProcessedMessages;
 import io.rabbitkit.Redelivery;
-import io.rabbitkit.ToolkitException.TopologyException;
 import io.rabbitkit.ToolkitException;
+import io.rabbitkit.ToolkitException.TopologyException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -66,7 +66,8 @@ class SmallPartsTest {
   void refusedDeclarationNamesEntityAndArgument() {
     AMQP.Channel.Close close = new AMQP.Channel.Close.Builder().replyCode(406)
         .replyText("PRECONDITION_FAILED - inequivalent arg 'x-max-length' for queue 'q' in vhost '/': "
-            + "received '20' but current is '10'").classId(50).methodId(10).build();
+            + "received '20' but current is '10'")
+        .classId(50).methodId(10).build();
     ToolkitException e = Errors.topology("queue 'q'", new ShutdownSignalException(false, false, close, null));
     TopologyException te = (TopologyException) e;
     assertEquals("queue 'q'", te.entity());

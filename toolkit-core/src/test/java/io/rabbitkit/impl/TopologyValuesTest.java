@@ -39,7 +39,8 @@ class TopologyValuesTest {
     assertThrows(IllegalArgumentException.class, () -> Queue.quorum("q").withDurable(false));
     assertThrows(IllegalArgumentException.class, () -> Queue.stream("q").withDeadLetterExchange("dlx"));
     assertThrows(IllegalArgumentException.class, () -> Queue.stream("q").withMessageTtl(Duration.ofSeconds(1)));
-    assertThrows(IllegalArgumentException.class, () -> Queue.quorum("q").withOverflow(Queue.Overflow.REJECT_PUBLISH_DLX));
+    assertThrows(IllegalArgumentException.class,
+        () -> Queue.quorum("q").withOverflow(Queue.Overflow.REJECT_PUBLISH_DLX));
     assertThrows(IllegalArgumentException.class, () -> Queue.classic("q").withMaxLength(-1));
     assertThrows(IllegalArgumentException.class, () -> Queue.classic("q").withMessageTtl(Duration.ZERO));
     assertThrows(IllegalArgumentException.class, () -> Queue.classic("q").withArgument("x-queue-type", "quorum"));

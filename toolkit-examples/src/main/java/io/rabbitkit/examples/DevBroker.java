@@ -19,7 +19,8 @@ final class DevBroker {
   static final String DEFAULT_URI_PROPERTY = "rabbitkit.examples.default-uri";
   static final String HOW_TO_GET_ONE = "no broker: run 'docker compose up -d', install rabbitmq-server, or pass --uri";
 
-  private DevBroker() {}
+  private DevBroker() {
+  }
 
   /** The URI used when neither {@code --uri} nor {@code RABBITMQ_URI} is given. */
   static String defaultUri() {
@@ -39,7 +40,8 @@ final class DevBroker {
     Thread stop = new Thread(broker::close, "dev-broker-stop");
     Runtime.getRuntime().addShutdownHook(stop);
     out.println(" [*] No broker answers at " + hostPort(defaultUri()) + ": started a throw-away RabbitMQ for this run ("
-        + broker.uri().replaceAll("//[^@]*@", "//") + "); it stops when the example ends (--dev-broker false turns this off)");
+        + broker.uri().replaceAll("//[^@]*@", "//")
+        + "); it stops when the example ends (--dev-broker false turns this off)");
     return broker;
   }
 

@@ -1,7 +1,6 @@
 package io.rabbitkit.examples;
 
 import io.rabbitkit.ToolkitException;
-import io.rabbitkit.test.ThrowawayBroker;
 import io.rabbitkit.examples.async.AsyncCallback;
 import io.rabbitkit.examples.deadletters.DeadLettersCommand;
 import io.rabbitkit.examples.helloworld.HelloConsumer;
@@ -17,6 +16,7 @@ import io.rabbitkit.examples.tutorials.PubSub;
 import io.rabbitkit.examples.tutorials.Routing;
 import io.rabbitkit.examples.tutorials.Topics;
 import io.rabbitkit.examples.tutorials.WorkQueue;
+import io.rabbitkit.test.ThrowawayBroker;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
@@ -32,11 +32,13 @@ import java.util.concurrent.TimeUnit;
 public final class Examples {
 
   /** A named example with a one-line summary. */
-  public record Entry(String name, String summary, Example example) {}
+  public record Entry(String name, String summary, Example example) {
+  }
 
   /** Every example, in the order {@code --help} lists them. */
   public static final List<Entry> ALL = List.of(
-      new Entry("hello-producer", "send 'Hello World!' to queue 'hello' (pika tutorial 1, send.py)", HelloProducer::run),
+      new Entry("hello-producer", "send 'Hello World!' to queue 'hello' (pika tutorial 1, send.py)",
+          HelloProducer::run),
       new Entry("hello-consumer", "print each message of queue 'hello' (pika tutorial 1, receive.py)",
           HelloConsumer::run),
       new Entry("async-callback", "publish and consume with futures and callbacks, nothing blocks (asyncio idea)",
@@ -63,7 +65,8 @@ public final class Examples {
 
   private static final CompletableFuture<Void> INTERRUPTED = new CompletableFuture<>();
 
-  private Examples() {}
+  private Examples() {
+  }
 
   public static void main(String[] argv) {
     Thread main = Thread.currentThread();

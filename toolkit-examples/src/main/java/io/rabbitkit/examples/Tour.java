@@ -14,7 +14,8 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class Tour {
 
-  private Tour() {}
+  private Tour() {
+  }
 
   static int run(Args args, PrintStream out) throws Exception {
     String uri = "--uri=" + args.uri();
@@ -25,7 +26,8 @@ final class Tour {
       step(out, "hello-consumer", uri, "--queue", p + "hello", "--count", "1");
       step(out, "async-callback", uri, "--queue", p + "async_callback", "--count", "3");
 
-      CompletableFuture<Integer> server = background(out, "rpc-server", uri, "--queue", p + "rpc_queue", "--count", "1");
+      CompletableFuture<Integer> server =
+          background(out, "rpc-server", uri, "--queue", p + "rpc_queue", "--count", "1");
       awaitConsumer(args, p + "rpc_queue");
       step(out, "rpc-client", uri, "--queue", p + "rpc_queue", "--n", "30");
       server.join();
@@ -35,13 +37,13 @@ final class Tour {
 
       LineWatcher subscribed = new LineWatcher(out, "Waiting for logs");
       CompletableFuture<Integer> subscriber = CompletableFuture.supplyAsync(() -> Examples.run(
-          new String[] {"pub-sub", "consumer", uri, "--exchange", p + "logs", "--count", "1"}, subscribed, System.err));
+          new String[]{"pub-sub", "consumer", uri, "--exchange", p + "logs", "--count", "1"}, subscribed, System.err));
       subscribed.seen().join();
       step(out, "pub-sub", "producer", uri, "--exchange", p + "logs");
       subscriber.join();
 
       LineWatcher errors = new LineWatcher(out, "Waiting for logs");
-      CompletableFuture<Integer> errorLog = CompletableFuture.supplyAsync(() -> Examples.run(new String[] {"topics",
+      CompletableFuture<Integer> errorLog = CompletableFuture.supplyAsync(() -> Examples.run(new String[]{"topics",
           "consumer", uri, "--exchange", p + "topic_logs", "--binding-keys", "*.critical", "--count", "1"}, errors,
           System.err));
       errors.seen().join();
@@ -53,12 +55,12 @@ final class Tour {
 
       String orders = p + "orders.placed";
       String[] names = {"--exchange", p + "orders", "--queue", orders};
-      step(out, concat(new String[] {"orders-producer", uri, "--count", "5"}, names));
-      step(out, concat(new String[] {"orders-consumer", uri, "--count", "5", "--fail-every", "5", "--retry-delays",
+      step(out, concat(new String[]{"orders-producer", uri, "--count", "5"}, names));
+      step(out, concat(new String[]{"orders-consumer", uri, "--count", "5", "--fail-every", "5", "--retry-delays",
           "200ms,400ms"}, names));
       step(out, "dead-letters", "list", uri, "--queue", orders);
       step(out, "dead-letters", "replay", uri, "--queue", orders);
-      step(out, concat(new String[] {"orders-consumer", uri, "--count", "1", "--retry-delays", "200ms,400ms"}, names));
+      step(out, concat(new String[]{"orders-consumer", uri, "--count", "1", "--retry-delays", "200ms,400ms"}, names));
     } finally {
       cleanUp(args, p);
     }

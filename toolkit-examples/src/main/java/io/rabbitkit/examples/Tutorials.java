@@ -15,7 +15,8 @@ import java.io.PrintStream;
  */
 public final class Tutorials {
 
-  private Tutorials() {}
+  private Tutorials() {
+  }
 
   /**
    * Declares a tutorial's queue unless it exists. RabbitMQ 4.3 refuses non-durable shared queues by

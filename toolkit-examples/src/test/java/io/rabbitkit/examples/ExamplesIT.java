@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Test;
 class ExamplesIT {
 
   /** Captured output of one example run. */
-  record Run(int code, String out, String err) {}
+  record Run(int code, String out, String err) {
+  }
 
   static Run example(RabbitBroker broker, String... argv) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -208,7 +209,8 @@ class ExamplesIT {
         "--binding-keys", "kern.*");
     ready.await();
     example(broker, "topics", "producer", "--exchange", exchange, "--routing-key", "user.info");
-    example(broker, "topics", "producer", "--exchange", exchange, "--routing-key", "kern.critical", "--message", "oops");
+    example(broker, "topics", "producer", "--exchange", exchange, "--routing-key", "kern.critical", "--message",
+        "oops");
     assertEquals(0, consumer.get(20, TimeUnit.SECONDS));
     assertEquals(1, lines(ready.text(), " [x] 'kern.critical':'oops'"), ready.text());
     assertEquals(0, lines(ready.text(), "user.info"), ready.text());
@@ -224,8 +226,9 @@ class ExamplesIT {
     // Any client that sends JSON works, unknown fields included.
     try (Connection c = raw(broker); Channel ch = c.createChannel()) {
       ch.basicPublish(exchange, "order.placed", new AMQP.BasicProperties.Builder().contentType("application/json")
-          .build(), ("{\"orderId\":\"o-1\",\"customer\":\"c-1\",\"amount\":10.5,\"items\":[\"a\"],"
-          + "\"coupon\":\"SPRING\"}").getBytes(StandardCharsets.UTF_8));
+          .build(),
+          ("{\"orderId\":\"o-1\",\"customer\":\"c-1\",\"amount\":10.5,\"items\":[\"a\"],"
+              + "\"coupon\":\"SPRING\"}").getBytes(StandardCharsets.UTF_8));
     }
     Run consumer = example(broker, "orders-consumer", "--exchange", exchange, "--queue", queue, "--count", "4");
     assertEquals(0, consumer.code(), consumer.err());
@@ -341,7 +344,7 @@ class ExamplesIT {
     assertEquals(2, example(broker, "dead-letters", "shred", "--queue", queue).code());
     assertTrue(rabbit.queueInfo(queue).isEmpty(), "bad options must fail before declaring anything");
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    assertEquals(1, Examples.run(new String[] {"hello-producer", "--uri", "amqp://nobody:pw@localhost:1/"},
+    assertEquals(1, Examples.run(new String[]{"hello-producer", "--uri", "amqp://nobody:pw@localhost:1/"},
         new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8)));
     assertTrue(err.toString(StandardCharsets.UTF_8).contains("connection refused"), err.toString());
   }
@@ -349,13 +352,13 @@ class ExamplesIT {
   @Test
   void helpListsEveryExampleOnOneLine() {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    assertEquals(0, Examples.run(new String[] {"--help"}, new PrintStream(out, true, StandardCharsets.UTF_8),
+    assertEquals(0, Examples.run(new String[]{"--help"}, new PrintStream(out, true, StandardCharsets.UTF_8),
         System.err));
     String help = out.toString(StandardCharsets.UTF_8);
     for (Examples.Entry e : Examples.ALL) {
       assertEquals(1, lines(help, "  " + e.name() + " "), help);
     }
-    for (String required : new String[] {"hello-producer", "hello-consumer", "async-callback", "rpc-server",
+    for (String required : new String[]{"hello-producer", "hello-consumer", "async-callback", "rpc-server",
         "rpc-client", "work-queue", "pub-sub", "routing", "topics", "orders-producer", "orders-consumer",
         "dead-letters"}) {
       assertTrue(Examples.find(required).isPresent(), required);

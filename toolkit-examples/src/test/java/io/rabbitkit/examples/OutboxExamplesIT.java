@@ -50,7 +50,8 @@ class OutboxExamplesIT {
   }
 
   private long count(String query) throws SQLException {
-    try (Connection c = DriverManager.getConnection(SERVER); Statement st = c.createStatement();
+    try (Connection c = DriverManager.getConnection(SERVER);
+        Statement st = c.createStatement();
         ResultSet rs = st.executeQuery(query.replace("{s}", schema))) {
       rs.next();
       return rs.getLong(1);

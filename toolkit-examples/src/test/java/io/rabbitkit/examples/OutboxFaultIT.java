@@ -15,7 +15,6 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -56,17 +55,17 @@ class OutboxFaultIT {
       lagWatch.start();
 
       awaitRows(pg.jdbcUrl(), "shop_orders", 2_000);
-      relay.destroyForcibly().waitFor();                             // SIGKILL 1: mid-batch, unconfirmed rows stay
+      relay.destroyForcibly().waitFor(); // SIGKILL 1: mid-batch, unconfirmed rows stay
       relay = start(processes, logs, "relay-2", "outbox-relay", common);
       awaitRows(pg.jdbcUrl(), "shop_orders", 5_000);
-      broker.closeAllConnections();                                  // CONNECTION_FORCED for every client
+      broker.closeAllConnections(); // CONNECTION_FORCED for every client
       awaitRows(pg.jdbcUrl(), "shop_orders", 8_000);
-      pg.restart();                                                  // every database connection terminated
+      pg.restart(); // every database connection terminated
       awaitRows(pg.jdbcUrl(), "shop_orders", 11_000);
-      relay.destroyForcibly().waitFor();                             // SIGKILL 2
+      relay.destroyForcibly().waitFor(); // SIGKILL 2
       relay = start(processes, logs, "relay-3", "outbox-relay", common);
       awaitRows(pg.jdbcUrl(), "order_effects", 12_000);
-      consumer.destroyForcibly().waitFor();                          // SIGKILL of the consumer: unacked redelivered
+      consumer.destroyForcibly().waitFor(); // SIGKILL of the consumer: unacked redelivered
       consumer = start(processes, logs, "consumer-2", "inbox-consumer", common);
 
       assertTrue(producer.waitFor(3, TimeUnit.MINUTES), "the producer finished");
@@ -78,7 +77,7 @@ class OutboxFaultIT {
       }
       long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
       Thread.sleep(1_000); // a late duplicate effect, if there were one, would land by now
-      relay.destroy();                                               // SIGTERM: graceful, prints its summary
+      relay.destroy(); // SIGTERM: graceful, prints its summary
       consumer.destroy();
       relay.waitFor(30, TimeUnit.SECONDS);
       consumer.waitFor(30, TimeUnit.SECONDS);
@@ -93,7 +92,7 @@ class OutboxFaultIT {
       long relayedSum = lastSum(logs, "relay-", "relayed=");
       long duplicatesSkipped = lastSum(logs, "consumer-", "duplicates=");
       System.out.printf("FIGURES outbox under faults: orders=%d relayed>=%d re-sent>=%d duplicates_delivered>=%d "
-              + "duplicate_effects=%d lost=%d outbox_left=%d longest_lag_ms=%d seconds=%d%n",
+          + "duplicate_effects=%d lost=%d outbox_left=%d longest_lag_ms=%d seconds=%d%n",
           orders, relayedSum, Math.max(0, relayedSum - orders), duplicatesSkipped, effects - distinct, lost, left,
           longestLagMs.get(), seconds);
       if (lost > 0 || effects != orders || left > 0) {
@@ -157,7 +156,8 @@ class OutboxFaultIT {
   }
 
   private static long count(String url, String query) throws SQLException {
-    try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement();
+    try (Connection c = DriverManager.getConnection(url);
+        Statement st = c.createStatement();
         ResultSet rs = st.executeQuery(query)) {
       rs.next();
       return rs.getLong(1);

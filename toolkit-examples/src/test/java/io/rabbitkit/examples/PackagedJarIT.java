@@ -21,7 +21,8 @@ class PackagedJarIT {
 
   private static final Path JAR = Path.of("target", "toolkit-examples.jar");
 
-  record Result(int code, String output) {}
+  record Result(int code, String output) {
+  }
 
   static Result java(String uri, String... args) throws Exception {
     assertTrue(Files.exists(JAR), "run after `mvn package`: " + JAR.toAbsolutePath());
@@ -116,7 +117,8 @@ class PackagedJarIT {
     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertEquals(0, p.exitValue(), output);
     java.util.regex.Matcher started = java.util.regex.Pattern
-        .compile(" \\[\\*\\] No broker answers at 127\\.0\\.0\\.1:1: started a throw-away RabbitMQ for this run \\(amqp://([^/]+)/\\)")
+        .compile(
+            " \\[\\*\\] No broker answers at 127\\.0\\.0\\.1:1: started a throw-away RabbitMQ for this run \\(amqp://([^/]+)/\\)")
         .matcher(output);
     assertTrue(started.find(), output);
     assertTrue(output.contains("Tour done."), output);

@@ -114,15 +114,16 @@ class PikaInteropIT {
   @Test
   void everyTutorialEntityWorksWhicheverSideDeclaresItFirst(RabbitBroker broker, RabbitToolkit rabbit,
       TestNames names) throws Exception {
-    record Case(String kind, String option, String[] example) {}
+    record Case(String kind, String option, String[] example) {
+    }
     List<Case> cases = List.of(
-        new Case("queue", "--queue", new String[] {"hello-producer"}),
-        new Case("task_queue", "--queue", new String[] {"work-queue", "producer", "--count", "1"}),
-        new Case("fanout", "--exchange", new String[] {"pub-sub", "producer"}),
-        new Case("direct", "--exchange", new String[] {"routing", "producer", "--severity", "error"}),
-        new Case("topic", "--exchange", new String[] {"topics", "producer", "--routing-key", "kern.critical"}));
+        new Case("queue", "--queue", new String[]{"hello-producer"}),
+        new Case("task_queue", "--queue", new String[]{"work-queue", "producer", "--count", "1"}),
+        new Case("fanout", "--exchange", new String[]{"pub-sub", "producer"}),
+        new Case("direct", "--exchange", new String[]{"routing", "producer", "--severity", "error"}),
+        new Case("topic", "--exchange", new String[]{"topics", "producer", "--routing-key", "kern.critical"}));
     for (Case c : cases) {
-      for (boolean javaFirst : new boolean[] {true, false}) {
+      for (boolean javaFirst : new boolean[]{true, false}) {
         String name = c.option().equals("--queue") ? names.queue(c.kind() + (javaFirst ? "-java" : "-pika"))
             : names.exchange(c.kind() + (javaFirst ? "-java" : "-pika"));
         String[] argv = java.util.stream.Stream.concat(java.util.Arrays.stream(c.example()),
@@ -143,7 +144,7 @@ class PikaInteropIT {
   @Test
   void thePikaRpcClientCallsTheJavaServerWhicheverSideDeclaredRpcQueue(RabbitBroker broker, RabbitToolkit rabbit,
       TestNames names) throws Exception {
-    for (boolean javaFirst : new boolean[] {true, false}) {
+    for (boolean javaFirst : new boolean[]{true, false}) {
       String queue = names.queue(javaFirst ? "rpc-java" : "rpc-pika");
       if (!javaFirst) {
         python(DECLARE, broker.uri(), "queue", queue);

@@ -33,7 +33,8 @@ class InternalsIT {
     String queue = names.queue("q");
     rabbit.declare(Topology.of(Queue.classic(queue)));
     rabbit.publisherBuilder(String.class).routingKey(queue).build().close();
-    rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {}).build().close();
+    rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {
+    }).build().close();
     rabbit.rpcClientBuilder(String.class, String.class).routingKey(queue).build().close();
     rabbit.rpcServerBuilder(String.class, String.class).queue(queue).handler(r -> r).build().close();
     assertEquals(0, ((Toolkit) rabbit).openResources());

@@ -214,7 +214,8 @@ public final class Outbox {
    * @param due rows due now (not backing off, not parked)
    * @param parked parked rows
    */
-  public record Lag(Duration oldestDue, long due, long parked) {}
+  public record Lag(Duration oldestDue, long due, long parked) {
+  }
 
   /**
    * A row the relay gave up on after {@code attempts} failures; {@code lastError} says why.
@@ -231,7 +232,8 @@ public final class Outbox {
    * @param bodySize the body's size in bytes
    */
   public record Parked(long id, String messageId, String exchange, String routingKey, Optional<String> orderingKey,
-      int attempts, String lastError, Instant createdAt, Instant parkedAt, int bodySize) {}
+      int attempts, String lastError, Instant createdAt, Instant parkedAt, int bodySize) {
+  }
 
   /**
    * Writes messages of one type and destination into the outbox, on the caller's connection and in
@@ -308,7 +310,8 @@ public final class Outbox {
       byte[] body = codec.encode(message.body());
       String key = message.routingKey().orElse(routingKey);
       if (body.length > outbox.maxBodySize) {
-        throw new MessageTooLargeException(id, exchange, key, body.length, outbox.maxBodySize, "the outbox's maxBodySize");
+        throw new MessageTooLargeException(id, exchange, key, body.length, outbox.maxBodySize,
+            "the outbox's maxBodySize");
       }
       try (PreparedStatement st = connection.prepareStatement(insert)) {
         st.setString(1, id);

@@ -147,8 +147,9 @@ public final class OutboxRelay implements AutoCloseable {
           + (options.listen ? ", and one that LISTENs" : "") + "), besides what the application itself uses: "
           + "grow the pool or lower concurrency");
     }
-    try (Connection c = dataSource.getConnection(); PreparedStatement st = c.prepareStatement(
-        "SELECT 1 FROM " + schema.outbox + " LIMIT 0")) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement st = c.prepareStatement(
+            "SELECT 1 FROM " + schema.outbox + " LIMIT 0")) {
       st.executeQuery().close();
     } catch (SQLException e) {
       throw new JdbcException("cannot start the outbox relay on " + schema.outbox, schema.explain(e, schema.outbox));
@@ -222,7 +223,8 @@ public final class OutboxRelay implements AutoCloseable {
       } else if (inBatch > stuckAfterNanos) {
         problems.add("worker " + w.number + " has been in one batch for " + TimeUnit.NANOSECONDS.toSeconds(inBatch)
             + " s (stuck in " + SafeText.of(String.valueOf(w.thread.getStackTrace().length > 0
-                ? w.thread.getStackTrace()[0] : "?")) + ")");
+                ? w.thread.getStackTrace()[0] : "?"))
+            + ")");
       } else if (failing > FAILING_IS_DOWN_AFTER.toNanos()) {
         problems.add("worker " + w.number + " has failed every batch for " + TimeUnit.NANOSECONDS.toSeconds(failing)
             + " s: " + w.lastFailure);
@@ -243,7 +245,8 @@ public final class OutboxRelay implements AutoCloseable {
    * @param parked rows parked
    * @param failedBatches batches that ended in an exception
    */
-  public record Status(boolean up, String detail, long relayed, long failedAttempts, long parked, long failedBatches) {}
+  public record Status(boolean up, String detail, long relayed, long failedAttempts, long parked, long failedBatches) {
+  }
 
   /** How far behind the relays are (a query). */
   public Outbox.Lag lag() {
@@ -748,7 +751,8 @@ public final class OutboxRelay implements AutoCloseable {
         return Map.of();
       }
       try {
-        return Outbox.JSON.readValue(json, new TypeReference<Map<String, Object>>() {});
+        return Outbox.JSON.readValue(json, new TypeReference<Map<String, Object>>() {
+        });
       } catch (IOException e) {
         throw new IllegalArgumentException("unreadable JSON in the outbox row: " + e.getMessage(), e);
       }

@@ -9,7 +9,8 @@ final class Pools {
   /** The getters of the usual pools' maximum size: HikariCP, Apache DBCP 2, Tomcat JDBC and c3p0. */
   private static final String[] MAXIMUM_SIZE = {"getMaximumPoolSize", "getMaxTotal", "getMaxActive", "getMaxPoolSize"};
 
-  private Pools() {}
+  private Pools() {
+  }
 
   /** The most connections the pool hands out at once, or null when it does not say (not a pool we know). */
   static Integer maximumSize(DataSource dataSource) {

@@ -37,7 +37,8 @@ import org.junit.jupiter.api.Test;
 @RabbitTest
 class InboxIT {
 
-  record Order(String id, int amount) {}
+  record Order(String id, int amount) {
+  }
 
   private TestDatabase db;
   private Inbox inbox;
@@ -106,7 +107,8 @@ class InboxIT {
       if (f.getVirtualHost().isEmpty()) {
         f.setVirtualHost("/"); // amqp-client reads a bare "/" path as the vhost ""
       }
-      try (com.rabbitmq.client.Connection raw = f.newConnection(); com.rabbitmq.client.Channel ch = raw.createChannel()) {
+      try (com.rabbitmq.client.Connection raw = f.newConnection();
+          com.rabbitmq.client.Channel ch = raw.createChannel()) {
         ch.confirmSelect();
         for (int i = 1; i <= 3; i++) {
           ch.basicPublish("", queue, new com.rabbitmq.client.AMQP.BasicProperties.Builder().messageId("")

@@ -34,7 +34,8 @@ import org.junit.jupiter.api.Test;
 @RabbitTest
 class OutboxIT {
 
-  record Order(String id, String customer, int seq) {}
+  record Order(String id, String customer, int seq) {
+  }
 
   private TestDatabase db;
   private Outbox outbox;

@@ -31,14 +31,16 @@ import org.junit.jupiter.api.Test;
  */
 class OutboxOutageIT {
 
-  record Order(String id, String customer, int seq) {}
+  record Order(String id, String customer, int seq) {
+  }
 
   private static final Duration OUTAGE = Duration.ofMinutes(3);
 
   @Test
   void aThreeMinuteBrokerOutageParksNothingAndEveryRowThenGoesOutInKeyOrder() throws Exception {
     assumeTrue(ThrowawayBroker.localNodesAvailable(), "stopping a node needs a local RabbitMQ installation");
-    try (ThrowawayBroker broker = ThrowawayBroker.start(); TestDatabase db = new TestDatabase();
+    try (ThrowawayBroker broker = ThrowawayBroker.start();
+        TestDatabase db = new TestDatabase();
         RabbitToolkit rabbit = RabbitToolkit.builder().uri(broker.uri()).recoveryInterval(Duration.ofSeconds(1))
             .connect()) {
       Outbox outbox = Outbox.in(db.schema);

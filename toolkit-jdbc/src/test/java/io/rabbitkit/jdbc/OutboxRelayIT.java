@@ -40,7 +40,8 @@ import org.junit.jupiter.api.Test;
 @RabbitTest
 class OutboxRelayIT {
 
-  record Order(String id, String customer, int seq) {}
+  record Order(String id, String customer, int seq) {
+  }
 
   private TestDatabase db;
   private Outbox outbox;
@@ -63,7 +64,7 @@ class OutboxRelayIT {
     String queue = names.queue("out");
     rabbit.declare(Topology.builder().exchange(Exchange.topic(exchange)).queue(Queue.classic(queue))
         .binding(Binding.of(exchange, queue, "order.#")).build());
-    return new String[] {exchange, queue};
+    return new String[]{exchange, queue};
   }
 
   private void write(List<Message<Order>> messages, Outbox.Writer<Order> writer) throws SQLException {
@@ -92,9 +93,9 @@ class OutboxRelayIT {
       Map<String, Long> arrivedAt = new ConcurrentHashMap<>();
       List<Order> received = new CopyOnWriteArrayList<>();
       try (MessageConsumer consumer = rabbit.consumerBuilder(Order.class).queue(eq[1]).handler(d -> {
-            arrivedAt.put(d.body().id(), System.nanoTime());
-            received.add(d.body());
-          }).build();
+        arrivedAt.put(d.body().id(), System.nanoTime());
+        received.add(d.body());
+      }).build();
           OutboxRelay relay = outbox.relayBuilder(db.dataSource, rabbit).maxAttempts(1000)
               .backOff(Duration.ofSeconds(3), Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(50)).start()) {
         Await.until(Duration.ofSeconds(10), "the head failed", () -> relay.failedAttempts() >= 1);
@@ -267,7 +268,8 @@ class OutboxRelayIT {
   }
 
   private double seconds(String sql) throws SQLException {
-    try (Connection c = db.dataSource.getConnection(); Statement st = c.createStatement();
+    try (Connection c = db.dataSource.getConnection();
+        Statement st = c.createStatement();
         ResultSet rs = st.executeQuery(sql)) {
       return rs.next() ? rs.getDouble(1) : Double.NaN;
     }

@@ -12,7 +12,8 @@ import java.time.Duration;
  */
 public final class RelayProcess {
 
-  private RelayProcess() {}
+  private RelayProcess() {
+  }
 
   public static void main(String[] args) throws Exception {
     HikariConfig config = new HikariConfig();

@@ -38,7 +38,8 @@ final class TestDatabase implements AutoCloseable {
 
   /** Runs a count query. */
   long count(String sql) throws SQLException {
-    try (Connection c = dataSource.getConnection(); Statement st = c.createStatement();
+    try (Connection c = dataSource.getConnection();
+        Statement st = c.createStatement();
         var rs = st.executeQuery(sql)) {
       rs.next();
       return rs.getLong(1);

@@ -47,7 +47,8 @@ import java.util.function.ToDoubleFunction;
 public final class RabbitkitMetrics implements Interceptor {
 
   private final MeterRegistry registry;
-  private final java.util.concurrent.ConcurrentMap<TimerKey, Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.ConcurrentMap<TimerKey, Timer> timers =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   private RabbitkitMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -68,12 +69,12 @@ public final class RabbitkitMetrics implements Interceptor {
     gauge("rabbitkit.consumer.running", toolkit,
         t -> t.health().consumers().stream().filter(Health.ConsumerStatus::running).count());
     FunctionCounter.builder("rabbitkit.publish.resent", toolkit,
-            t -> t.health().publishers().stream().mapToLong(Health.PublisherStatus::resent).sum())
+        t -> t.health().publishers().stream().mapToLong(Health.PublisherStatus::resent).sum())
         .description("messages re-sent after a recovery or a nack").register(registry);
-    for (String role : new String[] {"publisher", "consumer"}) {
+    for (String role : new String[]{"publisher", "consumer"}) {
       Gauge.builder("rabbitkit.connection.state", toolkit, t -> t.health().connections().stream()
-              .filter(c -> role(c.name()).equals(role))
-              .mapToDouble(c -> c.state() == Health.State.OPEN ? 1 : 0).min().orElse(0))
+          .filter(c -> role(c.name()).equals(role))
+          .mapToDouble(c -> c.state() == Health.State.OPEN ? 1 : 0).min().orElse(0))
           .tag("role", role).description("1 while the connection is open").register(registry);
     }
     return this;
@@ -114,7 +115,8 @@ public final class RabbitkitMetrics implements Interceptor {
   }
 
   /** What tells one timer from another: bounded, as the tags are. */
-  private record TimerKey(String name, String destination, String outcome, String errorType) {}
+  private record TimerKey(String name, String destination, String outcome, String errorType) {
+  }
 
   /**
    * The timer for these tags, registered once and then found in a map: building the meter id and

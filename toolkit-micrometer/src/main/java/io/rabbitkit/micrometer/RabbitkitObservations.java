@@ -330,7 +330,8 @@ public final class RabbitkitObservations implements Interceptor {
 
       @Override
       public KeyValues getHighCardinalityKeyValues(PublishContext c) {
-        return !c.settled() ? KeyValues.empty() : withMessageId(KeyValue.of(ROUTING_KEY, c.routingKey()), c.messageId());
+        return !c.settled() ? KeyValues.empty()
+            : withMessageId(KeyValue.of(ROUTING_KEY, c.routingKey()), c.messageId());
       }
 
       @Override
@@ -406,7 +407,8 @@ public final class RabbitkitObservations implements Interceptor {
     private static final String ROUTING_KEY = "messaging.rabbitmq.destination.routing_key";
     private static final String MESSAGE_ID = "messaging.message.id";
 
-    private Defaults() {}
+    private Defaults() {
+    }
 
     /** {@code first}, and the message id if the message has one (no {@code "null"} attribute when it has not). */
     private static KeyValues withMessageId(KeyValue first, String messageId) {

@@ -6,19 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.rabbitkit.MessageConsumer;
 import io.rabbitkit.Message;
+import io.rabbitkit.MessageConsumer;
 import io.rabbitkit.Publisher;
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.Redelivery;
 import io.rabbitkit.RpcClient;
 import io.rabbitkit.RpcServer;
-import io.rabbitkit.topology.Binding;
-import io.rabbitkit.topology.Exchange;
 import io.rabbitkit.test.Await;
 import io.rabbitkit.test.RabbitBroker;
 import io.rabbitkit.test.RabbitTest;
 import io.rabbitkit.test.TestNames;
+import io.rabbitkit.topology.Binding;
+import io.rabbitkit.topology.Exchange;
 import io.rabbitkit.topology.Queue;
 import io.rabbitkit.topology.Topology;
 import java.time.Duration;
@@ -47,12 +47,12 @@ class MetricsIT {
       metrics.bindTo(rabbit);
       rabbit.declare(Topology.of(Queue.classic(queue)));
       try (MessageConsumer consumer = rabbit.consumerBuilder(String.class).queue(queue)
-              .retry(2).redelivery(Redelivery.after(Duration.ofMillis(100))).deadLetterQueue(queue + ".dlq")
-              .handler(d -> {
-                if (d.body().endsWith("0")) { // one in ten always fails
-                  throw new IllegalStateException("failing " + d.body());
-                }
-              }).build();
+          .retry(2).redelivery(Redelivery.after(Duration.ofMillis(100))).deadLetterQueue(queue + ".dlq")
+          .handler(d -> {
+            if (d.body().endsWith("0")) { // one in ten always fails
+              throw new IllegalStateException("failing " + d.body());
+            }
+          }).build();
           Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).build();
           Publisher<String> nowhere = rabbit.publisherBuilder(String.class).routingKey(names.queue("none")).build()) {
         List<CompletableFuture<?>> sent = new ArrayList<>();
@@ -74,8 +74,10 @@ class MetricsIT {
         assertEquals(messages, count(registry, "rabbitkit.publish", "outcome", "confirmed", "exchange", "amq.default"));
         assertEquals(1, count(registry, "rabbitkit.publish", "outcome", "returned"));
         assertEquals(stats.processed(), count(registry, "rabbitkit.consume", "queue", queue, "outcome", "acked"));
-        assertEquals(stats.retriedInProcess(), count(registry, "rabbitkit.consume", "queue", queue, "outcome", "retried"));
-        assertEquals(stats.redelivered(), count(registry, "rabbitkit.consume", "queue", queue, "outcome", "redelivered"));
+        assertEquals(stats.retriedInProcess(),
+            count(registry, "rabbitkit.consume", "queue", queue, "outcome", "retried"));
+        assertEquals(stats.redelivered(),
+            count(registry, "rabbitkit.consume", "queue", queue, "outcome", "redelivered"));
         assertEquals(stats.deadLettered(),
             count(registry, "rabbitkit.consume", "queue", queue, "outcome", "dead_lettered"));
         assertEquals(40, stats.retriedInProcess(), "20 failing messages, 2 rounds, one retry each");
@@ -109,7 +111,8 @@ class MetricsIT {
     try (RabbitToolkit rabbit = broker.toolkitBuilder().interceptor(metrics).connect()) {
       rabbit.declare(Topology.builder().exchange(Exchange.topic(exchange)).queue(Queue.classic(queue))
           .binding(Binding.of(exchange, queue, "#")).build());
-      try (MessageConsumer consumer = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {}).build();
+      try (MessageConsumer consumer = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {
+      }).build();
           Publisher<String> p = rabbit.publisherBuilder(String.class).exchange(exchange).build()) {
         List<CompletableFuture<?>> sent = new ArrayList<>();
         for (int i = 0; i < messages; i++) {
@@ -137,12 +140,13 @@ class MetricsIT {
     try (RabbitToolkit rabbit = broker.toolkitBuilder().interceptor(RabbitkitMetrics.of(registry)).connect()) {
       rabbit.declare(Topology.of(Queue.classic(queue)));
       try (RpcServer server = rabbit.rpcServerBuilder(String.class, String.class).queue(queue).handler(req -> {
-            if (req.equals("boom")) {
-              throw new IllegalArgumentException("boom");
-            }
-            return req;
-          }).build();
-          RpcClient<String, String> client = rabbit.rpcClientBuilder(String.class, String.class).routingKey(queue).build()) {
+        if (req.equals("boom")) {
+          throw new IllegalArgumentException("boom");
+        }
+        return req;
+      }).build();
+          RpcClient<String, String> client =
+              rabbit.rpcClientBuilder(String.class, String.class).routingKey(queue).build()) {
         client.call("a").get(10, TimeUnit.SECONDS);
         client.call("b").get(10, TimeUnit.SECONDS);
         Await.failure(client.call("boom"), Duration.ofSeconds(10));
@@ -164,7 +168,8 @@ class MetricsIT {
         .interceptor(RabbitkitMetrics.of(registry)).connect()) {
       rabbit.declare(Topology.builder().queue(Queue.classic(queue)).build());
       try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).build();
-          MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {}).build()) {
+          MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {
+          }).build()) {
         for (int i = 0; i < 25; i++) {
           p.publish("m-" + i).get(10, TimeUnit.SECONDS);
         }

@@ -70,7 +70,8 @@ class TracingIT {
   private static ObservationRegistry registry(OpenTelemetrySdk otel, String service) {
     io.opentelemetry.api.trace.Tracer otelTracer = otel.getTracer(service);
     OtelCurrentTraceContext current = new OtelCurrentTraceContext();
-    OtelTracer tracer = new OtelTracer(otelTracer, current, event -> {},
+    OtelTracer tracer = new OtelTracer(otelTracer, current, event -> {
+    },
         new OtelBaggageManager(current, List.of(), List.of()));
     OtelPropagator propagator = new OtelPropagator(otel.getPropagators(), otelTracer);
     ObservationRegistry registry = ObservationRegistry.create();
@@ -101,7 +102,8 @@ class TracingIT {
     String queue = names.queue("traced");
     names.queue("traced.dlq");
     names.queue("traced.retry.100ms");
-    try (RabbitToolkit orders = broker.toolkitBuilder().interceptor(RabbitkitObservations.of(producerService)).connect();
+    try (
+        RabbitToolkit orders = broker.toolkitBuilder().interceptor(RabbitkitObservations.of(producerService)).connect();
         RabbitToolkit shipping = broker.toolkitBuilder().interceptor(RabbitkitObservations.of(consumerService))
             .connect()) {
       orders.declare(Topology.builder().queue(Queue.quorum(queue)).build());
@@ -120,7 +122,8 @@ class TracingIT {
             () -> c.stats().processed() == 2 && c.stats().deadLettered() == 1);
       }
       // The dead letter, consumed by a third party, joins the trace too.
-      try (MessageConsumer dlq = shipping.consumerBuilder(String.class).queue(queue + ".dlq").handler(d -> {})
+      try (MessageConsumer dlq = shipping.consumerBuilder(String.class).queue(queue + ".dlq").handler(d -> {
+      })
           .build()) {
         Await.until(Duration.ofSeconds(10), () -> named("process " + queue + ".dlq").size() == 1);
       }
@@ -165,7 +168,8 @@ class TracingIT {
     try (RabbitToolkit shipping = broker.toolkitBuilder().interceptor(RabbitkitObservations.of(consumerService))
         .connect()) {
       shipping.declare(Topology.builder().queue(Queue.classic(queue)).build());
-      try (MessageConsumer c = shipping.consumerBuilder(String.class).queue(queue).handler(d -> {}).build()) {
+      try (MessageConsumer c = shipping.consumerBuilder(String.class).queue(queue).handler(d -> {
+      }).build()) {
         ConnectionFactory f = new ConnectionFactory();
         f.setUri(broker.uri());
         if (f.getVirtualHost().isEmpty()) {
@@ -191,16 +195,18 @@ class TracingIT {
   @Test
   void anRpcCallAndItsHandlingOnTheServerShareATrace(RabbitBroker broker, TestNames names) throws Exception {
     String queue = names.queue("rpc");
-    try (RabbitToolkit client = broker.toolkitBuilder().interceptor(RabbitkitObservations.of(producerService)).connect();
+    try (
+        RabbitToolkit client = broker.toolkitBuilder().interceptor(RabbitkitObservations.of(producerService)).connect();
         RabbitToolkit server = broker.toolkitBuilder().interceptor(RabbitkitObservations.of(consumerService))
             .connect()) {
       server.declare(Topology.builder().queue(Queue.classic(queue)).build());
       // A server written as a consumer that replies (RpcServer's own handling is not observed yet).
       try (Publisher<String> replies = server.publisherBuilder(String.class).routingKey(r -> "").mandatory(false)
-              .build();
+          .build();
           MessageConsumer s = server.consumerBuilder(String.class).queue(queue).handler(d -> replies.publish(
               Message.of(d.body().toUpperCase(java.util.Locale.ROOT)).withRoutingKey(d.replyTo().orElseThrow())
-                  .withCorrelationId(d.correlationId().orElseThrow())).get(10, TimeUnit.SECONDS)).build();
+                  .withCorrelationId(d.correlationId().orElseThrow()))
+              .get(10, TimeUnit.SECONDS)).build();
           RpcClient<String, String> c = client.rpcClientBuilder(String.class, String.class).routingKey(queue).build()) {
         assertEquals("PING", c.call("ping").get(10, TimeUnit.SECONDS));
       }

@@ -37,7 +37,8 @@ public final class RabbitkitConsumer<T> {
 
   /** Consumes {@code queue}, decoding each body as {@code type} and calling {@code handler}. */
   public static <T> RabbitkitConsumer<T> of(String queue, Class<T> type, MessageConsumer.Handler<T> handler) {
-    return new RabbitkitConsumer<>(queue, type, requireNonNull(handler, "handler"), b -> {});
+    return new RabbitkitConsumer<>(queue, type, requireNonNull(handler, "handler"), b -> {
+    });
   }
 
   /**
@@ -45,7 +46,8 @@ public final class RabbitkitConsumer<T> {
    * asyncHandler}).
    */
   public static <T> RabbitkitConsumer<T> of(String queue, Class<T> type) {
-    return new RabbitkitConsumer<>(queue, type, null, b -> {});
+    return new RabbitkitConsumer<>(queue, type, null, b -> {
+    });
   }
 
   /** Adds settings (retry, dead-letter queue, prefetch...), applied after earlier ones. */

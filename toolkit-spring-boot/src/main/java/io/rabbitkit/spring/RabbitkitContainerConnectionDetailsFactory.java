@@ -11,19 +11,22 @@ import org.testcontainers.rabbitmq.RabbitMQContainer;
  * to the container, whatever {@code rabbitkit.*} says. Registered in {@code META-INF/spring.factories}.
  */
 final class RabbitkitContainerConnectionDetailsFactory
-    extends ContainerConnectionDetailsFactory<RabbitMQContainer, RabbitkitConnectionDetails> {
+    extends
+      ContainerConnectionDetailsFactory<RabbitMQContainer, RabbitkitConnectionDetails> {
 
   RabbitkitContainerConnectionDetailsFactory() {
     super(ANY_CONNECTION_NAME, "io.rabbitkit.RabbitToolkit");
   }
 
   @Override
-  protected RabbitkitConnectionDetails getContainerConnectionDetails(ContainerConnectionSource<RabbitMQContainer> source) {
+  protected RabbitkitConnectionDetails getContainerConnectionDetails(
+      ContainerConnectionSource<RabbitMQContainer> source) {
     return new Details(source);
   }
 
   private static final class Details extends ContainerConnectionDetails<RabbitMQContainer>
-      implements RabbitkitConnectionDetails {
+      implements
+        RabbitkitConnectionDetails {
 
     Details(ContainerConnectionSource<RabbitMQContainer> source) {
       super(source);

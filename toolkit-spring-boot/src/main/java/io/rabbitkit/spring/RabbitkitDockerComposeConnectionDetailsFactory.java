@@ -12,7 +12,8 @@ import org.springframework.boot.docker.compose.service.connection.DockerComposeC
  * Registered in {@code META-INF/spring.factories}.
  */
 final class RabbitkitDockerComposeConnectionDetailsFactory
-    extends DockerComposeConnectionDetailsFactory<RabbitkitConnectionDetails> {
+    extends
+      DockerComposeConnectionDetailsFactory<RabbitkitConnectionDetails> {
 
   RabbitkitDockerComposeConnectionDetailsFactory() {
     super("rabbitmq", "io.rabbitkit.RabbitToolkit");

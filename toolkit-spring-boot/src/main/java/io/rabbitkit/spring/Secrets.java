@@ -20,7 +20,8 @@ final class Secrets {
   private static final Pattern INLINE_PASSWORD =
       Pattern.compile("(?i)((?:rabbitkit|spring[._-]rabbitmq)[\\w.-]*password\\s*[=:]\\s*)[^\\s,]+");
 
-  private Secrets() {}
+  private Secrets() {
+  }
 
   /** {@code text} with every URI password and every inline toolkit password replaced by {@code mask}. */
   static String mask(String text, String mask) {

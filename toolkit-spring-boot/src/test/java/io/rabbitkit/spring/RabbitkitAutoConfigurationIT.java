@@ -59,10 +59,10 @@ class RabbitkitAutoConfigurationIT {
     runner.withPropertyValues("spring.rabbitmq.host=" + uri.getHost(), "spring.rabbitmq.port=" + uri.getPort(),
         "spring.rabbitmq.username=" + user[0], "spring.rabbitmq.password=" + user[1],
         "spring.application.name=fallback-app").run(context -> {
-      assertThat(context).hasNotFailed();
-      assertThat(context.getBean(RabbitToolkit.class).health().connections()).extracting(c -> c.name())
-          .contains("fallback-app/consumer");
-    });
+          assertThat(context).hasNotFailed();
+          assertThat(context.getBean(RabbitToolkit.class).health().connections()).extracting(c -> c.name())
+              .contains("fallback-app/consumer");
+        });
     // and rabbitkit.* wins over spring.rabbitmq.*
     runner.withPropertyValues("rabbitkit.uri=" + broker.uri(), "spring.rabbitmq.port=1")
         .run(context -> assertThat(context).hasNotFailed());
@@ -96,18 +96,19 @@ class RabbitkitAutoConfigurationIT {
     String[] user = URI.create(broker.uri()).getUserInfo().split(":", 2);
     AtomicInteger asked = new AtomicInteger();
     runner.withPropertyValues("rabbitkit.uri=" + broker.uri(), "rabbitkit.password=wrong")
-        .withBean(com.rabbitmq.client.impl.CredentialsProvider.class, () -> new com.rabbitmq.client.impl.CredentialsProvider() {
-          @Override
-          public String getUsername() {
-            asked.incrementAndGet();
-            return user[0];
-          }
+        .withBean(com.rabbitmq.client.impl.CredentialsProvider.class,
+            () -> new com.rabbitmq.client.impl.CredentialsProvider() {
+              @Override
+              public String getUsername() {
+                asked.incrementAndGet();
+                return user[0];
+              }
 
-          @Override
-          public String getPassword() {
-            return user[1];
-          }
-        })
+              @Override
+              public String getPassword() {
+                return user[1];
+              }
+            })
         .run(context -> {
           assertThat(context).hasNotFailed();
           assertThat(asked.get()).isGreaterThanOrEqualTo(2);
@@ -117,7 +118,8 @@ class RabbitkitAutoConfigurationIT {
   @Test
   void withAnObservationRegistryTheToolkitIsObserved(RabbitBroker broker) {
     runner.withPropertyValues("rabbitkit.uri=" + broker.uri())
-        .withBean(io.micrometer.observation.ObservationRegistry.class, io.micrometer.observation.ObservationRegistry::create)
+        .withBean(io.micrometer.observation.ObservationRegistry.class,
+            io.micrometer.observation.ObservationRegistry::create)
         .run(context -> assertThat(context).hasNotFailed()
             .hasSingleBean(io.rabbitkit.micrometer.RabbitkitObservations.class));
     runner.withPropertyValues("rabbitkit.uri=" + broker.uri())
@@ -138,8 +140,8 @@ class RabbitkitAutoConfigurationIT {
     String queue = names.queue("boot-orders");
     List<String> handled = new CopyOnWriteArrayList<>();
     runner.withPropertyValues("rabbitkit.uri=" + broker.uri(), "rabbitkit.consumer.prefetch=7",
-            "rabbitkit.consumer.concurrency=2", "rabbitkit.consumer.drain-timeout=3s",
-            "rabbitkit.publisher.max-in-flight=16", "rabbitkit.publisher.confirm-timeout=4s")
+        "rabbitkit.consumer.concurrency=2", "rabbitkit.consumer.drain-timeout=3s",
+        "rabbitkit.publisher.max-in-flight=16", "rabbitkit.publisher.confirm-timeout=4s")
         .withBean(Topology.class, () -> Topology.builder().queue(Queue.classic(queue)).build())
         .withBean(RabbitkitConsumer.class, () -> RabbitkitConsumer.of(queue, String.class, d -> handled.add(d.body())))
         .run(context -> {
@@ -168,7 +170,8 @@ class RabbitkitAutoConfigurationIT {
     String queue = names.queue("health");
     runner.withPropertyValues("rabbitkit.uri=" + broker.uri())
         .withBean(Topology.class, () -> Topology.builder().queue(Queue.classic(queue)).build())
-        .withBean(RabbitkitConsumer.class, () -> RabbitkitConsumer.of(queue, String.class, d -> {}))
+        .withBean(RabbitkitConsumer.class, () -> RabbitkitConsumer.of(queue, String.class, d -> {
+        }))
         .run(context -> {
           RabbitToolkit rabbit = context.getBean(RabbitToolkit.class);
           RabbitkitHealthIndicator health = context.getBean(RabbitkitHealthIndicator.class);
@@ -211,14 +214,14 @@ class RabbitkitAutoConfigurationIT {
 
   @Test
   void aBadValueFailsTheStartNamingThePropertyAndLeavesNoContext(RabbitBroker broker) {
-    for (String[] bad : List.of(new String[] {"rabbitkit.consumer.prefetch=0", "rabbitkit.consumer.prefetch"},
-        new String[] {"rabbitkit.heartbeat=soon", "rabbitkit.heartbeat"},
-        new String[] {"rabbitkit.publisher.confirm-timeout=-1s", "rabbitkit.publisher.confirm-timeout"},
-        new String[] {"rabbitkit.ssl.trust-store=/no/such/ca.pem", "trustStore"},
-        new String[] {"rabbitkit.uri=http://localhost:15672", "amqp"},
-        new String[] {"rabbitkit.ssl.enabled=true", "TLS"},
-        new String[] {"rabbitkit.ssl.bundle=no-such-bundle", "no-such-bundle"},
-        new String[] {"rabbitkit.ssl.sasl-external=true", "saslExternal"})) {
+    for (String[] bad : List.of(new String[]{"rabbitkit.consumer.prefetch=0", "rabbitkit.consumer.prefetch"},
+        new String[]{"rabbitkit.heartbeat=soon", "rabbitkit.heartbeat"},
+        new String[]{"rabbitkit.publisher.confirm-timeout=-1s", "rabbitkit.publisher.confirm-timeout"},
+        new String[]{"rabbitkit.ssl.trust-store=/no/such/ca.pem", "trustStore"},
+        new String[]{"rabbitkit.uri=http://localhost:15672", "amqp"},
+        new String[]{"rabbitkit.ssl.enabled=true", "TLS"},
+        new String[]{"rabbitkit.ssl.bundle=no-such-bundle", "no-such-bundle"},
+        new String[]{"rabbitkit.ssl.sasl-external=true", "saslExternal"})) {
       runner.withPropertyValues("rabbitkit.uri=" + broker.uri(), bad[0]).run(context -> {
         assertThat(context).hasFailed();
         assertThat(messages(context.getStartupFailure())).as(bad[0]).contains(bad[1]);
@@ -251,7 +254,8 @@ class RabbitkitAutoConfigurationIT {
               .split(":", 2)[1]))
           .run(context -> {
             assertThat(context).hasNotFailed();
-            List<SanitizingFunction> functions = context.getBeanProvider(SanitizingFunction.class).orderedStream().toList();
+            List<SanitizingFunction> functions =
+                context.getBeanProvider(SanitizingFunction.class).orderedStream().toList();
             EnvironmentEndpoint endpoint = new EnvironmentEndpoint(context.getEnvironment(), functions, Show.ALWAYS);
             String shown = String.valueOf(endpoint.environmentEntry("rabbitkit.password").getProperty().getValue())
                 + endpoint.environmentEntry("rabbitkit.ssl.key-store-password").getProperty().getValue();
@@ -260,13 +264,14 @@ class RabbitkitAutoConfigurationIT {
           });
       runner.withPropertyValues("rabbitkit.uri=" + withSecret.replace("nobody", "guest"))
           .withBean(RabbitToolkitCustomizer.class, () -> b -> b.uri(broker.uri())).run(context -> {
-        assertThat(context).hasNotFailed();
-        List<SanitizingFunction> functions = context.getBeanProvider(SanitizingFunction.class).orderedStream().toList();
-        Object shown = new EnvironmentEndpoint(context.getEnvironment(), functions, Show.ALWAYS)
-            .environmentEntry("rabbitkit.uri").getProperty().getValue();
-        assertThat(String.valueOf(shown)).doesNotContain(secret).contains("guest:******@");
-        assertThat(context.getBean(RabbitkitProperties.class).toString()).doesNotContain(secret);
-      });
+            assertThat(context).hasNotFailed();
+            List<SanitizingFunction> functions =
+                context.getBeanProvider(SanitizingFunction.class).orderedStream().toList();
+            Object shown = new EnvironmentEndpoint(context.getEnvironment(), functions, Show.ALWAYS)
+                .environmentEntry("rabbitkit.uri").getProperty().getValue();
+            assertThat(String.valueOf(shown)).doesNotContain(secret).contains("guest:******@");
+            assertThat(context.getBean(RabbitkitProperties.class).toString()).doesNotContain(secret);
+          });
     } finally {
       System.setErr(err);
       System.setOut(out);
@@ -297,7 +302,8 @@ class RabbitkitAutoConfigurationIT {
           })
           .run(context -> {
             assertThat(context).hasNotFailed();
-            List<SanitizingFunction> functions = context.getBeanProvider(SanitizingFunction.class).orderedStream().toList();
+            List<SanitizingFunction> functions =
+                context.getBeanProvider(SanitizingFunction.class).orderedStream().toList();
             EnvironmentEndpoint env = new EnvironmentEndpoint(context.getEnvironment(), functions, Show.ALWAYS);
             StringBuilder shown = new StringBuilder();
             for (String key : List.of("RABBITKIT_PASSWORD", "SPRING_RABBITMQ_PASSWORD", "RABBITKIT_URI",
@@ -316,8 +322,9 @@ class RabbitkitAutoConfigurationIT {
               assertThat(text).as(secret).doesNotContain(":" + secret).doesNotContain(piece + "@localhost")
                   .doesNotContain("=" + secret);
             }
-            String configprops = String.valueOf(new org.springframework.boot.actuate.context.properties
-                .ConfigurationPropertiesReportEndpoint(functions, Show.ALWAYS).configurationProperties());
+            String configprops = String.valueOf(
+                new org.springframework.boot.actuate.context.properties.ConfigurationPropertiesReportEndpoint(functions,
+                    Show.ALWAYS).configurationProperties());
             assertThat(configprops).doesNotContain(secret);
           });
     }
@@ -343,7 +350,8 @@ class RabbitkitAutoConfigurationIT {
     runner.withPropertyValues("rabbitkit.uri=" + broker.uri())
         .withBean("ordersToolkit", RabbitToolkit.class, broker::connect)
         .withBean("billingToolkit", RabbitToolkit.class, broker::connect)
-        .withBean(RabbitkitConsumer.class, () -> RabbitkitConsumer.of("anywhere", String.class, d -> {}))
+        .withBean(RabbitkitConsumer.class, () -> RabbitkitConsumer.of("anywhere", String.class, d -> {
+        }))
         .run(context -> {
           assertThat(context).hasFailed();
           assertThat(messages(context.getStartupFailure())).contains("@Primary");

@@ -8,11 +8,12 @@ class SecretsTest {
 
   @Test
   void aUriPasswordIsMaskedToItsLastAtWhateverItHolds() {
-    for (String secret : new String[] {"p@ss", "pa/ss", "p?ss", "p#ss", "a@b/c?d#e", "plain"}) {
+    for (String secret : new String[]{"p@ss", "pa/ss", "p?ss", "p#ss", "a@b/c?d#e", "plain"}) {
       String masked = Secrets.mask("--rabbitkit.uri=amqp://app:" + secret + "@localhost:5791/vh --x=1", "***");
       assertThat(masked).isEqualTo("--rabbitkit.uri=amqp://app:***@localhost:5791/vh --x=1");
     }
-    assertThat(Secrets.mask("amqp://u:a@h1:5672,amqps://w:b@h2/", "***")).isEqualTo("amqp://u:***@h1:5672,amqps://w:***@h2/");
+    assertThat(Secrets.mask("amqp://u:a@h1:5672,amqps://w:b@h2/", "***"))
+        .isEqualTo("amqp://u:***@h1:5672,amqps://w:***@h2/");
     assertThat(Secrets.mask("amqp://h:5672/ and amqp://user@h/", "***")).isEqualTo("amqp://h:5672/ and amqp://user@h/");
   }
 
@@ -20,7 +21,8 @@ class SecretsTest {
   void inlinePasswordsOfTheToolkitAreMaskedInCommandLines() {
     assertThat(Secrets.mask("app.jar --rabbitkit.password=p@ss -Dspring.rabbitmq.password=x/y --other=z", "***"))
         .isEqualTo("app.jar --rabbitkit.password=*** -Dspring.rabbitmq.password=*** --other=z");
-    assertThat(Secrets.mask("--rabbitkit.ssl.key-store-password=s3", "***")).isEqualTo("--rabbitkit.ssl.key-store-password=***");
+    assertThat(Secrets.mask("--rabbitkit.ssl.key-store-password=s3", "***"))
+        .isEqualTo("--rabbitkit.ssl.key-store-password=***");
   }
 
   @Test

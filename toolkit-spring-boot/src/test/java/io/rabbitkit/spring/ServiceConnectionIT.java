@@ -59,7 +59,8 @@ class ServiceConnectionIT {
 
   @Configuration(proxyBeanMethods = false)
   @ImportAutoConfiguration(RabbitkitAutoConfiguration.class)
-  static class ComposeApp {}
+  static class ComposeApp {
+  }
 
   @Test
   void aDockerComposeRabbitmqServiceIsWhereTheToolkitConnects() {

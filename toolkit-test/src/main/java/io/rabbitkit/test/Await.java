@@ -12,7 +12,8 @@ import java.util.function.Supplier;
 /** Waits for a condition by polling, instead of sleeping a fixed time. */
 public final class Await {
 
-  private Await() {}
+  private Await() {
+  }
 
   /**
    * Polls {@code condition} until it holds.
@@ -49,7 +50,8 @@ public final class Await {
   public static Throwable failure(CompletionStage<?> future, Duration timeout) {
     Throwable failure = outcome(future, timeout);
     if (failure == null) {
-      throw new AssertionError("expected a failure, but the future completed with " + future.toCompletableFuture().join());
+      throw new AssertionError(
+          "expected a failure, but the future completed with " + future.toCompletableFuture().join());
     }
     return failure;
   }

@@ -21,7 +21,8 @@ public final class BrokerLocator {
   private static RabbitBroker broker;
   private static RabbitMQContainer container;
 
-  private BrokerLocator() {}
+  private BrokerLocator() {
+  }
 
   /**
    * Returns the broker for tests.

@@ -24,8 +24,12 @@ import org.slf4j.LoggerFactory;
  * The extension behind {@link RabbitTest}: resolves {@link RabbitToolkit}, {@link TestNames} and
  * {@link RabbitBroker} parameters and cleans up after each test.
  */
-public final class RabbitExtension implements ParameterResolver, AfterEachCallback, AfterAllCallback,
-    ExecutionCondition {
+public final class RabbitExtension
+    implements
+      ParameterResolver,
+      AfterEachCallback,
+      AfterAllCallback,
+      ExecutionCondition {
 
   private static final Logger LOG = LoggerFactory.getLogger(RabbitExtension.class);
   private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(RabbitExtension.class);

@@ -1,8 +1,5 @@
 package io.rabbitkit.test;
 
-import io.rabbitkit.RabbitToolkit;
-import io.rabbitkit.topology.Queue;
-import io.rabbitkit.topology.Topology;
 import java.lang.annotation.Documented;
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Inherited;
@@ -43,4 +40,5 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Documented
 @Inherited
 @ExtendWith(RabbitExtension.class)
-public @interface RabbitTest {}
+public @interface RabbitTest {
+}

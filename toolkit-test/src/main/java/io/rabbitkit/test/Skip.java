@@ -7,7 +7,8 @@ package io.rabbitkit.test;
  */
 final class Skip {
 
-  private Skip() {}
+  private Skip() {
+  }
 
   static RuntimeException test(String reason) {
     return new org.opentest4j.TestAbortedException(reason + ": skipped");

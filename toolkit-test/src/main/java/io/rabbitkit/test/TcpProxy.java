@@ -1,6 +1,5 @@
 package io.rabbitkit.test;
 
-import io.rabbitkit.RabbitToolkit;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -1,6 +1,5 @@
 package io.rabbitkit.test;
 
-import io.rabbitkit.RabbitToolkit;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -51,7 +50,8 @@ public final class ThrowawayBroker implements AutoCloseable {
   }
 
   /** PEM files for a TLS listener: the CA that signs client certificates, the broker's certificate and key. */
-  public record TlsFiles(Path caCertificate, Path certificate, Path key) {}
+  public record TlsFiles(Path caCertificate, Path certificate, Path key) {
+  }
 
   /**
    * Starts a broker.
@@ -104,8 +104,10 @@ public final class ThrowawayBroker implements AutoCloseable {
       }
       if (tls != null) {
         Path tlsConf = Files.createTempFile("rabbitkit-tls-", ".conf");
-        Files.writeString(tlsConf, "listeners.ssl.default = 5671\n" + sslOptions("/etc/rabbitmq/tls"), StandardCharsets.UTF_8);
-        container.withCopyFileToContainer(MountableFile.forHostPath(tls.caCertificate(), 0644), "/etc/rabbitmq/tls/ca.pem")
+        Files.writeString(tlsConf, "listeners.ssl.default = 5671\n" + sslOptions("/etc/rabbitmq/tls"),
+            StandardCharsets.UTF_8);
+        container
+            .withCopyFileToContainer(MountableFile.forHostPath(tls.caCertificate(), 0644), "/etc/rabbitmq/tls/ca.pem")
             .withCopyFileToContainer(MountableFile.forHostPath(tls.certificate(), 0644), "/etc/rabbitmq/tls/cert.pem")
             .withCopyFileToContainer(MountableFile.forHostPath(tls.key(), 0644), "/etc/rabbitmq/tls/key.pem")
             .withCopyFileToContainer(MountableFile.forHostPath(tlsConf, 0644), "/etc/rabbitmq/conf.d/90-tls.conf")
@@ -228,7 +230,8 @@ public final class ThrowawayBroker implements AutoCloseable {
 
   private Local localOnly(String what) {
     if (local == null) {
-      throw new UnsupportedOperationException(what + " needs a local node (rabbitmq-server installed), not a container");
+      throw new UnsupportedOperationException(
+          what + " needs a local node (rabbitmq-server installed), not a container");
     }
     return local;
   }
@@ -298,7 +301,8 @@ public final class ThrowawayBroker implements AutoCloseable {
         Path base = INSTALLATION.newNodeDirectory();
         int port = freePortPair();
         int tlsPort = tls == null ? -1 : freePort(port);
-        String node = "rabbitkit-" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffL) + "@localhost";
+        String node =
+            "rabbitkit-" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffL) + "@localhost";
         Path home = Files.createDirectories(base.resolve("home"));
         if (cookie != null) {
           Path cookieFile = home.resolve(".erlang.cookie");

@@ -1,6 +1,5 @@
 package io.rabbitkit.test;
 
-import io.rabbitkit.RabbitToolkit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;

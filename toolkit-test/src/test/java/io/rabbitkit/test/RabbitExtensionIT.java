@@ -31,7 +31,8 @@ class RabbitExtensionIT {
       String exchange = names.exchange("events");
       rabbit.declare(Topology.builder().exchange(Exchange.topic(exchange)).queue(Queue.classic(queue)).build());
       // A consumer with a dead-letter pipeline declares queues the test never named itself.
-      rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {})
+      rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {
+      })
           .redelivery(Redelivery.after(Duration.ofSeconds(1))).build();
       QUEUES.addAll(List.of(queue, queue + ".dlq", Redelivery.delayQueueName(queue, Duration.ofSeconds(1))));
       EXCHANGES.add(exchange);

@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class AsyncCallback {
 
-  private AsyncCallback() {}
+  private AsyncCallback() {
+  }
 
   public static int run(Args args, PrintStream out) {
     String queue = args.option("queue", "async_callback");
@@ -35,15 +36,16 @@ public final class AsyncCallback {
       try (MessageConsumer consumer = rabbit.consumerBuilder(String.class).queue(queue).stopAfter(count)
           .asyncHandler(delivery -> {
             out.println(" [x] Received '" + SafeText.of(delivery.body(), 1000) + "', finishing it later");
-            return CompletableFuture.runAsync(() -> out.println(" [x] Done with '" + SafeText.of(delivery.body(), 1000) + "'"), later);
+            return CompletableFuture
+                .runAsync(() -> out.println(" [x] Done with '" + SafeText.of(delivery.body(), 1000) + "'"), later);
           }).build();
           Publisher<String> publisher = rabbit.publisherBuilder(String.class).routingKey(queue).build()) {
         // Publish without waiting: each confirm arrives as a callback.
         CompletableFuture<?>[] confirms = new CompletableFuture<?>[(int) count];
         for (int i = 1; i <= count; i++) {
           String text = "message " + i;
-          confirms[i - 1] = publisher.publish(text).whenComplete((confirmation, error) ->
-              out.println(error == null ? " [x] Confirmed '" + text + "'" : " [!] Not confirmed: " + error));
+          confirms[i - 1] = publisher.publish(text).whenComplete((confirmation, error) -> out
+              .println(error == null ? " [x] Confirmed '" + text + "'" : " [!] Not confirmed: " + error));
         }
         out.println(" [*] Published " + count + " message(s) without blocking; callbacks follow");
         CompletableFuture.allOf(confirms).join();

@@ -29,7 +29,8 @@ public final class DeadLettersCommand {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private DeadLettersCommand() {}
+  private DeadLettersCommand() {
+  }
 
   public static int run(Args args, PrintStream out) throws Exception {
     String action = args.positional().isEmpty() ? "list" : args.positional().get(0);

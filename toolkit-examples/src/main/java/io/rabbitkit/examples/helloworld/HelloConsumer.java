@@ -4,8 +4,8 @@ import io.rabbitkit.MessageConsumer;
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.SafeText;
 import io.rabbitkit.examples.Args;
-import io.rabbitkit.examples.Tutorials;
 import io.rabbitkit.examples.Examples;
+import io.rabbitkit.examples.Tutorials;
 import java.io.PrintStream;
 import java.util.OptionalLong;
 
@@ -17,7 +17,8 @@ import java.util.OptionalLong;
  */
 public final class HelloConsumer {
 
-  private HelloConsumer() {}
+  private HelloConsumer() {
+  }
 
   public static int run(Args args, PrintStream out) {
     String queue = args.option("queue", "hello");

@@ -14,7 +14,8 @@ import java.io.PrintStream;
  */
 public final class HelloProducer {
 
-  private HelloProducer() {}
+  private HelloProducer() {
+  }
 
   public static int run(Args args, PrintStream out) {
     String queue = args.option("queue", "hello");

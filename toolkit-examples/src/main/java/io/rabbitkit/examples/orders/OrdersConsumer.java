@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class OrdersConsumer {
 
-  private OrdersConsumer() {}
+  private OrdersConsumer() {
+  }
 
   public static int run(Args args, PrintStream out) {
     long failEvery = args.number("fail-every", 0);
@@ -51,7 +52,8 @@ public final class OrdersConsumer {
           })
           .handler(delivery -> {
             Order order = delivery.body();
-            boolean firstSight = delivery.attempt() == 1 && !delivery.redelivered() && !failing.contains(order.orderId());
+            boolean firstSight =
+                delivery.attempt() == 1 && !delivery.redelivered() && !failing.contains(order.orderId());
             if (firstSight && failEvery > 0 && newOrders.incrementAndGet() % failEvery == 0) {
               failing.add(order.orderId());
             }

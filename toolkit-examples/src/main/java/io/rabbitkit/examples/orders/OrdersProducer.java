@@ -18,7 +18,8 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class OrdersProducer {
 
-  private OrdersProducer() {}
+  private OrdersProducer() {
+  }
 
   public static int run(Args args, PrintStream out) {
     long count = args.count().orElse(1);

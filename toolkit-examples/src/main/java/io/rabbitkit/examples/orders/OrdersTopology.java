@@ -18,7 +18,8 @@ final class OrdersTopology {
 
   static final String ROUTING_KEY = "order.placed";
 
-  private OrdersTopology() {}
+  private OrdersTopology() {
+  }
 
   static String exchange(Args args) {
     return args.option("exchange", "orders");

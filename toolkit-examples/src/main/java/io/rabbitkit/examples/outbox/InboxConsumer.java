@@ -25,7 +25,8 @@ import java.time.Duration;
  */
 public final class InboxConsumer {
 
-  private InboxConsumer() {}
+  private InboxConsumer() {
+  }
 
   public static int run(Args args, PrintStream out) throws Exception {
     try (HikariDataSource db = Shop.database(args, 6);

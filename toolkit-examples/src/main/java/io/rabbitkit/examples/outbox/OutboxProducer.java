@@ -34,7 +34,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class OutboxProducer {
 
-  private OutboxProducer() {}
+  private OutboxProducer() {
+  }
 
   public static int run(Args args, PrintStream out) throws Exception {
     long count = args.count().orElse(1);
@@ -105,7 +106,7 @@ public final class OutboxProducer {
   private static void placeWithRetry(HikariDataSource db, Outbox.Writer<OrderPlaced> events, OrderPlaced order)
       throws SQLException, InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
-    for (int attempt = 1; ; attempt++) {
+    for (int attempt = 1;; attempt++) {
       try {
         placeOrder(db, events, order);
         return;
@@ -154,8 +155,9 @@ public final class OutboxProducer {
   }
 
   private static long pending(HikariDataSource db, Outbox outbox, String run) throws SQLException {
-    try (Connection c = db.getConnection(); PreparedStatement st = c.prepareStatement(
-        "SELECT count(*) FROM " + outbox.schema() + ".outbox WHERE message_id LIKE ?")) {
+    try (Connection c = db.getConnection();
+        PreparedStatement st = c.prepareStatement(
+            "SELECT count(*) FROM " + outbox.schema() + ".outbox WHERE message_id LIKE ?")) {
       st.setString(1, run + "%");
       try (ResultSet rs = st.executeQuery()) {
         rs.next();

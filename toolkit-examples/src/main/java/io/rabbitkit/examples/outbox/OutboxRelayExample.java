@@ -21,7 +21,8 @@ import java.util.OptionalLong;
  */
 public final class OutboxRelayExample {
 
-  private OutboxRelayExample() {}
+  private OutboxRelayExample() {
+  }
 
   public static int run(Args args, PrintStream out) throws Exception {
     OptionalLong count = args.count();
@@ -32,7 +33,8 @@ public final class OutboxRelayExample {
       Shop.declare(rabbit, args);
       try (OutboxRelay relay = outbox.relayBuilder(db, rabbit)
           .listen(Boolean.parseBoolean(args.option("listen", "true"))).start()) {
-        out.println(" [*] Relaying " + outbox.schema() + ".outbox (" + relay.lag().due() + " due). To exit press CTRL+C");
+        out.println(
+            " [*] Relaying " + outbox.schema() + ".outbox (" + relay.lag().due() + " due). To exit press CTRL+C");
         boolean progress = Boolean.parseBoolean(args.option("progress", "false"));
         long reported = 0;
         long lastLine = System.nanoTime();

@@ -23,7 +23,8 @@ final class Shop {
   static final String DEFAULT_JDBC_URL = "jdbc:postgresql://localhost:5432/test?user=postgres";
   static final String ROUTING_KEY = "order.placed";
 
-  private Shop() {}
+  private Shop() {
+  }
 
   static String exchange(Args args) {
     return args.option("exchange", "orders");

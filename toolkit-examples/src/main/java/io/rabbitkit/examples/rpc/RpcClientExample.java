@@ -1,8 +1,8 @@
 package io.rabbitkit.examples.rpc;
 
 import io.rabbitkit.RabbitToolkit;
-import io.rabbitkit.SafeText;
 import io.rabbitkit.RpcClient;
+import io.rabbitkit.SafeText;
 import io.rabbitkit.examples.Args;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -16,7 +16,8 @@ import java.time.Duration;
  */
 public final class RpcClientExample {
 
-  private RpcClientExample() {}
+  private RpcClientExample() {
+  }
 
   public static int run(Args args, PrintStream out) {
     String queue = args.option("queue", "rpc_queue");

@@ -3,8 +3,8 @@ package io.rabbitkit.examples.rpc;
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.RpcServer;
 import io.rabbitkit.examples.Args;
-import io.rabbitkit.examples.Tutorials;
 import io.rabbitkit.examples.Examples;
+import io.rabbitkit.examples.Tutorials;
 import java.io.PrintStream;
 import java.util.OptionalLong;
 
@@ -17,7 +17,8 @@ import java.util.OptionalLong;
  */
 public final class RpcServerExample {
 
-  private RpcServerExample() {}
+  private RpcServerExample() {
+  }
 
   public static int run(Args args, PrintStream out) {
     String queue = args.option("queue", "rpc_queue");

@@ -24,7 +24,8 @@ import java.util.UUID;
  */
 final class Logs {
 
-  private Logs() {}
+  private Logs() {
+  }
 
   static int publish(Args args, PrintStream out, Exchange exchange, String routingKey, String message) {
     long count = args.count().orElse(1);
@@ -51,7 +52,8 @@ final class Logs {
       bindingKeys.forEach(key -> topology.binding(Binding.of(exchange.name(), queue, key)));
       rabbit.declare(topology.build());
       MessageConsumer.Builder<String> builder = rabbit.consumerBuilder(String.class).queue(queue)
-          .handler(d -> out.println(" [x] '" + SafeText.of(d.routingKey()) + "':'" + SafeText.of(d.body(), 1000) + "'"));
+          .handler(
+              d -> out.println(" [x] '" + SafeText.of(d.routingKey()) + "':'" + SafeText.of(d.body(), 1000) + "'"));
       count.ifPresent(builder::stopAfter);
       try (MessageConsumer consumer = builder.build()) {
         String on = bindingKeys.equals(List.of("")) ? "" : " on " + String.join(", ", bindingKeys);

@@ -16,7 +16,8 @@ import java.util.List;
  */
 public final class PubSub {
 
-  private PubSub() {}
+  private PubSub() {
+  }
 
   public static int run(Args args, PrintStream out) {
     Exchange logs = Exchange.fanout(args.option("exchange", "logs"));

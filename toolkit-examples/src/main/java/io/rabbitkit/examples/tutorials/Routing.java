@@ -15,7 +15,8 @@ import java.io.PrintStream;
  */
 public final class Routing {
 
-  private Routing() {}
+  private Routing() {
+  }
 
   public static int run(Args args, PrintStream out) {
     Exchange directLogs = Exchange.direct(args.option("exchange", "direct_logs"));

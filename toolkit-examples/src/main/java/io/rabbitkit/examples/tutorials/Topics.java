@@ -15,7 +15,8 @@ import java.io.PrintStream;
  */
 public final class Topics {
 
-  private Topics() {}
+  private Topics() {
+  }
 
   public static int run(Args args, PrintStream out) {
     Exchange topicLogs = Exchange.topic(args.option("exchange", "topic_logs"));

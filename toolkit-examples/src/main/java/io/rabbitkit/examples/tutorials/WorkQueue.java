@@ -5,8 +5,8 @@ import io.rabbitkit.Publisher;
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.SafeText;
 import io.rabbitkit.examples.Args;
-import io.rabbitkit.examples.Tutorials;
 import io.rabbitkit.examples.Examples;
+import io.rabbitkit.examples.Tutorials;
 import java.io.PrintStream;
 
 /**
@@ -21,7 +21,8 @@ import java.io.PrintStream;
  */
 public final class WorkQueue {
 
-  private WorkQueue() {}
+  private WorkQueue() {
+  }
 
   public static int run(Args args, PrintStream out) throws Exception {
     String queue = args.option("queue", "task_queue");
@@ -41,11 +42,12 @@ public final class WorkQueue {
         }
         return 0;
       }
-      MessageConsumer.Builder<String> worker = rabbit.consumerBuilder(String.class).queue(queue).prefetch(1).handler(d -> {
-        out.println(" [x] Received '" + SafeText.of(d.body(), 1000) + "'");
-        Thread.sleep(workMs * d.body().chars().filter(c -> c == '.').count());
-        out.println(" [x] Done");
-      });
+      MessageConsumer.Builder<String> worker =
+          rabbit.consumerBuilder(String.class).queue(queue).prefetch(1).handler(d -> {
+            out.println(" [x] Received '" + SafeText.of(d.body(), 1000) + "'");
+            Thread.sleep(workMs * d.body().chars().filter(c -> c == '.').count());
+            out.println(" [x] Done");
+          });
       if (count > 0) {
         worker.stopAfter(count);
       }
