@@ -174,12 +174,11 @@ public interface RabbitToolkit extends AutoCloseable {
     Builder password(String password);
 
     /**
-     * Takes the user name and password from this provider at every connection and recovery attempt
-     * instead of {@link #username}/{@link #password}: for OAuth 2 tokens that expire, pass
-     * amqp-client's {@code OAuth2ClientCredentialsGrantCredentialsProvider}, or any {@code
-     * CredentialsProvider}. Whatever it returns is never printed.
+     * Takes the user name and password from {@code credentials} at every connection and recovery
+     * attempt instead of {@link #username}/{@link #password}: for OAuth 2 tokens that expire.
+     * Whatever it returns is never printed.
      */
-    Builder credentialsProvider(com.rabbitmq.client.impl.CredentialsProvider provider);
+    Builder credentials(Credentials credentials);
 
     /**
      * Authenticates with SASL EXTERNAL: the broker takes the user from the client certificate of

@@ -44,17 +44,17 @@ class ConnectionIT {
   }
 
   @Test
-  void aCredentialsProviderIsAskedAtEveryConnectionAndItsSecretNeverPrinted(RabbitBroker broker) {
+  void credentialsAreAskedAtEveryConnectionAndTheirSecretNeverPrinted(RabbitBroker broker) {
     URI uri = amqp(broker);
     String[] user = uri.getUserInfo().split(":", 2);
     java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
     try (RabbitToolkit rabbit = RabbitToolkit.builder().host(uri.getHost()).port(uri.getPort())
-        .credentialsProvider(provider(user[0], user[1], asked)).connect()) {
+        .credentials(provider(user[0], user[1], asked)).connect()) {
       assertTrue(rabbit.isConnected());
       assertEquals(2, asked.get(), "once per connection (consuming and publishing)");
     }
     ConnectionException e = assertThrows(ConnectionException.class, () -> RabbitToolkit.builder()
-        .host(uri.getHost()).port(uri.getPort()).credentialsProvider(provider("nobody", SECRET, asked)).connect());
+        .host(uri.getHost()).port(uri.getPort()).credentials(provider("nobody", SECRET, asked)).connect());
     assertEquals(Reason.AUTHENTICATION_FAILED, e.reason());
     assertFalse(e.getMessage().contains(SECRET), e.getMessage());
     IllegalStateException noCertificate = assertThrows(IllegalStateException.class,
@@ -62,17 +62,17 @@ class ConnectionIT {
     assertTrue(noCertificate.getMessage().contains("keyStore"), noCertificate.getMessage());
   }
 
-  private static com.rabbitmq.client.impl.CredentialsProvider provider(String username, String password,
+  private static Credentials provider(String username, String password,
       java.util.concurrent.atomic.AtomicInteger asked) {
-    return new com.rabbitmq.client.impl.CredentialsProvider() {
+    return new Credentials() {
       @Override
-      public String getUsername() {
+      public String username() {
         asked.incrementAndGet();
         return username;
       }
 
       @Override
-      public String getPassword() {
+      public String password() {
         return password;
       }
     };

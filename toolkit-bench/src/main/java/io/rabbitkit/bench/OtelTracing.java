@@ -42,7 +42,9 @@ final class OtelTracing implements Interceptor {
     }
   };
   private static final TextMapGetter<Map<String, Object>> GETTER = new TextMapGetter<>() {
+    // Deprecated in the interface, yet still abstract there: every getter has to implement it.
     @Override
+    @SuppressWarnings("deprecation")
     public Iterable<String> keys(Map<String, Object> headers) {
       return headers.keySet();
     }

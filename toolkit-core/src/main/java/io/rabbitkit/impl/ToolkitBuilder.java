@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.impl.ForgivingExceptionHandler;
 import io.rabbitkit.ConnectionListener;
+import io.rabbitkit.Credentials;
 import io.rabbitkit.Interceptor;
 import io.rabbitkit.RabbitToolkit;
 import java.net.URLEncoder;
@@ -33,7 +34,7 @@ public final class ToolkitBuilder implements RabbitToolkit.Builder {
   private String username = "guest";
   private String password = "guest";
   private String virtualHost = "/";
-  private com.rabbitmq.client.impl.CredentialsProvider credentialsProvider;
+  private Credentials credentials;
   private boolean saslExternal;
   private String connectionName = "rabbitkit";
   private Duration heartbeat = Duration.ofSeconds(DEFAULT_HEARTBEAT_SECONDS);
@@ -218,8 +219,8 @@ public final class ToolkitBuilder implements RabbitToolkit.Builder {
   }
 
   @Override
-  public ToolkitBuilder credentialsProvider(com.rabbitmq.client.impl.CredentialsProvider provider) {
-    this.credentialsProvider = requireNonNull(provider, "provider");
+  public ToolkitBuilder credentials(Credentials credentials) {
+    this.credentials = requireNonNull(credentials, "credentials");
     return this;
   }
 
@@ -256,8 +257,8 @@ public final class ToolkitBuilder implements RabbitToolkit.Builder {
           "saslExternal() needs TLS with a client certificate: call keyStore(file, password)"
               + " or tls(sslContext)");
     }
-    if (credentialsProvider != null) {
-      factory.setCredentialsProvider(credentialsProvider);
+    if (credentials != null) {
+      factory.setCredentialsProvider(new CredentialsAdapter(credentials));
     } else {
       factory.setUsername(username);
       factory.setPassword(password);
@@ -310,7 +311,7 @@ public final class ToolkitBuilder implements RabbitToolkit.Builder {
 
   private String describe(List<Address> targets) {
     StringBuilder sb = new StringBuilder(tls ? "amqps://" : "amqp://");
-    if (credentialsProvider == null && !saslExternal) {
+    if (credentials == null && !saslExternal) {
       sb.append(URLEncoder.encode(username, StandardCharsets.UTF_8)).append(":****@");
     }
     for (int i = 0; i < targets.size(); i++) {
@@ -329,6 +330,34 @@ public final class ToolkitBuilder implements RabbitToolkit.Builder {
   private static final class Factory extends ConnectionFactory {
     void tls(SSLContext context, boolean verifyHostname) {
       useSslProtocol(context, verifyHostname);
+    }
+  }
+
+  /** The toolkit's {@link Credentials} as amqp-client asks for them. */
+  private record CredentialsAdapter(Credentials credentials) implements com.rabbitmq.client.impl.CredentialsProvider {
+    @Override
+    public String getUsername() {
+      return credentials.username();
+    }
+
+    @Override
+    public String getPassword() {
+      return credentials.password();
+    }
+
+    @Override
+    public Duration getTimeBeforeExpiration() {
+      return credentials.expiresIn().orElse(null);
+    }
+
+    @Override
+    public void refresh() {
+      credentials.refresh();
+    }
+
+    @Override
+    public String toString() {
+      return "credentials of " + credentials.username();
     }
   }
 }

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.observation.ObservationRegistry;
+import io.rabbitkit.Credentials;
 import io.rabbitkit.Interceptor;
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.jdbc.OutboxRelay;
@@ -39,7 +40,8 @@ import org.springframework.core.env.Environment;
  * defines its own.
  *
  * <p>The health component comes from {@link RabbitkitHealthAutoConfiguration}. Every {@link Interceptor} bean is installed in the toolkit, in {@code @Order}; {@link
- * CredentialsProvider} beans (OAuth 2 tokens) replace the user name and password; {@link
+ * Credentials} beans, or amqp-client {@code CredentialsProvider} beans such as its OAuth 2 provider,
+ * replace the user name and password; {@link
  * RabbitToolkitCustomizer} beans adjust the builder last.
  */
 @AutoConfiguration(afterName = {
@@ -59,13 +61,15 @@ public final class RabbitkitAutoConfiguration {
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean
   RabbitToolkit rabbitToolkit(RabbitkitProperties properties, RabbitkitConnectionDetails details,
-      Environment environment, ObjectProvider<SslBundles> sslBundles, ObjectProvider<CredentialsProvider> credentials,
+      Environment environment, ObjectProvider<SslBundles> sslBundles, ObjectProvider<Credentials> credentials,
+      ObjectProvider<CredentialsProvider> amqpCredentials,
       ObjectProvider<Interceptor> interceptors, ObjectProvider<RabbitToolkitCustomizer> customizers,
       ObjectProvider<Topology> topologies) {
     RabbitToolkit.Builder builder = RabbitToolkit.builder();
     connection(builder, details);
     tls(builder, properties.ssl(), details.sslBundle(), sslBundles);
-    credentials.ifAvailable(builder::credentialsProvider);
+    credentials.ifAvailable(builder::credentials);
+    amqpCredentials.ifAvailable(provider -> builder.credentials(new AmqpClientCredentials(provider)));
     String name = properties.connectionName() != null ? properties.connectionName()
         : environment.getProperty("spring.application.name");
     if (name != null) {
@@ -237,6 +241,29 @@ public final class RabbitkitAutoConfiguration {
     @ConditionalOnMissingBean
     RabbitkitObservations rabbitkitObservations(ObservationRegistry registry) {
       return RabbitkitObservations.of(registry);
+    }
+  }
+
+  /** An amqp-client credentials provider (its OAuth 2 one, say) as the toolkit's {@link Credentials}. */
+  private record AmqpClientCredentials(CredentialsProvider provider) implements Credentials {
+    @Override
+    public String username() {
+      return provider.getUsername();
+    }
+
+    @Override
+    public String password() {
+      return provider.getPassword();
+    }
+
+    @Override
+    public java.util.Optional<java.time.Duration> expiresIn() {
+      return java.util.Optional.ofNullable(provider.getTimeBeforeExpiration());
+    }
+
+    @Override
+    public void refresh() {
+      provider.refresh();
     }
   }
 }
