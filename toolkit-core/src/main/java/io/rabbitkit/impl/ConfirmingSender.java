@@ -85,8 +85,32 @@ final class ConfirmingSender implements ManagedChannel.Handler, AutoCloseable {
    */
   record Options(int maxInFlight, Duration windowTimeout, Duration confirmTimeout, boolean resend, int maxBodySize,
       boolean inlineCompletion, boolean failWhileDisconnected) {
-    Options(int maxInFlight, Duration windowTimeout, Duration confirmTimeout, boolean resend, int maxBodySize) {
-      this(maxInFlight, windowTimeout, confirmTimeout, resend, maxBodySize, false, false);
+
+    /** How the toolkit's own senders wait: 30 s for room in the window and for a confirm. */
+    private static final Duration INTERNAL_WAIT = Duration.ofSeconds(30);
+
+    /** A user's publisher, as its builder set it. */
+    static Options forPublisher(PublisherBuilder<?> b) {
+      return new Options(b.maxInFlight, b.windowTimeout, b.confirmTimeout, b.resendAfterRecovery, b.maxBodySize,
+          false, b.failWhileDisconnected);
+    }
+
+    /** A consumer's moves to delay and dead-letter queues: as many in flight as it holds deliveries. */
+    static Options forDeadLetters(int window) {
+      return new Options(Math.max(16, window), INTERNAL_WAIT, INTERNAL_WAIT, true, Integer.MAX_VALUE, false, false);
+    }
+
+    /** Dead-letter replay: one message at a time, each confirmed before its original is removed. */
+    static Options forReplay() {
+      return new Options(1, INTERNAL_WAIT, INTERNAL_WAIT, true, Integer.MAX_VALUE, false, false);
+    }
+
+    /**
+     * An RPC server's replies, completed on the connection thread: a reply's confirm only queues
+     * the request's ack, so it needs no hand-off to the callback pool.
+     */
+    static Options forRpcReplies(int window) {
+      return new Options(Math.max(16, window), INTERNAL_WAIT, INTERNAL_WAIT, true, Integer.MAX_VALUE, true, false);
     }
   }
 

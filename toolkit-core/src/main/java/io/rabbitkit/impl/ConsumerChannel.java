@@ -56,12 +56,11 @@ final class ConsumerChannel implements ManagedChannel.Handler {
   private final List<Runnable> waiting = new ArrayList<>();
 
   /** Whether failed rounds wait in the queue itself (and are counted by the broker). */
-  boolean roundsInQueue() {
-    return owner.settings().backend() == Redelivery.Backend.IN_QUEUE;
-  }
+  private final boolean roundsInQueue;
 
   ConsumerChannel(QueueConsumer<?> owner, int index) {
     this.owner = owner;
+    this.roundsInQueue = owner.settings().backend() == Redelivery.Backend.IN_QUEUE;
     this.serial = new SerialExecutor(owner.pool());
     this.channel =
         new ManagedChannel(owner.connection(), "consumer of queue '" + owner.settings().queue() + "' #" + index,
@@ -113,7 +112,8 @@ final class ConsumerChannel implements ManagedChannel.Handler {
       @Override
       public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
         owner.deliveryStarted();
-        Inbound in = new Inbound(ConsumerChannel.this, ch, envelope, properties, body);
+        Inbound in = new Inbound(ConsumerChannel.this, ch, owner.settings().queue(), roundsInQueue, envelope,
+            properties, body);
         // Handled right here on amqp-client's dispatch thread for this channel when the worker is idle:
         // no hand-off; a busy handler holds back only this channel's deliveries.
         serial.executeHere(() -> {
@@ -223,7 +223,8 @@ final class ConsumerChannel implements ManagedChannel.Handler {
     });
   }
 
-  private void onLane(Runnable r) {
+  /** Runs {@code r} on this channel's lane: now if already there (not behind queued deliveries), else queued. */
+  void onLane(Runnable r) {
     if (serial.isCurrentThread()) {
       r.run(); // already on this channel's thread: settle now, not behind queued deliveries
     } else {

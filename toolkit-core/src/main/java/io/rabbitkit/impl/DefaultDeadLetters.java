@@ -115,7 +115,7 @@ final class DefaultDeadLetters implements DeadLetters {
     long[] count = {0};
     long[] skippedNow = {0};
     ConfirmingSender sender = toolkit.sender("replay of '" + deadLetterQueue + "'",
-        new ConfirmingSender.Options(1, Duration.ofSeconds(30), Duration.ofSeconds(30), true, Integer.MAX_VALUE));
+        ConfirmingSender.Options.forReplay());
     try {
       scan(Integer.MAX_VALUE, (ch, response, letter) -> {
         if (!filter.test(letter)) {

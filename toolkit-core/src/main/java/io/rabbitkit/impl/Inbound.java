@@ -11,11 +11,18 @@ import java.util.Map;
 /**
  * One raw delivery and the channel incarnation it came on. Acks must go to that very channel: after
  * the channel is lost, the broker has already put the message back, so a late ack is dropped.
+ *
+ * <p>The delivery's facts (channel, envelope, properties, body, queue, how rounds are counted) are
+ * fixed; the fields after them are what processing it has found out so far, each written by one
+ * step of its flow (the processor, the limit guard, the channel's lane).
  */
 final class Inbound {
 
   private final ConsumerChannel worker;
   private final Channel channel;
+  private final String queue;
+  /** Failed rounds are the broker's count of rejects ({@code x-delivery-count}), not the toolkit's header. */
+  private final boolean roundsInQueue;
   private final Envelope envelope;
   private final AMQP.BasicProperties props;
   private final byte[] body;
@@ -28,13 +35,19 @@ final class Inbound {
   /** The last handler call's duration and, until the next call, its failure (for interceptors). */
   volatile long handlerNanos;
   volatile Throwable failedCall;
-  private Map<String, Object> javaHeaders; // only touched on the channel's lane
+  private volatile Map<String, Object> javaHeaders;
   /** Its body could not be decoded or was too large. */
   volatile boolean undecodable;
 
-  Inbound(ConsumerChannel worker, Channel channel, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
+  /**
+   * @param worker the consumer channel it came on (null where none is involved: the processor's tests)
+   */
+  Inbound(ConsumerChannel worker, Channel channel, String queue, boolean roundsInQueue, Envelope envelope,
+      AMQP.BasicProperties props, byte[] body) {
     this.worker = worker;
     this.channel = channel;
+    this.queue = queue;
+    this.roundsInQueue = roundsInQueue;
     this.envelope = envelope;
     this.props = props;
     this.body = body;
@@ -65,7 +78,7 @@ final class Inbound {
   }
 
   String queue() {
-    return worker.queue();
+    return queue;
   }
 
   /** The message id, or null when there is none; an empty id is none (it cannot tell messages apart). */
@@ -76,10 +89,12 @@ final class Inbound {
 
   /** The headers with text values as {@code String}, read-only; converted once, on first use. */
   Map<String, Object> javaHeaders() {
-    if (javaHeaders == null) {
-      javaHeaders = Headers.toJava(props.getHeaders());
+    Map<String, Object> h = javaHeaders;
+    if (h == null) {
+      h = Headers.toJava(props.getHeaders());
+      javaHeaders = h;
     }
-    return javaHeaders;
+    return h;
   }
 
   Map<String, Object> headers() {
@@ -92,7 +107,7 @@ final class Inbound {
     // Rounds delayed in the queue itself are the broker's count of rejects; rounds through delay
     // queues are the toolkit's header. Both come with the message: a hostile or broken value must
     // not overflow the round count.
-    String counter = worker.roundsInQueue() ? "x-delivery-count" : FailureHeaders.ATTEMPTS;
+    String counter = roundsInQueue ? "x-delivery-count" : FailureHeaders.ATTEMPTS;
     return Math.min(1_000_000, Math.max(0, Headers.integer(headers(), counter, 0)));
   }
 

@@ -1,17 +1,14 @@
 package io.rabbitkit.impl;
 
-import io.github.resilience4j.retry.Retry;
 import io.rabbitkit.Health;
 import io.rabbitkit.MessageConsumer;
 import io.rabbitkit.MessageIds;
 import io.rabbitkit.Publisher;
 import io.rabbitkit.QueueInfo;
 import io.rabbitkit.RabbitToolkit;
-import io.rabbitkit.Redelivery;
 import io.rabbitkit.RpcClient;
 import io.rabbitkit.RpcServer;
 import io.rabbitkit.ToolkitException.ResourceClosedException;
-import io.rabbitkit.ToolkitException.TopologyException;
 import io.rabbitkit.deadletter.DeadLetters;
 import io.rabbitkit.topology.Binding;
 import io.rabbitkit.topology.Queue;
@@ -41,6 +38,7 @@ final class Toolkit implements RabbitToolkit {
   private final RoleConnection consuming;
   private final RoleConnection publishing;
   private final Admin admin;
+  private final ConsumerWiring wiring;
   private final Resources resources = new Resources();
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -51,6 +49,7 @@ final class Toolkit implements RabbitToolkit {
     this.consuming = consuming;
     this.publishing = publishing;
     this.admin = new Admin(consuming, context.topology);
+    this.wiring = new ConsumerWiring(this, admin);
   }
 
   // ---------------------------------------------------------------- topology
@@ -148,8 +147,7 @@ final class Toolkit implements RabbitToolkit {
   }
 
   <T> Publisher<T> createPublisher(PublisherBuilder<T> b) {
-    ConfirmingSender.Options options = new ConfirmingSender.Options(b.maxInFlight, b.windowTimeout, b.confirmTimeout,
-        b.resendAfterRecovery, b.maxBodySize, false, b.failWhileDisconnected);
+    ConfirmingSender.Options options = ConfirmingSender.Options.forPublisher(b);
     String name = "publisher to " + (b.exchange.isEmpty() ? "default exchange" : "exchange '" + b.exchange + "'");
     ConfirmingSender sender = sender(name, options);
     Function<? super T, String> ids = b.messageId;
@@ -165,42 +163,9 @@ final class Toolkit implements RabbitToolkit {
 
   <T> MessageConsumer createConsumer(ConsumerBuilder<T> b) {
     ensureOpen();
-    String queue = b.queue;
-    boolean pipeline = b.redelivery != null || b.deadLetterQueue != null;
-    String dlq = b.deadLetterQueue != null ? b.deadLetterQueue : queue + ".dlq";
-    // With a known count, take no more than will be handled (see QueueConsumer.finishedOneMustWait).
-    int channels = b.stopAfter > 0 ? (int) Math.min(b.concurrency, b.stopAfter) : b.concurrency;
-    int perChannel = b.stopAfter > 0 ? (int) Math.min(b.prefetch, Math.max(1, b.stopAfter / channels)) : b.prefetch;
-    Optional<Queue> declared = admin.declaredQueue(queue);
-    boolean hasDlx = b.deadLetterExchangeOnQueue || declared.flatMap(Queue::deadLetterExchange).isPresent();
-    int deliveryLimit = hasDlx ? QueueConsumer.NO_LIMIT : declared.map(q -> q.type() != Queue.Type.QUORUM
-        ? QueueConsumer.NO_LIMIT
-        : q.deliveryLimit().orElse(QueueConsumer.DEFAULT_QUORUM_DELIVERY_LIMIT)).orElse(QueueConsumer.UNKNOWN_LIMIT);
-    if (!pipeline && !hasDlx && deliveryLimit != QueueConsumer.NO_LIMIT
-        && deliveryLimit != QueueConsumer.UNKNOWN_LIMIT) {
-      LOG.warn("queue '{}' is a quorum queue with a delivery limit of {} and no dead-letter exchange: a message "
-          + "that keeps failing is moved to '{}' before the broker would drop it", queue, deliveryLimit, dlq);
-    }
-    QueueConsumer.Settings<T> settings = new QueueConsumer.Settings<>(queue, b.codec, b.handler, b.asyncHandler,
-        perChannel, channels, b.retry == null ? null : Retry.of("consumer-" + queue, b.retry), b.requeueDelay,
-        b.maxBodySize, b.drainTimeout, b.listener, b.deduplicate, b.stopAfter, deliveryLimit,
-        () -> limitGuard(queue, dlq, perChannel * channels), backend(queue, b.redelivery, declared));
-    FailurePolicy failures;
-    if (pipeline) {
-      Redelivery tiers = b.redelivery != null ? b.redelivery : Redelivery.none();
-      if (tiers.backend() == Redelivery.Backend.IN_QUEUE) {
-        declareAuxiliaryQueues(queue, dlq, Redelivery.none()); // the dead-letter queue only
-      } else {
-        declareAuxiliaryQueues(queue, dlq, tiers);
-      }
-      failures = deadLetterPipeline(queue, tiers, dlq, perChannel * channels);
-    } else if (hasDlx) {
-      failures = FailurePolicy.rejectToDeadLetterExchange();
-    } else {
-      failures = FailurePolicy.requeue();
-    }
-    QueueConsumer<T> consumer = new QueueConsumer<>(settings, consuming, new ConsumerCounters());
-    consumer.start(failures);
+    ConsumerWiring.Wired<T> wired = wiring.wire(b);
+    QueueConsumer<T> consumer = new QueueConsumer<>(wired.settings(), consuming, new ConsumerCounters());
+    consumer.start(wired.failures(), wired.guard().apply(consumer.warnings()));
     consumer.onClose(resources.track(consumer));
     return consumer;
   }
@@ -216,9 +181,8 @@ final class Toolkit implements RabbitToolkit {
   <Q, R> RpcServer createRpcServer(RpcServerBuilder<Q, R> b) {
     // A server owns its request queue: declared (durable, classic) unless it already exists as declared elsewhere.
     declareMissing(Topology.of(Queue.classic(b.queue)));
-    ConfirmingSender replies = sender("replies of rpc server '" + b.queue + "'", new ConfirmingSender.Options(
-        Math.max(16, b.prefetch * b.concurrency), Duration.ofSeconds(30), Duration.ofSeconds(30), true,
-        Integer.MAX_VALUE, true, false)); // the reply's confirm only queues the request's ack: no need for a thread hand-off
+    ConfirmingSender replies = sender("replies of rpc server '" + b.queue + "'",
+        ConfirmingSender.Options.forRpcReplies(b.prefetch * b.concurrency));
     DefaultRpcServer<Q, R> server =
         new DefaultRpcServer<>(b.queue, b.requestCodec, b.responseCodec, b.handler, replies);
     try {
@@ -239,85 +203,6 @@ final class Toolkit implements RabbitToolkit {
     return server;
   }
 
-  /**
-   * The redelivery backend a consumer of {@code queue} uses; for rounds in the queue itself, checks
-   * that the broker can delay them (RabbitMQ 4.3+) and that the queue, if declared through the
-   * toolkit, is a quorum queue declared to delay them as {@code redelivery} expects.
-   */
-  private Redelivery.Backend backend(String queue, Redelivery redelivery, Optional<Queue> declared) {
-    if (redelivery == null || redelivery.backend() != Redelivery.Backend.IN_QUEUE) {
-      return Redelivery.Backend.DELAY_QUEUES;
-    }
-    Health.Broker broker = broker();
-    if (!broker.delayedRetry()) {
-      throw new IllegalStateException("Redelivery.inQueue needs RabbitMQ 4.3 or later, which delays redeliveries in "
-          + "quorum queues; this broker is " + broker.product() + " " + broker.version()
-          + ": use Redelivery.after(...), whose delay queues work on every version");
-    }
-    declared.ifPresentOrElse(q -> {
-      List<Duration> delays = redelivery.delays();
-      Object min = q.arguments().get("x-delayed-retry-min");
-      Object max = q.arguments().get("x-delayed-retry-max");
-      boolean matches = q.type() == Queue.Type.QUORUM && "failed".equals(q.arguments().get("x-delayed-retry-type"))
-          && min instanceof Number n && n.longValue() == delays.get(0).toMillis()
-          && max instanceof Number x && x.longValue() >= delays.get(delays.size() - 1).toMillis();
-      if (!matches) {
-        throw new IllegalStateException("Redelivery.inQueue needs queue '" + queue + "' declared as a quorum queue "
-            + "with withDelayedRetry(" + delays.get(0) + ", max), max at least " + delays.get(delays.size() - 1)
-            + "; it was declared as " + q.type().brokerName() + " with " + q.arguments());
-      }
-    }, () -> LOG.warn("queue '{}' was not declared through this toolkit: Redelivery.inQueue cannot check that it is a "
-        + "quorum queue that delays redeliveries (withDelayedRetry); without that, rounds come back at once", queue));
-    return Redelivery.Backend.IN_QUEUE;
-  }
-
-  /**
-   * Declares {@link #auxiliaryQueues}. Delay queues that exist with other arguments (classic ones
-   * from an earlier version where quorum ones are wanted now, or the other way round from a process
-   * that knew less about the work queue) are kept as they are, with a warning: redeclaring them is
-   * refused, and deleting them could lose what waits in them.
-   */
-  private void declareAuxiliaryQueues(String queue, String dlq, Redelivery tiers) {
-    boolean quorum = admin.declaredQueue(queue).map(q -> q.type() == Queue.Type.QUORUM).orElse(false);
-    Topology aux = auxiliaryQueues(queue, dlq, tiers, quorum);
-    try {
-      admin.declare(aux);
-    } catch (TopologyException e) {
-      if (e.replyCode() != 406 || tiers.delays().isEmpty()) {
-        throw e;
-      }
-      admin.declareMissing(aux);
-      LOG.warn("the delay queues of queue '{}' exist with other arguments than {} ones; they are kept as they are. "
-          + "A quorum work queue's delay queues should be quorum queues with at-least-once dead-lettering (else a "
-          + "message whose wait ends while '{}' is missing or full is lost): delete them when empty to have them so",
-          queue, quorum ? "quorum" : "classic", queue);
-    }
-  }
-
-  /**
-   * Delay queues (each dead-letters back to {@code queue} after its TTL) and the dead-letter queue if
-   * not declared. The hop back is the broker's dead-lettering, which by default is at most once: a
-   * message whose TTL ends while the work queue is missing or refuses it (full, reject-publish) is
-   * dropped. For a work queue declared as a quorum queue the tiers are quorum queues with
-   * at-least-once dead-lettering (RabbitMQ 3.10+): the broker keeps the message in its tier until
-   * the work queue takes it.
-   */
-  private Topology auxiliaryQueues(String queue, String dlq, Redelivery tiers, boolean quorum) {
-    Topology.Builder aux = Topology.builder();
-    for (Duration delay : tiers.delays()) {
-      String name = Redelivery.delayQueueName(queue, delay);
-      Queue tier = quorum
-          ? Queue.quorum(name).withOverflow(Queue.Overflow.REJECT_PUBLISH)
-              .withArgument("x-dead-letter-strategy", "at-least-once")
-          : Queue.classic(name);
-      aux.queue(tier.withMessageTtl(delay).withDeadLetterExchange("").withDeadLetterRoutingKey(queue));
-    }
-    if (admin.declaredQueue(dlq).isEmpty()) {
-      aux.queue(Queue.classic(dlq));
-    }
-    return aux.build();
-  }
-
   ConfirmingSender sender(String name, ConfirmingSender.Options options) {
     ensureOpen();
     try {
@@ -327,21 +212,8 @@ final class Toolkit implements RabbitToolkit {
     }
   }
 
-  private FailurePolicy deadLetterPipeline(String queue, Redelivery tiers, String dlq, int window) {
-    ConfirmingSender sender = sender("dead-letter publisher of queue '" + queue + "'", new ConfirmingSender.Options(
-        Math.max(16, window), Duration.ofSeconds(30), Duration.ofSeconds(30), true, Integer.MAX_VALUE));
-    return new DeadLetterPipeline(queue, sender, tiers, dlq, publishing.frameMax());
-  }
-
-  /**
-   * The dead-letter move a consumer falls back on when requeueing would take a message past its
-   * queue's delivery limit: to {@code dlq}, declared if it does not exist.
-   */
-  private FailurePolicy limitGuard(String queue, String dlq, int window) {
-    if (admin.declaredQueue(dlq).isEmpty()) {
-      admin.declareMissing(Topology.of(Queue.classic(dlq)));
-    }
-    return deadLetterPipeline(queue, Redelivery.none(), dlq, window);
+  RoleConnection publishing() {
+    return publishing;
   }
 
   Admin admin() {
