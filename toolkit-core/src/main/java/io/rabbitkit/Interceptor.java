@@ -1,10 +1,9 @@
 package io.rabbitkit;
 
-import io.rabbitkit.ToolkitException.ConfirmTimeoutException;
-import io.rabbitkit.ToolkitException.MessageNackedException;
-import io.rabbitkit.ToolkitException.MessageRefusedException;
-import io.rabbitkit.ToolkitException.MessageReturnedException;
-import io.rabbitkit.ToolkitException.PublishException;
+import io.rabbitkit.PublishException.ConfirmTimeoutException;
+import io.rabbitkit.PublishException.MessageNackedException;
+import io.rabbitkit.PublishException.MessageRefusedException;
+import io.rabbitkit.PublishException.MessageReturnedException;
 import io.rabbitkit.ToolkitException.ResourceClosedException;
 import io.rabbitkit.ToolkitException.RpcRemoteException;
 import io.rabbitkit.ToolkitException.RpcTimeoutException;

@@ -1,10 +1,9 @@
 package io.rabbitkit;
 
-import io.rabbitkit.ToolkitException.ConfirmTimeoutException;
+import io.rabbitkit.PublishException.ConfirmTimeoutException;
+import io.rabbitkit.PublishException.MessageNackedException;
+import io.rabbitkit.PublishException.MessageReturnedException;
 import io.rabbitkit.ToolkitException.ConnectionException;
-import io.rabbitkit.ToolkitException.MessageNackedException;
-import io.rabbitkit.ToolkitException.MessageReturnedException;
-import io.rabbitkit.ToolkitException.PublishException;
 import io.rabbitkit.ToolkitException.ResourceClosedException;
 import io.rabbitkit.codec.MessageCodec;
 import java.time.Duration;

@@ -1,7 +1,7 @@
 package io.rabbitkit;
 
+import io.rabbitkit.PublishException.MessageReturnedException;
 import io.rabbitkit.ToolkitException.ConnectionException;
-import io.rabbitkit.ToolkitException.MessageReturnedException;
 import io.rabbitkit.ToolkitException.ResourceClosedException;
 import io.rabbitkit.ToolkitException.RpcRemoteException;
 import io.rabbitkit.ToolkitException.RpcTimeoutException;

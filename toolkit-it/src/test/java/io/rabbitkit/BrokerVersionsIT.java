@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.rabbitkit.ToolkitException.MessageTooLargeException;
+import io.rabbitkit.PublishException.MessageTooLargeException;
 import io.rabbitkit.ToolkitException.TopologyException;
 import io.rabbitkit.deadletter.DeadLetter;
 import io.rabbitkit.deadletter.FailureHeaders;

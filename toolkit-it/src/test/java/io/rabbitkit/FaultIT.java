@@ -4,8 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.rabbitkit.ToolkitException.ConfirmTimeoutException;
-import io.rabbitkit.ToolkitException.PublishException;
+import io.rabbitkit.PublishException.ConfirmTimeoutException;
 import io.rabbitkit.test.Await;
 import io.rabbitkit.test.ThrowawayBroker;
 import io.rabbitkit.topology.Binding;

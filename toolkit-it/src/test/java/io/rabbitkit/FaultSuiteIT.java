@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.rabbitkit.ToolkitException.ConnectionException;
-import io.rabbitkit.ToolkitException.PublishException;
 import io.rabbitkit.test.Await;
 import io.rabbitkit.test.TcpProxy;
 import io.rabbitkit.test.ThrowawayBroker;

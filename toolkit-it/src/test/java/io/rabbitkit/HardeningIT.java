@@ -8,7 +8,7 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
-import io.rabbitkit.ToolkitException.MessageReturnedException;
+import io.rabbitkit.PublishException.MessageReturnedException;
 import io.rabbitkit.deadletter.DeadLetter;
 import io.rabbitkit.deadletter.FailureHeaders;
 import io.rabbitkit.test.Await;

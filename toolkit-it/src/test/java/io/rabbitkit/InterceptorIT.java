@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rabbitkit.Interceptor.ConsumeOutcome;
 import io.rabbitkit.Interceptor.PublishOutcome;
+import io.rabbitkit.PublishException.MessageReturnedException;
 import io.rabbitkit.ToolkitException.MessageDecodingException;
-import io.rabbitkit.ToolkitException.MessageReturnedException;
 import io.rabbitkit.ToolkitException.RpcRemoteException;
 import io.rabbitkit.test.Await;
 import io.rabbitkit.test.RabbitBroker;

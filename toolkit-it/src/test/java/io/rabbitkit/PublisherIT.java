@@ -5,9 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.rabbitkit.ToolkitException.MessageNackedException;
-import io.rabbitkit.ToolkitException.MessageReturnedException;
-import io.rabbitkit.ToolkitException.PublishException;
+import io.rabbitkit.PublishException.MessageNackedException;
+import io.rabbitkit.PublishException.MessageReturnedException;
 import io.rabbitkit.test.Await;
 import io.rabbitkit.test.RabbitTest;
 import io.rabbitkit.test.TestNames;

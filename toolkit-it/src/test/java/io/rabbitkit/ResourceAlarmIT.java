@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.rabbitkit.ToolkitException.ConfirmTimeoutException;
+import io.rabbitkit.PublishException.ConfirmTimeoutException;
 import io.rabbitkit.ToolkitException.RpcTimeoutException;
 import io.rabbitkit.test.Await;
 import io.rabbitkit.test.ThrowawayBroker;

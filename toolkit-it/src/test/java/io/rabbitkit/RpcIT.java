@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.rabbitkit.ToolkitException.MessageReturnedException;
+import io.rabbitkit.PublishException.MessageReturnedException;
 import io.rabbitkit.ToolkitException.ResourceClosedException;
 import io.rabbitkit.ToolkitException.RpcRemoteException;
 import io.rabbitkit.ToolkitException.RpcTimeoutException;

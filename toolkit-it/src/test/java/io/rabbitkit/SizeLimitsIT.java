@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.rabbitkit.ToolkitException.PublishException;
 import io.rabbitkit.deadletter.DeadLetter;
 import io.rabbitkit.deadletter.FailureHeaders;
 import io.rabbitkit.test.Await;

@@ -157,7 +157,7 @@ final class ConsumerWiring {
 
   private FailurePolicy deadLetterPipeline(String queue, Redelivery tiers, String dlq, int window) {
     ConfirmingSender sender = toolkit.sender("dead-letter publisher of queue '" + queue + "'",
-        ConfirmingSender.Options.forDeadLetters(window));
+        SenderOptions.forDeadLetters(window));
     return new DeadLetterPipeline(queue, sender, tiers, dlq, toolkit.publishing().frameMax());
   }
 }

@@ -87,7 +87,7 @@ final class DeadLetterPipeline implements FailurePolicy {
   private CompletionStage<Settlement> move(Inbound in, String targetQueue, Map<String, Object> headers,
       Settlement moved) {
     AMQP.BasicProperties props = Headers.republished(in.props(), headers);
-    return sender.send(new ConfirmingSender.Outbound("", targetQueue, true, props, in.body())).handle((ok, error) -> {
+    return sender.send(new Outbound("", targetQueue, true, props, in.body())).handle((ok, error) -> {
       if (error == null) {
         return moved;
       }

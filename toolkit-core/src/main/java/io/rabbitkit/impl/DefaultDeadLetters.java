@@ -115,7 +115,7 @@ final class DefaultDeadLetters implements DeadLetters {
     long[] count = {0};
     long[] skippedNow = {0};
     ConfirmingSender sender = toolkit.sender("replay of '" + deadLetterQueue + "'",
-        ConfirmingSender.Options.forReplay());
+        SenderOptions.forReplay());
     try {
       scan(Integer.MAX_VALUE, (ch, response, letter) -> {
         if (!filter.test(letter)) {
@@ -125,7 +125,7 @@ final class DefaultDeadLetters implements DeadLetters {
         // To the queue these dead letters belong to (or the one the caller named), never to a queue a
         // header names: whoever published the message could have set that header.
         try {
-          sender.send(new ConfirmingSender.Outbound("", targetQueue, true, replayProperties(response.getProps()),
+          sender.send(new Outbound("", targetQueue, true, replayProperties(response.getProps()),
               response.getBody())).get(60, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
           Throwable why = e instanceof ExecutionException ? e.getCause() : e;

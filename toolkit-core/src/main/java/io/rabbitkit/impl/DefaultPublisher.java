@@ -5,10 +5,11 @@ import io.rabbitkit.Confirmation;
 import io.rabbitkit.Health;
 import io.rabbitkit.Interceptor;
 import io.rabbitkit.Message;
+import io.rabbitkit.PublishException;
 import io.rabbitkit.Publisher;
-import io.rabbitkit.ToolkitException.PublishException;
 import io.rabbitkit.codec.MessageCodec;
 import io.rabbitkit.internal.ShortStrings;
+import io.rabbitkit.internal.Wording;
 import java.time.Duration;
 import java.util.Date;
 import java.util.LinkedHashMap;
@@ -87,11 +88,11 @@ final class DefaultPublisher<T> implements Publisher<T> {
           message.expiration().map(d -> Long.toString(d.toMillis())).orElse(null), id, new Date(),
           message.type().orElse(null), null, message.appId().orElse(null), null);
       boolean uniqueId = generatedIds && givenId.isEmpty();
-      return observed(sender.send(new ConfirmingSender.Outbound(exchange, key, mandatory, props, bytes, uniqueId)),
+      return observed(sender.send(new Outbound(exchange, key, mandatory, props, bytes, uniqueId)),
           observer, start);
     } catch (RuntimeException e) {
       return observed(CompletableFuture.failedFuture(new PublishException("cannot publish message " + id + " to "
-          + Names.describeTarget(exchange, key) + ": " + e.getMessage(), id, exchange, key, e)), observer, start);
+          + Wording.target(exchange, key) + ": " + e.getMessage(), id, exchange, key, e)), observer, start);
     }
   }
 

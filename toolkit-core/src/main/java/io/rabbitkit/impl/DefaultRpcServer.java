@@ -4,8 +4,8 @@ import com.rabbitmq.client.AMQP;
 import io.rabbitkit.Delivery;
 import io.rabbitkit.MessageConsumer;
 import io.rabbitkit.MessageIds;
+import io.rabbitkit.PublishException;
 import io.rabbitkit.RpcServer;
-import io.rabbitkit.ToolkitException.PublishException;
 import io.rabbitkit.ToolkitException.RejectMessageException;
 import io.rabbitkit.codec.MessageCodec;
 import java.time.Duration;
@@ -111,7 +111,7 @@ final class DefaultRpcServer<Q, R> implements RpcServer {
         .deliveryMode(1)
         .build();
     // Not mandatory: a reply to a caller that has gone away is dropped by the broker, which is right.
-    return replies.send(new ConfirmingSender.Outbound("", replyTo, false, props, body));
+    return replies.send(new Outbound("", replyTo, false, props, body));
   }
 
   @Override

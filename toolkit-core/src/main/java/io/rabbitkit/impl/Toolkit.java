@@ -147,7 +147,7 @@ final class Toolkit implements RabbitToolkit {
   }
 
   <T> Publisher<T> createPublisher(PublisherBuilder<T> b) {
-    ConfirmingSender.Options options = ConfirmingSender.Options.forPublisher(b);
+    SenderOptions options = SenderOptions.forPublisher(b);
     String name = "publisher to " + (b.exchange.isEmpty() ? "default exchange" : "exchange '" + b.exchange + "'");
     ConfirmingSender sender = sender(name, options);
     Function<? super T, String> ids = b.messageId;
@@ -182,7 +182,7 @@ final class Toolkit implements RabbitToolkit {
     // A server owns its request queue: declared (durable, classic) unless it already exists as declared elsewhere.
     declareMissing(Topology.of(Queue.classic(b.queue)));
     ConfirmingSender replies = sender("replies of rpc server '" + b.queue + "'",
-        ConfirmingSender.Options.forRpcReplies(b.prefetch * b.concurrency));
+        SenderOptions.forRpcReplies(b.prefetch * b.concurrency));
     DefaultRpcServer<Q, R> server =
         new DefaultRpcServer<>(b.queue, b.requestCodec, b.responseCodec, b.handler, replies);
     try {
@@ -203,7 +203,7 @@ final class Toolkit implements RabbitToolkit {
     return server;
   }
 
-  ConfirmingSender sender(String name, ConfirmingSender.Options options) {
+  ConfirmingSender sender(String name, SenderOptions options) {
     ensureOpen();
     try {
       return new ConfirmingSender(publishing, name, options);

@@ -2,11 +2,11 @@ package io.rabbitkit.jdbc;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.rabbitkit.Message;
+import io.rabbitkit.PublishException;
 import io.rabbitkit.Publisher;
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.SafeText;
 import io.rabbitkit.ToolkitException;
-import io.rabbitkit.ToolkitException.PublishException;
 import io.rabbitkit.ToolkitException.TopologyException;
 import io.rabbitkit.codec.MessageCodec;
 import java.io.IOException;
