@@ -4,15 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rabbitkit.test.ChildJvm;
 import io.rabbitkit.test.ThrowawayBroker;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -38,23 +33,19 @@ class CredentialsIT {
       // Unencoded '/' in the password: read naively, they become a host, a port and a vhost.
       String slashInPassword = "amqp://alice:Tr0ub4dor/x9@" + hostPort;
       String portLikePassword = "amqp://alice:7781/Summer2024@" + hostPort;
+      String out;
 
-      Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-Dorg.slf4j.simpleLogger.defaultLogLevel=debug", "-Dorg.slf4j.simpleLogger.log.io.rabbitkit=debug",
-          "-cp", System.getProperty("java.class.path"), CredentialsScenario.class.getName(),
-          good, wrong, unreachable, noPassword, slashInPassword, portLikePassword).redirectErrorStream(true).start();
-      ByteArrayOutputStream output = new ByteArrayOutputStream();
-      Thread pump = new Thread(() -> copy(child.getInputStream(), output));
-      pump.start();
-      awaitLine(output, "READY", child);
-      broker.closeAllConnections();
-      try (OutputStream stdin = child.getOutputStream()) {
-        stdin.write("go\n".getBytes(StandardCharsets.UTF_8));
+      try (ChildJvm child = ChildJvm.main(CredentialsScenario.class, good, wrong, unreachable, noPassword,
+          slashInPassword, portLikePassword)
+          .jvmOptions("-Dorg.slf4j.simpleLogger.defaultLogLevel=debug",
+              "-Dorg.slf4j.simpleLogger.log.io.rabbitkit=debug")
+          .start()) {
+        child.awaitLine("READY", Duration.ofSeconds(60));
+        broker.closeAllConnections();
+        child.send("go");
+        assertEquals(0, child.waitFor(Duration.ofSeconds(120)), child.output());
+        out = child.output();
       }
-      assertTrue(child.waitFor(120, TimeUnit.SECONDS), "scenario did not finish:\n" + output);
-      pump.join();
-      String out = output.toString(StandardCharsets.UTF_8);
-      assertEquals(0, child.exitValue(), out);
 
       // The scenario really went through every path that could leak.
       for (String expected : List.of("DEBUG", "received: hello", "after recovery: connected true", "confirmed again",
@@ -67,38 +58,6 @@ class CredentialsIT {
       for (String leak : List.of(SECRET, ENCODED, "Pa55", "s3cret", "Tr0ub4dor", "x9@", "Summer2024", "7781")) {
         assertFalse(out.contains(leak), "'" + leak + "' leaked:\n" + out);
       }
-    }
-  }
-
-  private static void awaitLine(ByteArrayOutputStream output, String line, Process child) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (!output.toString(StandardCharsets.UTF_8).contains(line + "\n")) {
-      if (!child.isAlive() || System.nanoTime() > deadline) {
-        throw new AssertionError("no " + line + " from the scenario:\n" + output);
-      }
-      Thread.sleep(50);
-    }
-  }
-
-  private static void copy(InputStream in, ByteArrayOutputStream out) {
-    try {
-      in.transferTo(new OutputStream() {
-        @Override
-        public void write(int b) {
-          synchronized (out) {
-            out.write(b);
-          }
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) {
-          synchronized (out) {
-            out.write(b, off, len);
-          }
-        }
-      });
-    } catch (java.io.IOException e) {
-      // the child ended
     }
   }
 }

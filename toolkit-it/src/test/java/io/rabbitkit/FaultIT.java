@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rabbitkit.PublishException.ConfirmTimeoutException;
 import io.rabbitkit.test.Await;
+import io.rabbitkit.test.RabbitTest;
 import io.rabbitkit.test.ThrowawayBroker;
 import io.rabbitkit.topology.Binding;
 import io.rabbitkit.topology.Exchange;
@@ -20,7 +21,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Test;
  * Faults injected into a broker of the tests' own (never the shared one): connections killed, the
  * broker application restarted, a memory alarm.
  */
+@RabbitTest(broker = RabbitTest.Broker.THROWAWAY)
 class FaultIT {
 
   private static final Duration WAIT = Duration.ofSeconds(30);
@@ -35,15 +36,8 @@ class FaultIT {
   private static ThrowawayBroker broker;
 
   @BeforeAll
-  static void startBroker() {
-    broker = ThrowawayBroker.start();
-  }
-
-  @AfterAll
-  static void stopBroker() {
-    if (broker != null) {
-      broker.close();
-    }
+  static void ownBroker(ThrowawayBroker node) {
+    broker = node;
   }
 
   private static RabbitToolkit connect(ConnectionListener listener) {

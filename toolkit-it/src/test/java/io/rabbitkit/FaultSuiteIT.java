@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.rabbitkit.ToolkitException.ConnectionException;
 import io.rabbitkit.test.Await;
+import io.rabbitkit.test.RabbitTest;
 import io.rabbitkit.test.TcpProxy;
 import io.rabbitkit.test.ThrowawayBroker;
 import io.rabbitkit.test.ThrowawayCluster;
@@ -21,7 +22,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Test;
  * publishes persistent messages with confirms while consuming them, injects faults mid-stream, and
  * prints one line of figures: messages, re-sent, duplicates, lost, longest recovery.
  */
+@RabbitTest(broker = RabbitTest.Broker.THROWAWAY)
 class FaultSuiteIT {
 
   record Order(String id, int n) {
@@ -39,15 +40,8 @@ class FaultSuiteIT {
   private static ThrowawayBroker broker;
 
   @BeforeAll
-  static void startBroker() {
-    broker = ThrowawayBroker.start();
-  }
-
-  @AfterAll
-  static void stopBroker() {
-    if (broker != null) {
-      broker.close();
-    }
+  static void ownBroker(ThrowawayBroker node) {
+    broker = node;
   }
 
   /** What one stream of messages went through. */

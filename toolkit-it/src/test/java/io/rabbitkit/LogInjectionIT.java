@@ -7,16 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
+import io.rabbitkit.test.ChildJvm;
 import io.rabbitkit.test.RabbitBroker;
 import io.rabbitkit.test.RabbitTest;
 import io.rabbitkit.test.TestNames;
 import io.rabbitkit.topology.Queue;
 import io.rabbitkit.topology.Topology;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,13 +32,14 @@ class LogInjectionIT {
   void nothingAMessageCarriesCanForgeALogLineOrReachTheTerminalRaw(RabbitBroker broker, TestNames names)
       throws Exception {
     String queue = names.queue("logs");
-    Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Dorg.slf4j.simpleLogger.defaultLogLevel=debug", "-cp", System.getProperty("java.class.path"),
-        Scenario.class.getName(), broker.uri(), queue).redirectErrorStream(true).start();
-    byte[] output = child.getInputStream().readAllBytes();
-    assertTrue(child.waitFor(60, TimeUnit.SECONDS));
-    String out = new String(output, StandardCharsets.UTF_8);
-    assertEquals(0, child.exitValue(), out);
+    String out;
+    byte[] output;
+    try (ChildJvm child = ChildJvm.main(Scenario.class, broker.uri(), queue)
+        .jvmOptions("-Dorg.slf4j.simpleLogger.defaultLogLevel=debug").start()) {
+      assertEquals(0, child.waitFor(Duration.ofSeconds(60)), child.output());
+      out = child.output();
+      output = child.outputBytes();
+    }
     assertTrue(out.contains("DONE 3"), out);
     assertTrue(out.contains("FAKE"), "the hostile text was logged, escaped: " + out);
     for (String line : out.lines().toList()) {

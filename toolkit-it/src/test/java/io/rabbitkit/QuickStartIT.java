@@ -5,7 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.resilience4j.retry.RetryConfig;
 import io.rabbitkit.test.Await;
-import io.rabbitkit.test.ThrowawayBroker;
+import io.rabbitkit.test.RabbitBroker;
+import io.rabbitkit.test.RabbitTest;
 import io.rabbitkit.topology.Binding;
 import io.rabbitkit.topology.Exchange;
 import io.rabbitkit.topology.Queue;
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.Test;
  * The README's quick start, compiled and run (on a broker of its own, since it uses fixed names),
  * and a check that the README shows exactly this code.
  */
+@RabbitTest(broker = RabbitTest.Broker.THROWAWAY)
 class QuickStartIT {
 
   record OrderPlaced(String orderId, double amount) {
@@ -63,10 +65,8 @@ class QuickStartIT {
   }
 
   @Test
-  void theQuickStartRunsAsWritten() {
-    try (ThrowawayBroker broker = ThrowawayBroker.start()) {
-      quickStart(broker.uri());
-    }
+  void theQuickStartRunsAsWritten(RabbitBroker broker) {
+    quickStart(broker.uri());
     assertEquals(List.of(new OrderPlaced("o-1", 10.5)), RECEIVED);
   }
 

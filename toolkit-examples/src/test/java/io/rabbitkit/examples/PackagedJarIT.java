@@ -4,15 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rabbitkit.test.ChildJvm;
 import io.rabbitkit.test.RabbitBroker;
 import io.rabbitkit.test.RabbitTest;
 import io.rabbitkit.test.TestNames;
 import io.rabbitkit.test.ThrowawayBroker;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** The executable jar the build produces, run as a user would run it. */
@@ -26,16 +26,14 @@ class PackagedJarIT {
 
   static Result java(String uri, String... args) throws Exception {
     assertTrue(Files.exists(JAR), "run after `mvn package`: " + JAR.toAbsolutePath());
-    List<String> command = new java.util.ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
-    command.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    ChildJvm.Builder example = ChildJvm.jar(JAR, args);
     if (uri != null) {
-      pb.environment().put("RABBITMQ_URI", uri);
+      example.env("RABBITMQ_URI", uri);
     }
-    Process p = pb.start();
-    assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the example did not finish");
-    return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    try (ChildJvm p = example.start()) {
+      int code = p.waitFor(Duration.ofSeconds(120));
+      return new Result(code, p.output());
+    }
   }
 
   @Test
@@ -57,17 +55,12 @@ class PackagedJarIT {
   void aConsumerWithoutCountRunsUntilCtrlCAndThenStopsGracefully(RabbitBroker broker, TestNames names)
       throws Exception {
     String queue = names.queue("hello");
-    Process consumer = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-        JAR.toString(), "hello-consumer", "--queue", queue, "--uri", broker.uri()).redirectErrorStream(true).start();
-    try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(consumer.getInputStream(),
-        StandardCharsets.UTF_8))) {
-      assertTrue(lines.readLine().contains("Waiting for messages"));
+    try (ChildJvm consumer = ChildJvm.jar(JAR, "hello-consumer", "--queue", queue, "--uri", broker.uri()).start()) {
+      consumer.awaitLine(" [*] Waiting for messages", Duration.ofSeconds(30));
       assertEquals(0, java(broker.uri(), "hello-producer", "--queue", queue).code());
-      assertEquals(" [x] Received 'Hello World!'", lines.readLine());
-      consumer.destroy(); // SIGTERM, as Ctrl-C would: the shutdown hook closes the consumer gracefully
-      assertTrue(consumer.waitFor(20, TimeUnit.SECONDS), "the consumer did not stop");
-    } finally {
-      consumer.destroyForcibly();
+      consumer.awaitLine(" [x] Received 'Hello World!'", Duration.ofSeconds(30));
+      consumer.terminate(); // SIGTERM, as Ctrl-C would: the shutdown hook closes the consumer gracefully
+      consumer.waitFor(Duration.ofSeconds(20));
     }
     try (io.rabbitkit.RabbitToolkit rabbit = broker.connect()) {
       io.rabbitkit.QueueInfo info = rabbit.queueInfo(queue).orElseThrow();
@@ -108,14 +101,13 @@ class PackagedJarIT {
   @Test
   void withNoBrokerReachableTheTourStartsItsOwnAndStopsItOnExit() throws Exception {
     org.junit.jupiter.api.Assumptions.assumeTrue(ThrowawayBroker.canStart(), "neither rabbitmq-server nor Docker");
-    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Drabbitkit.examples.default-uri=amqp://guest:guest@127.0.0.1:1/", "-jar", JAR.toString(), "tour")
-        .redirectErrorStream(true);
-    pb.environment().remove("RABBITMQ_URI");
-    Process p = pb.start();
-    assertTrue(p.waitFor(180, TimeUnit.SECONDS), "the tour did not finish");
-    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertEquals(0, p.exitValue(), output);
+    String output;
+    try (ChildJvm tour = ChildJvm.jar(JAR, "tour").withoutEnv("RABBITMQ_URI")
+        .jvmOptions("-Drabbitkit.examples.default-uri=amqp://guest:guest@127.0.0.1:1/").start()) {
+      int code = tour.waitFor(Duration.ofSeconds(180));
+      output = tour.output();
+      assertEquals(0, code, output);
+    }
     java.util.regex.Matcher started = java.util.regex.Pattern
         .compile(
             " \\[\\*\\] No broker answers at 127\\.0\\.0\\.1:1: started a throw-away RabbitMQ for this run \\(amqp://([^/]+)/\\)")
@@ -131,14 +123,14 @@ class PackagedJarIT {
       // stopped
     }
     // and with --dev-broker false the old clear error, plus no broker started
-    ProcessBuilder offBuilder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Drabbitkit.examples.default-uri=amqp://guest:guest@127.0.0.1:1/", "-jar", JAR.toString(), "hello-producer",
-        "--dev-broker", "false").redirectErrorStream(true);
-    offBuilder.environment().remove("RABBITMQ_URI"); // CI's second pass points the suite at a broker
-    Process off = offBuilder.start();
-    assertTrue(off.waitFor(60, TimeUnit.SECONDS));
-    String offOutput = new String(off.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertEquals(1, off.exitValue(), offOutput);
+    String offOutput;
+    try (ChildJvm off = ChildJvm.jar(JAR, "hello-producer", "--dev-broker", "false")
+        .withoutEnv("RABBITMQ_URI") // CI's second pass points the suite at a broker
+        .jvmOptions("-Drabbitkit.examples.default-uri=amqp://guest:guest@127.0.0.1:1/").start()) {
+      int code = off.waitFor(Duration.ofSeconds(60));
+      offOutput = off.output();
+      assertEquals(1, code, offOutput);
+    }
     assertTrue(offOutput.contains("connection refused") && !offOutput.contains("throw-away"), offOutput);
   }
 }

@@ -4,18 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.test.Await;
+import io.rabbitkit.test.ChildJvm;
 import io.rabbitkit.test.RabbitBroker;
 import io.rabbitkit.test.RabbitTest;
 import io.rabbitkit.test.TestNames;
 import io.rabbitkit.topology.Queue;
 import io.rabbitkit.topology.Topology;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,20 +40,13 @@ class OutboxLargeRowsIT {
           c.commit();
         }
       }
-      Path out = Files.createTempFile("relay-", ".log");
-      Process relay = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-Xmx256m", "-cp", System.getProperty("java.class.path"), RelayProcess.class.getName(), TestDatabase.URL,
-          db.schema, broker.uri(), Integer.toString(rows), "120")
-          .redirectErrorStream(true).redirectOutput(out.toFile()).start();
-      try {
-        boolean ended = relay.waitFor(150, TimeUnit.SECONDS);
-        String log = Files.readString(out, StandardCharsets.UTF_8);
+      try (ChildJvm relay = ChildJvm.main(RelayProcess.class, TestDatabase.URL, db.schema, broker.uri(),
+          Integer.toString(rows), "120").jvmOptions("-Xmx256m").start()) {
+        int exit = relay.waitFor(Duration.ofSeconds(150));
+        String log = relay.output();
         String last = log.lines().filter(l -> l.startsWith("relayed ")).findFirst().orElse(tail(log));
         System.out.println("256 MiB heap, " + rows + " rows of 8 MiB: " + last);
-        assertEquals(0, ended ? relay.exitValue() : -1, last);
-      } finally {
-        relay.destroyForcibly();
-        Files.deleteIfExists(out);
+        assertEquals(0, exit, last);
       }
       Await.until(Duration.ofSeconds(30), "every message in the queue",
           () -> rabbit.queueInfo(queue).orElseThrow().messageCount() == rows);

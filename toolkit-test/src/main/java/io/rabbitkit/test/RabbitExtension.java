@@ -21,8 +21,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The extension behind {@link RabbitTest}: resolves {@link RabbitToolkit}, {@link TestNames} and
- * {@link RabbitBroker} parameters and cleans up after each test.
+ * The extension behind {@link RabbitTest}: resolves {@link RabbitToolkit}, {@link TestNames},
+ * {@link RabbitBroker} and (in {@link RabbitTest.Broker#THROWAWAY} mode) {@link ThrowawayBroker}
+ * parameters, cleans up after each test, and stops a class's throw-away broker after its last test.
  */
 public final class RabbitExtension
     implements
@@ -47,21 +48,33 @@ public final class RabbitExtension
   @Override
   public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
     Class<?> type = parameter.getParameter().getType();
-    return type == RabbitToolkit.class || type == TestNames.class || type == RabbitBroker.class;
+    return type == RabbitToolkit.class || type == TestNames.class || type == RabbitBroker.class
+        || type == ThrowawayBroker.class && throwaway(context);
   }
 
   @Override
   public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
     Class<?> type = parameter.getParameter().getType();
+    if (type == ThrowawayBroker.class) {
+      return throwawayBroker(context);
+    }
     if (type == RabbitBroker.class) {
-      return broker();
+      return broker(context);
     }
     Resources resources = context.getStore(NAMESPACE).getOrComputeIfAbsent(Resources.class,
-        ignored -> new Resources(context), Resources.class);
+        ignored -> new Resources(context, broker(context)), Resources.class);
     return type == TestNames.class ? resources.names : resources.toolkit();
   }
 
-  private static RabbitBroker broker() {
+  private static boolean throwaway(ExtensionContext context) {
+    return context.getTestClass().map(c -> c.getAnnotation(RabbitTest.class))
+        .map(a -> a.broker() == RabbitTest.Broker.THROWAWAY).orElse(false);
+  }
+
+  private static RabbitBroker broker(ExtensionContext context) {
+    if (throwaway(context)) {
+      return new RabbitBroker(throwawayBroker(context).uri(), "throw-away node");
+    }
     try {
       return BrokerLocator.locate();
     } catch (IllegalStateException e) {
@@ -69,6 +82,16 @@ public final class RabbitExtension
     } catch (RuntimeException e) {
       throw new ParameterResolutionException("could not start or reach a RabbitMQ broker: " + e.getMessage(), e);
     }
+  }
+
+  /** The class's own broker, started on first use and kept in the class's store until {@link #afterAll}. */
+  private static ThrowawayBroker throwawayBroker(ExtensionContext context) {
+    ExtensionContext owner = context;
+    while (owner.getTestMethod().isPresent() && owner.getParent().isPresent()) {
+      owner = owner.getParent().get();
+    }
+    return owner.getStore(NAMESPACE).getOrComputeIfAbsent(ThrowawayBroker.class, ignored -> ThrowawayBroker.start(),
+        ThrowawayBroker.class);
   }
 
   @Override
@@ -79,6 +102,10 @@ public final class RabbitExtension
   @Override
   public void afterAll(ExtensionContext context) {
     close(context);
+    ThrowawayBroker own = context.getStore(NAMESPACE).remove(ThrowawayBroker.class, ThrowawayBroker.class);
+    if (own != null) {
+      own.close();
+    }
   }
 
   private static void close(ExtensionContext context) {
@@ -91,9 +118,11 @@ public final class RabbitExtension
   /** What one test (or test class, for {@code @BeforeAll} parameters) holds. */
   private static final class Resources {
     final TestNames names;
+    private final RabbitBroker broker;
     private RabbitToolkit toolkit;
 
-    Resources(ExtensionContext context) {
+    Resources(ExtensionContext context, RabbitBroker broker) {
+      this.broker = broker;
       String test = context.getTestClass().map(Class::getSimpleName).orElse("test")
           + context.getTestMethod().map(m -> "-" + m.getName()).orElse("");
       this.names = new TestNames(test);
@@ -101,7 +130,7 @@ public final class RabbitExtension
 
     synchronized RabbitToolkit toolkit() {
       if (toolkit == null) {
-        toolkit = broker().toolkitBuilder().connectionName(names.prefix()).connect();
+        toolkit = broker.toolkitBuilder().connectionName(names.prefix()).connect();
       }
       return toolkit;
     }
@@ -123,7 +152,7 @@ public final class RabbitExtension
       if (queues.isEmpty() && exchanges.isEmpty()) {
         return;
       }
-      try (RabbitToolkit rabbit = broker().connect()) {
+      try (RabbitToolkit rabbit = broker.connect()) {
         queues.forEach(queue -> quietly(() -> rabbit.deleteQueue(queue), queue));
         exchanges.forEach(exchange -> quietly(() -> rabbit.deleteExchange(exchange), exchange));
       } catch (RuntimeException e) {

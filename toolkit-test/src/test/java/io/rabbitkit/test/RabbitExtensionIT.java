@@ -1,6 +1,9 @@
 package io.rabbitkit.test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
@@ -36,6 +39,39 @@ class RabbitExtensionIT {
           .redelivery(Redelivery.after(Duration.ofSeconds(1))).build();
       QUEUES.addAll(List.of(queue, queue + ".dlq", Redelivery.delayQueueName(queue, Duration.ofSeconds(1))));
       EXCHANGES.add(exchange);
+    }
+  }
+
+  static final List<ThrowawayBroker> OWN = new CopyOnWriteArrayList<>();
+
+  /** Two tests of one class share one throw-away node; the shared broker never sees their queue. */
+  @RabbitTest(broker = RabbitTest.Broker.THROWAWAY)
+  static class OwnBroker {
+    @Test
+    void first(RabbitToolkit rabbit, RabbitBroker broker, ThrowawayBroker node) {
+      OWN.add(node);
+      assertEquals(node.uri(), broker.uri());
+      rabbit.declare(Topology.of(Queue.classic("fixed-name-on-its-own-node")));
+      node.closeAllConnections(); // a fault, on this node only
+      Await.until(Duration.ofSeconds(10), () -> rabbit.health().healthy());
+    }
+
+    @Test
+    void second(ThrowawayBroker node) {
+      OWN.add(node);
+    }
+  }
+
+  @Test
+  void aThrowawayClassGetsOneNodeOfItsOwnStoppedAfterItsLastTest() {
+    EngineTestKit.engine("junit-jupiter").selectors(selectClass(OwnBroker.class)).execute()
+        .testEvents().assertStatistics(stats -> stats.succeeded(2).failed(0));
+    assertEquals(2, OWN.size());
+    assertSame(OWN.get(0), OWN.get(1));
+    assertNotEquals(BrokerLocator.locate().uri(), OWN.get(0).uri());
+    assertFalse(BrokerLocator.answers("127.0.0.1", OWN.get(0).port()), "the node still answers after the class");
+    try (RabbitToolkit rabbit = BrokerLocator.locate().connect()) {
+      assertTrue(rabbit.queueInfo("fixed-name-on-its-own-node").isEmpty());
     }
   }
 

@@ -1,4 +1,4 @@
-package io.rabbitkit.test;
+package io.rabbitkit.examples;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,7 +24,7 @@ import java.util.stream.Stream;
  * listening on 127.0.0.1 only, fsync off (a test cluster keeps nothing). {@link #close()} stops it
  * and deletes its files; so does a JVM shutdown hook.
  */
-public final class ThrowawayPostgres implements AutoCloseable {
+final class ThrowawayPostgres implements AutoCloseable {
 
   private final Path bin;
   private final Path base;
