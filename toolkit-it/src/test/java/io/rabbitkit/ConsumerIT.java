@@ -51,7 +51,7 @@ class ConsumerIT {
       RabbitToolkit rabbit, TestNames names) throws Exception {
     String queue = names.queue("q");
     rabbit.declare(Topology.of(Queue.classic(queue)));
-    try (com.rabbitmq.client.Connection raw = HardeningIT.raw(broker.uri());
+    try (com.rabbitmq.client.Connection raw = RawClient.connect(broker.uri());
         com.rabbitmq.client.Channel ch = raw.createChannel()) {
       ch.confirmSelect();
       for (String body : List.of("a", "b", "c")) {

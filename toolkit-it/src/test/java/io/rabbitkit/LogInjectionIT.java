@@ -56,7 +56,7 @@ class LogInjectionIT {
       String queue = args[1];
       try (RabbitToolkit rabbit = RabbitToolkit.connect(args[0])) {
         rabbit.declare(Topology.of(Queue.classic(queue)));
-        try (Connection raw = HardeningIT.raw(args[0]); Channel ch = raw.createChannel()) {
+        try (Connection raw = RawClient.connect(args[0]); Channel ch = raw.createChannel()) {
           ch.confirmSelect();
           ch.basicPublish("", queue, new AMQP.BasicProperties.Builder().contentType("text/x\n" + FORGED)
               .messageId("m-1\n" + FORGED).build(), "x".getBytes(StandardCharsets.UTF_8));
@@ -68,7 +68,7 @@ class LogInjectionIT {
           ch.waitForConfirmsOrDie(10_000);
         }
         try (MessageConsumer c =
-            rabbit.consumerBuilder(HardeningIT.Order.class).queue(queue).deadLetterQueue(queue + ".dlq")
+            rabbit.consumerBuilder(DeadLetterMovesIT.Order.class).queue(queue).deadLetterQueue(queue + ".dlq")
                 .handler(d -> {
                 }).build()) {
           long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();

@@ -3,6 +3,7 @@ package io.rabbitkit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rabbitkit.PublishException.MessageNackedException;
@@ -283,5 +284,54 @@ class PublisherIT {
     assertEquals("text/plain", got.get(0).contentType().orElseThrow());
     assertEquals("héllo", new String(got.get(0).body(), java.nio.charset.StandardCharsets.UTF_8));
     assertEquals("application/octet-stream", got.get(1).contentType().orElseThrow());
+  }
+
+  record Order(String orderId, String status) {
+  }
+
+  @Test
+  void returnsReachTheirOwnMessageWhenTwoInFlightMessagesShareAnId(RabbitToolkit rabbit, TestNames names)
+      throws Exception {
+    String exchange = names.exchange("orders");
+    String queue = names.queue("placed");
+    rabbit.declare(Topology.builder().exchange(Exchange.direct(exchange)).queue(Queue.classic(queue))
+        .binding(Binding.of(exchange, queue, "placed")).build());
+    int rounds = 300;
+    int wrong = 0;
+    try (Publisher<Order> p = rabbit.publisherBuilder(Order.class).exchange(exchange).routingKey(Order::status)
+        .messageId(Order::orderId).build()) {
+      for (int i = 0; i < rounds; i++) {
+        CompletableFuture<Confirmation> routed = p.publish(new Order("o-" + i, "placed"));
+        CompletableFuture<Confirmation> unroutable = p.publish(new Order("o-" + i, "shipped"));
+        Throwable routedFailure = Await.outcome(routed, WAIT);
+        Throwable unroutableFailure = Await.outcome(unroutable, WAIT);
+        if (routedFailure != null || !(unroutableFailure instanceof MessageReturnedException)) {
+          wrong++;
+        }
+      }
+    }
+    assertEquals(0, wrong, "rounds in which a message got the other one's outcome, of " + rounds);
+    assertEquals(rounds, rabbit.queueInfo(queue).orElseThrow().messageCount());
+  }
+
+  @Test
+  void aPublisherRefusesHeadersTheBrokerWouldCloseItsChannelFor(RabbitToolkit rabbit, TestNames names)
+      throws Exception {
+    String queue = names.queue("cc");
+    rabbit.declare(Topology.of(Queue.classic(queue)));
+    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+        () -> Message.of("bad").withHeader("CC", "not-a-list"));
+    assertTrue(refused.getMessage().contains("'CC'"), refused.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> rabbit.publisherBuilder(String.class).header("BCC", 42));
+    try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).build()) {
+      List<CompletableFuture<Confirmation>> innocents = new ArrayList<>();
+      for (int i = 0; i < 100; i++) {
+        innocents.add(p.publish("innocent " + i));
+      }
+      CompletableFuture.allOf(innocents.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+      // A CC header the broker accepts routes a copy to the named queue.
+      p.publish(Message.of("copied").withHeader("CC", List.of(queue))).get(10, TimeUnit.SECONDS);
+    }
+    Await.until(WAIT, () -> rabbit.queueInfo(queue).orElseThrow().messageCount() == 101);
   }
 }

@@ -1,10 +1,15 @@
 package io.rabbitkit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
 import io.rabbitkit.ToolkitException.TopologyException;
+import io.rabbitkit.test.RabbitBroker;
 import io.rabbitkit.test.RabbitTest;
 import io.rabbitkit.test.TestNames;
 import io.rabbitkit.topology.Binding;
@@ -181,5 +186,60 @@ class TopologyIT {
         () -> rabbit.consumerBuilder(String.class).queue(names.queue("missing")).handler(d -> {
         }).build());
     assertEquals(404, e.replyCode());
+  }
+
+  @Test
+  void namesOverTwoHundredFiftyFiveUtf8BytesAreRefusedWhenSetIncludingTheToolkitsSuffixes(RabbitToolkit rabbit) {
+    String longQueue = "é".repeat(200); // 200 characters, 400 bytes
+    assertThrows(IllegalArgumentException.class, () -> Queue.classic(longQueue));
+    assertThrows(IllegalArgumentException.class, () -> rabbit.consumerBuilder(String.class).queue(longQueue));
+    String nearlyFull = "q".repeat(250); // fits, but q.dlq and q.retry.1s do not
+    MessageConsumer.Builder<String> consumer = rabbit.consumerBuilder(String.class).queue(nearlyFull).handler(d -> {
+    })
+        .redelivery(Redelivery.after(Duration.ofSeconds(1)));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, consumer::build);
+    assertTrue(e.getMessage().contains("255"), e.getMessage());
+    assertThrows(IllegalArgumentException.class,
+        () -> rabbit.publisherBuilder(String.class).routingKey("k".repeat(256)));
+    assertThrows(IllegalArgumentException.class,
+        () -> io.rabbitkit.topology.Binding.of("x", "q", "é".repeat(128)));
+  }
+
+  @Test
+  void aCallAmqpClientCannotEncodeLeavesNoLaterAdminCallHanging(RabbitToolkit rabbit, TestNames names) {
+    String queue = names.queue("after");
+    // A value amqp-client cannot write fails inside the declare, after the RPC began.
+    ToolkitException e = assertThrows(ToolkitException.class, () -> rabbit.declare(
+        Topology.of(Queue.classic(names.queue("odd")).withArgument("x-odd", new Object()))));
+    assertTrue(e.getMessage().contains("queue '"), e.getMessage());
+    assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+      rabbit.declare(Topology.of(Queue.classic(queue)));
+      assertEquals(0, rabbit.purgeQueue(queue));
+      rabbit.deleteQueue(queue);
+      rabbit.declare(Topology.of(Queue.classic(queue)));
+      try (MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).handler(d -> {
+      })
+          .redelivery(Redelivery.after(Duration.ofSeconds(1))).build()) {
+        assertTrue(c.isRunning());
+      }
+    });
+  }
+
+  @Test
+  void failedDeletesAndInvalidArgumentsAreWordedAsWhatTheyAre(RabbitToolkit rabbit, RabbitBroker broker,
+      TestNames names) throws Exception {
+    TopologyException invalid = assertThrows(TopologyException.class, () -> rabbit.declare(
+        Topology.of(Queue.classic(names.queue("neg")).withArgument("x-max-length", -1))));
+    assertEquals("x-max-length", invalid.argument().orElseThrow());
+    assertTrue(invalid.getMessage().contains("invalid 'x-max-length'"), invalid.getMessage());
+    assertFalse(invalid.getMessage().contains("conflict"), invalid.getMessage());
+    String locked = names.queue("locked");
+    try (Connection raw = RawClient.connect(broker.uri()); Channel ch = raw.createChannel()) {
+      ch.queueDeclare(locked, false, true, true, null); // exclusive to another connection
+      TopologyException delete = assertThrows(TopologyException.class, () -> rabbit.deleteQueue(locked));
+      assertEquals(405, delete.replyCode());
+      assertFalse(delete.getMessage().contains("declaring"), delete.getMessage());
+      assertTrue(delete.getMessage().contains("exclusive to another connection"), delete.getMessage());
+    }
   }
 }

@@ -83,7 +83,7 @@ final class DefaultDeadLetters implements DeadLetters {
   /**
    * The letters read return to the queue when the reading channel closes, but the broker's queue
    * takes them back asynchronously: without this wait a {@code count()} right after {@code list()}
-   * could miss them (HardeningIT saw 0 once). Waits at most a second.
+   * could miss them (a test saw 0 once). Waits at most a second.
    */
   private void awaitReturned(long before) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);

@@ -1,74 +1,42 @@
 package io.rabbitkit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
-import io.rabbitkit.PublishException.MessageReturnedException;
 import io.rabbitkit.deadletter.DeadLetter;
 import io.rabbitkit.deadletter.FailureHeaders;
 import io.rabbitkit.test.Await;
 import io.rabbitkit.test.RabbitBroker;
 import io.rabbitkit.test.RabbitTest;
 import io.rabbitkit.test.TestNames;
-import io.rabbitkit.topology.Binding;
-import io.rabbitkit.topology.Exchange;
 import io.rabbitkit.topology.Queue;
 import io.rabbitkit.topology.Topology;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
- * Ways a badly-behaved but legal peer could lose, multiply or wedge messages (issue 11), each
- * against the shared broker. Those that need a broker configured differently (other users, a
- * smaller message size limit) are in {@link HardeningFaultIT}.
+ * Moves to the dead-letter queue and the broker's delivery limit: a move that cannot be confirmed
+ * never acks the original, a quorum queue's limit never drops a message silently, give-backs are not
+ * charged as attempts, and a message with headers near the frame size is dead-lettered once. Messages
+ * the broker itself refuses are in {@link BrokerRefusalIT}.
  */
 @RabbitTest
-class HardeningIT {
+class DeadLetterMovesIT {
 
   private static final Duration WAIT = Duration.ofSeconds(30);
 
   record Order(String orderId, String status) {
-  }
-
-  @Test
-  void returnsReachTheirOwnMessageWhenTwoInFlightMessagesShareAnId(RabbitToolkit rabbit, TestNames names)
-      throws Exception {
-    String exchange = names.exchange("orders");
-    String queue = names.queue("placed");
-    rabbit.declare(Topology.builder().exchange(Exchange.direct(exchange)).queue(Queue.classic(queue))
-        .binding(Binding.of(exchange, queue, "placed")).build());
-    int rounds = 300;
-    int wrong = 0;
-    try (Publisher<Order> p = rabbit.publisherBuilder(Order.class).exchange(exchange).routingKey(Order::status)
-        .messageId(Order::orderId).build()) {
-      for (int i = 0; i < rounds; i++) {
-        CompletableFuture<Confirmation> routed = p.publish(new Order("o-" + i, "placed"));
-        CompletableFuture<Confirmation> unroutable = p.publish(new Order("o-" + i, "shipped"));
-        Throwable routedFailure = Await.outcome(routed, WAIT);
-        Throwable unroutableFailure = Await.outcome(unroutable, WAIT);
-        if (routedFailure != null || !(unroutableFailure instanceof MessageReturnedException)) {
-          wrong++;
-        }
-      }
-    }
-    assertEquals(0, wrong, "rounds in which a message got the other one's outcome, of " + rounds);
-    assertEquals(rounds, rabbit.queueInfo(queue).orElseThrow().messageCount());
   }
 
   @Test
@@ -83,7 +51,7 @@ class HardeningIT {
         .requeueDelay(Duration.ofMillis(200)).handler(d -> {
         }).build()) {
       rabbit.deleteQueue(missingDlq); // the pipeline declared it; now its moves are unroutable
-      try (Connection connection = raw(broker.uri()); Channel ch = connection.createChannel()) {
+      try (Connection connection = RawClient.connect(broker.uri()); Channel ch = connection.createChannel()) {
         ch.basicPublish("", queue, new AMQP.BasicProperties.Builder().contentType("application/json").build(),
             "not json".getBytes(StandardCharsets.UTF_8));
       }
@@ -142,27 +110,6 @@ class HardeningIT {
   }
 
   @Test
-  void aPublisherRefusesHeadersTheBrokerWouldCloseItsChannelFor(RabbitToolkit rabbit, TestNames names)
-      throws Exception {
-    String queue = names.queue("cc");
-    rabbit.declare(Topology.of(Queue.classic(queue)));
-    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
-        () -> Message.of("bad").withHeader("CC", "not-a-list"));
-    assertTrue(refused.getMessage().contains("'CC'"), refused.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> rabbit.publisherBuilder(String.class).header("BCC", 42));
-    try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).build()) {
-      List<CompletableFuture<Confirmation>> innocents = new ArrayList<>();
-      for (int i = 0; i < 100; i++) {
-        innocents.add(p.publish("innocent " + i));
-      }
-      CompletableFuture.allOf(innocents.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
-      // A CC header the broker accepts routes a copy to the named queue.
-      p.publish(Message.of("copied").withHeader("CC", List.of(queue))).get(10, TimeUnit.SECONDS);
-    }
-    Await.until(WAIT, () -> rabbit.queueInfo(queue).orElseThrow().messageCount() == 101);
-  }
-
-  @Test
   void anUndecodableMessageWithHeadersNearTheFrameSizeReachesTheDeadLetterQueueOnce(RabbitToolkit rabbit,
       RabbitBroker broker, TestNames names) throws Exception {
     for (Queue work : List.of(Queue.classic(names.queue("classic")), Queue.quorum(names.queue("quorum")))) {
@@ -172,7 +119,7 @@ class HardeningIT {
       for (int i = 0; i < 127; i++) {
         headers.put("h" + i, "x".repeat(1000)); // about 127 KB: fits the frame (131072), with no room for more
       }
-      try (Connection connection = raw(broker.uri()); Channel ch = connection.createChannel()) {
+      try (Connection connection = RawClient.connect(broker.uri()); Channel ch = connection.createChannel()) {
         ch.confirmSelect();
         ch.basicPublish("", queue, new AMQP.BasicProperties.Builder().contentType("application/json").messageId("big-1")
             .headers(headers).build(), "{broken".getBytes(StandardCharsets.UTF_8));
@@ -197,17 +144,4 @@ class HardeningIT {
     }
   }
 
-  static Connection raw(String uri) throws Exception {
-    ConnectionFactory f = new ConnectionFactory();
-    f.setUri(uri);
-    if (f.getVirtualHost().isEmpty()) {
-      f.setVirtualHost("/");
-    }
-    f.setMaxInboundMessageBodySize(512 * 1024 * 1024);
-    return f.newConnection("hardening-test");
-  }
-
-  static Throwable unwrap(Throwable t) {
-    return t instanceof ExecutionException && t.getCause() != null ? t.getCause() : t;
-  }
 }

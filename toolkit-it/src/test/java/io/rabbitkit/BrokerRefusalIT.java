@@ -31,10 +31,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The poison cases of issue 11 that need a broker set up differently from the shared one: a second
- * user, a small {@code max_message_size}. On a throw-away node of the tests' own.
+ * Messages the broker refuses or cannot take (another user's {@code user_id}, a body over its
+ * {@code max_message_size} or the client's inbound limit, a refused reply) and messages that outlive
+ * their queue: each fails or is dead-lettered alone, once, and the rest go on. On throw-away nodes
+ * started with their own limits, so the shared broker's settings stay untouched.
  */
-class HardeningFaultIT {
+class BrokerRefusalIT {
 
   private static final Duration WAIT = Duration.ofSeconds(30);
   private static ThrowawayBroker broker;
@@ -71,12 +73,12 @@ class HardeningFaultIT {
 
   @Test
   void aMessageWhoseUserIdNamesAnotherUserIsDeadLetteredOnceAndNothingMultiplies() throws Exception {
-    String queue = "hardening.userid";
+    String queue = "refusal.userid";
     String svcUri = broker.uri().replace("guest:guest", "svc:svc-password");
     try (RabbitToolkit publisherSide = RabbitToolkit.connect(broker.uri());
         RabbitToolkit consumerSide = RabbitToolkit.connect(svcUri)) {
       consumerSide.declare(Topology.of(Queue.classic(queue)));
-      try (Connection raw = HardeningIT.raw(broker.uri()); Channel ch = raw.createChannel()) {
+      try (Connection raw = RawClient.connect(broker.uri()); Channel ch = raw.createChannel()) {
         ch.confirmSelect();
         ch.basicPublish("", queue, new AMQP.BasicProperties.Builder().userId("guest").messageId("from-guest")
             .contentType("application/json").build(), "{\"orderId\":\"vouched\"}".getBytes(StandardCharsets.UTF_8));
@@ -100,7 +102,7 @@ class HardeningFaultIT {
       DeadLetter vouched = consumerSide.deadLetters(queue).list(10).stream()
           .filter(d -> d.messageId().orElse("").equals("from-guest")).findFirst().orElseThrow();
       assertEquals("guest", vouched.headers().get(FailureHeaders.ORIGINAL_USER_ID));
-      try (Connection raw = HardeningIT.raw(svcUri); Channel ch = raw.createChannel()) {
+      try (Connection raw = RawClient.connect(svcUri); Channel ch = raw.createChannel()) {
         GetResponse first = ch.basicGet(queue + ".dlq", true);
         assertEquals(null, first.getProps().getUserId(), "the re-publisher does not claim another user's id");
       }
@@ -114,7 +116,7 @@ class HardeningFaultIT {
 
   @Test
   void oneMessageTheBrokerRefusesFailsAloneAndEveryOtherIsConfirmedOnce() throws Exception {
-    String queue = "hardening.refused";
+    String queue = "refusal.refused";
     try (RabbitToolkit rabbit = RabbitToolkit.connect(small().uri())) {
       rabbit.declare(Topology.of(Queue.classic(queue)));
       try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).maxBodySize(4 << 20)
@@ -140,7 +142,7 @@ class HardeningFaultIT {
         assertTrue(status.channelReplacements() <= 2, "channels replaced: " + status.channelReplacements());
       }
       Map<String, Integer> seen = new HashMap<>();
-      try (Connection raw = HardeningIT.raw(small().uri()); Channel ch = raw.createChannel()) {
+      try (Connection raw = RawClient.connect(small().uri()); Channel ch = raw.createChannel()) {
         GetResponse r;
         while ((r = ch.basicGet(queue, true)) != null) {
           seen.merge(new String(r.getBody(), StandardCharsets.UTF_8), 1, Integer::sum);
@@ -154,7 +156,7 @@ class HardeningFaultIT {
 
   @Test
   void aReplyTheBrokerRefusesIsAnsweredWithAnErrorOnceAndTheServerGoesOn() throws Exception {
-    String queue = "hardening.rpc-refused";
+    String queue = "refusal.rpc-refused";
     java.util.concurrent.atomic.AtomicInteger bigCalls = new java.util.concurrent.atomic.AtomicInteger();
     try (RabbitToolkit rabbit = RabbitToolkit.connect(small().uri());
         RpcServer server = rabbit.rpcServerBuilder(String.class, String.class).queue(queue).handler(r -> {
@@ -180,7 +182,7 @@ class HardeningFaultIT {
 
   @Test
   void aMessageWaitingInATierOfAQuorumWorkQueueOutlivesTheWorkQueueBeingGone() throws Exception {
-    String queue = "hardening.tiers";
+    String queue = "refusal.tiers";
     // The broker retries an at-least-once hop every 180 s by default; this node retries every second.
     // (3.x reads dead_letter_worker_publisher_confirm_timeout, later versions the same name with _ms.)
     broker.ctl("eval", "application:set_env(rabbit, dead_letter_worker_publisher_confirm_timeout, 1000), "
@@ -221,12 +223,12 @@ class HardeningFaultIT {
 
   @Test
   void aBodyOverTheInboundLimitIsDeadLetteredAndTheMessagesBehindItAreProcessed() throws Exception {
-    String queue = "hardening.huge";
+    String queue = "refusal.huge";
     // Over amqp-client's 64 MiB default; this node takes 128 MiB (4.x: 16 MiB by default).
     byte[] huge = new byte[70 * 1024 * 1024];
     try (RabbitToolkit rabbit = RabbitToolkit.connect(broker.uri())) {
       rabbit.declare(Topology.of(Queue.classic(queue)));
-      try (Connection connection = HardeningIT.raw(broker.uri()); Channel ch = connection.createChannel()) {
+      try (Connection connection = RawClient.connect(broker.uri()); Channel ch = connection.createChannel()) {
         ch.confirmSelect();
         ch.basicPublish("", queue, new AMQP.BasicProperties.Builder().messageId("huge-1").build(), huge);
         for (int i = 0; i < 10; i++) {
@@ -259,7 +261,7 @@ class HardeningFaultIT {
   void aMessageThatTimedOutWithoutEverLeavingTheClientSaysTheBrokerDoesNotHaveIt() throws Exception {
     try (RabbitToolkit rabbit = RabbitToolkit.builder().uri(broker.uri()).recoveryInterval(Duration.ofMillis(300))
         .connect();
-        Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey("hardening.never").mandatory(false)
+        Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey("refusal.never").mandatory(false)
             .confirmTimeout(Duration.ofSeconds(1)).build()) {
       broker.stopApp();
       try {
