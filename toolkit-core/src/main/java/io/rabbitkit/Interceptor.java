@@ -134,8 +134,12 @@ public interface Interceptor extends ConnectionListener {
     ACKED,
     /** The handler failed and is called again in process (reported once per extra call). */
     RETRIED,
-    /** Moved to a delay queue for a later round. */
-    REDELIVERED,
+    /**
+     * Scheduled for a later round by the consumer's {@link Redelivery}: moved to a delay queue, or
+     * (in-queue redelivery) returned to its quorum queue to wait there. Not the broker's redelivered
+     * flag, which {@link ConsumeContext#redelivered()} reports.
+     */
+    DELAYED,
     /** Moved to the dead-letter queue, or rejected to the queue's dead-letter exchange. */
     DEAD_LETTERED,
     /** Put back on its queue. */

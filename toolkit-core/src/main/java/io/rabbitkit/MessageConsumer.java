@@ -268,12 +268,13 @@ public interface MessageConsumer extends AutoCloseable {
    * @param received messages delivered to this consumer
    * @param processed messages handled successfully and acknowledged
    * @param retriedInProcess in-process retries (each extra handler call counts once)
-   * @param redelivered messages moved to a delay queue for a later round
+   * @param delayed messages scheduled for a later round by the {@link Redelivery} (moved to a delay queue, or
+   *     returned to their quorum queue to wait there)
    * @param deadLettered messages moved to the dead-letter queue (or rejected to the queue's dead-letter exchange)
    * @param requeued messages put back on their queue after a failure
    * @param duplicates messages skipped because their id was already processed (with deduplication on)
    */
-  record Stats(long received, long processed, long retriedInProcess, long redelivered, long deadLettered,
+  record Stats(long received, long processed, long retriedInProcess, long delayed, long deadLettered,
       long requeued, long duplicates) {
   }
 }

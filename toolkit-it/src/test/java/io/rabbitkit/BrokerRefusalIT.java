@@ -201,7 +201,7 @@ class BrokerRefusalIT {
       try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).build()) {
         try (MessageConsumer c = consumer.build()) {
           p.publish("waits").get(10, TimeUnit.SECONDS);
-          Await.until(WAIT, "moved to its tier", () -> c.stats().redelivered() == 1);
+          Await.until(WAIT, "moved to its tier", () -> c.stats().delayed() == 1);
         }
       }
       // While it waits, its work queue goes away: the hop back finds no queue when the wait ends.

@@ -146,14 +146,14 @@ class InterceptorIT {
         // fail-1: round 1 (call, retried in process, call) -> delay queue; round 2 the same -> dead-letter queue.
         List<String> failOutcomes = new ArrayList<>();
         rec.consumeOutcomes.stream().filter(o -> o.startsWith("fail-1")).forEach(failOutcomes::add);
-        assertEquals(List.of("fail-1:RETRIED", "fail-1:REDELIVERED", "fail-1:RETRIED", "fail-1:DEAD_LETTERED"),
+        assertEquals(List.of("fail-1:RETRIED", "fail-1:DELAYED", "fail-1:RETRIED", "fail-1:DEAD_LETTERED"),
             failOutcomes);
         assertTrue(rec.consumeOutcomes.contains("ok-1:ACKED"));
         assertEquals(5, rec.consumeOutcomes.size(), rec.consumeOutcomes.toString());
         MessageConsumer.Stats stats = c.stats();
         assertEquals(1, stats.processed());
         assertEquals(2, stats.retriedInProcess());
-        assertEquals(1, stats.redelivered());
+        assertEquals(1, stats.delayed());
         assertEquals(1, stats.deadLettered());
         assertEquals(0, rec.openScopes.get(), "every handler scope was closed");
         assertEquals(5, rec.scopeThreads.size(), "one scope per handler call");

@@ -62,7 +62,7 @@ class RetryDeadLetterIT {
       p.publish(new Order("o-1", 1)).get(10, TimeUnit.SECONDS);
       Await.until(Duration.ofSeconds(10), () -> c.stats().processed() == 1);
       assertEquals(2, c.stats().retriedInProcess());
-      assertEquals(0, c.stats().redelivered());
+      assertEquals(0, c.stats().delayed());
     }
     assertEquals(3, calls.get());
     assertEquals(1, successes.get());
@@ -88,7 +88,7 @@ class RetryDeadLetterIT {
             }).build()) {
       p.publish(new Order("o-1", 1)).get(10, TimeUnit.SECONDS);
       Await.until(Duration.ofSeconds(10), () -> c.stats().processed() == 1);
-      assertEquals(2, c.stats().redelivered());
+      assertEquals(2, c.stats().delayed());
     }
     assertEquals(List.of(1, 2, 3), rounds);
     assertEquals(0, rabbit.deadLetters(queue).count());
@@ -123,7 +123,7 @@ class RetryDeadLetterIT {
       published = Instant.now();
       p.publish(new Order("o-9", 9.5)).get(10, TimeUnit.SECONDS);
       Await.until(Duration.ofSeconds(15), () -> c.stats().deadLettered() == 1);
-      assertEquals(2, c.stats().redelivered());
+      assertEquals(2, c.stats().delayed());
       assertEquals(3, c.stats().retriedInProcess());
       assertEquals(0, c.stats().processed());
     }
@@ -176,7 +176,7 @@ class RetryDeadLetterIT {
           .get(10, TimeUnit.SECONDS);
       p.publish(new Order("o-2", 2)).get(10, TimeUnit.SECONDS);
       Await.until(Duration.ofSeconds(10), () -> c.stats().processed() == 1 && c.stats().deadLettered() == 1);
-      assertEquals(0, c.stats().redelivered());
+      assertEquals(0, c.stats().delayed());
       assertEquals(0, c.stats().retriedInProcess());
     }
     assertEquals(List.of(new Order("o-2", 2)), handled);
@@ -207,7 +207,7 @@ class RetryDeadLetterIT {
       p.publish(Message.of(new Order("x".repeat(300), 1)).withMessageId("big-1")).get(10, TimeUnit.SECONDS);
       p.publish(new Order("neg-1", -1)).get(10, TimeUnit.SECONDS);
       Await.until(Duration.ofSeconds(10), () -> c.stats().deadLettered() == 3);
-      assertEquals(0, c.stats().redelivered());
+      assertEquals(0, c.stats().delayed());
       assertEquals(0, c.stats().retriedInProcess());
     }
     assertEquals(1, calls.get());
@@ -361,7 +361,7 @@ class RetryDeadLetterIT {
             }).build()) {
       p.publish(new Order("ok", 1)).get(10, TimeUnit.SECONDS);
       Await.until(Duration.ofSeconds(10), () -> c.stats().processed() == 1);
-      assertEquals(1, c.stats().redelivered());
+      assertEquals(1, c.stats().delayed());
     }
   }
 
@@ -387,7 +387,7 @@ class RetryDeadLetterIT {
           p.publish(new Order("o-" + i, 1)).get(10, TimeUnit.SECONDS);
         }
         Await.until(Duration.ofSeconds(20), () -> first.stats().processed() + c.stats().processed() == 10);
-        assertEquals(10, first.stats().redelivered() + c.stats().redelivered());
+        assertEquals(10, first.stats().delayed() + c.stats().delayed());
       }
     }
   }
@@ -431,7 +431,7 @@ class RetryDeadLetterIT {
             }).build()) {
       p.publish(new Order("o-1", 1)).get(10, TimeUnit.SECONDS);
       Await.until(Duration.ofSeconds(10), () -> c.stats().processed() == 1);
-      assertEquals(1, c.stats().redelivered()); // round 1: two failed attempts, then the tier
+      assertEquals(1, c.stats().delayed()); // round 1: two failed attempts, then the tier
       assertEquals(2, c.stats().retriedInProcess());
     }
     assertEquals(4, calls.get());

@@ -205,7 +205,7 @@ final class ConsumerChannel implements ManagedChannel.Handler {
     Runnable op;
     if (s instanceof Settlement.DeadLettered d && d.to() == null) {
       op = () -> settleNow(in, ch -> ch.basicReject(in.tag(), false));
-    } else if (s instanceof Settlement.Redelivered r && r.via() == null) {
+    } else if (s instanceof Settlement.Delayed r && r.via() == null) {
       // The queue delays it itself: basic.reject, which RabbitMQ counts in x-delivery-count and delays.
       op = () -> settleNow(in, ch -> ch.basicReject(in.tag(), true));
     } else {
@@ -213,7 +213,7 @@ final class ConsumerChannel implements ManagedChannel.Handler {
     }
     // A message moved to a delay queue comes back; every other settlement is its final outcome,
     // counted before it settles: stopAfter cancels while this message still holds its prefetch slot.
-    boolean last = !(s instanceof Settlement.Redelivered);
+    boolean last = !(s instanceof Settlement.Delayed);
     onLane(() -> {
       if (last && owner.finishedOneMustWait()) {
         waiting.add(op);

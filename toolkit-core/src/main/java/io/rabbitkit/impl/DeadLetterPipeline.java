@@ -66,11 +66,11 @@ final class DeadLetterPipeline implements FailurePolicy {
     Duration delay = delays.get(round - 1);
     if (inQueue) {
       // Rejected with requeue, the queue itself holds it for the delay: nothing to re-publish.
-      return CompletableFuture.completedFuture(new Settlement.Redelivered(round, delay, null, cause));
+      return CompletableFuture.completedFuture(new Settlement.Delayed(round, delay, null, cause));
     }
     String target = Redelivery.delayQueueName(queue, delay);
     return move(in, target, headers(in, cause, round, FailureHeaders.REASON_HANDLER_FAILED, false),
-        new Settlement.Redelivered(round, delay, target, cause));
+        new Settlement.Delayed(round, delay, target, cause));
   }
 
   @Override

@@ -172,13 +172,13 @@ final class QueueConsumer<T> implements MessageConsumer {
     } else if (s == Settlement.DUPLICATE) {
       counters.duplicates.increment();
       observe(in, Interceptor.ConsumeOutcome.DUPLICATE, null);
-    } else if (s instanceof Settlement.Redelivered r) {
-      counters.redelivered.increment();
+    } else if (s instanceof Settlement.Delayed r) {
+      counters.delayed.increment();
       LOG.info("{} failed (round {}: {}); retrying in {} via '{}'", in.describe(), r.round(), Errors.brief(r.cause()),
           r.delay(), r.via() == null ? settings.queue() : r.via());
       listenerLane
           .execute(() -> settings.listener().retryScheduled(settings.queue(), id, r.round(), r.delay(), r.cause()));
-      observe(in, Interceptor.ConsumeOutcome.REDELIVERED, r.cause());
+      observe(in, Interceptor.ConsumeOutcome.DELAYED, r.cause());
     } else if (s instanceof Settlement.DeadLettered d) {
       counters.deadLettered.increment();
       if (d.to() == null) {

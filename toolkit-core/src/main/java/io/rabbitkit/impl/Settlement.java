@@ -19,7 +19,7 @@ interface Settlement {
    * Re-published to the delay queue {@code via} and confirmed: ack the original. With {@code via}
    * null the work queue delays it itself (RabbitMQ 4.3+): reject it with requeue.
    */
-  record Redelivered(int round, Duration delay, String via, Throwable cause) implements Settlement {
+  record Delayed(int round, Duration delay, String via, Throwable cause) implements Settlement {
   }
 
   /**

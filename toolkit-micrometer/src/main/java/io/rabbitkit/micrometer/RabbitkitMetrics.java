@@ -32,7 +32,7 @@ import java.util.function.ToDoubleFunction;
  *       {@code exchange} ({@code amq.default} for the default exchange), {@code outcome} (confirmed,
  *       nacked, returned, timeout, closed, refused), {@code error.type};
  *   <li>{@code rabbitkit.consume} timer, the handler's time; tags {@code queue}, {@code outcome}
- *       (acked, retried, redelivered, dead_lettered, requeued, duplicate, undecodable), {@code
+ *       (acked, retried, delayed, dead_lettered, requeued, duplicate, undecodable), {@code
  *       error.type}. Each in-process retry counts once as retried, each delivery once with its final
  *       outcome, exactly as {@code consumer.stats()} counts them;
  *   <li>{@code rabbitkit.rpc} timer; tags {@code exchange}, {@code outcome} (ok, remote_error,
@@ -86,7 +86,7 @@ public final class RabbitkitMetrics implements Interceptor {
 
   @Override
   public PublishObserver beforePublish(PublishContext context) {
-    String exchange = exchange(context.exchange());
+    String exchange = Semantics.exchange(context.exchange());
     return (outcome, elapsed, failure) -> timer("rabbitkit.publish", "exchange", exchange, outcome.name(), failure)
         .record(elapsed);
   }
@@ -104,7 +104,7 @@ public final class RabbitkitMetrics implements Interceptor {
 
   @Override
   public RpcObserver beforeCall(RpcContext context) {
-    String exchange = exchange(context.exchange());
+    String exchange = Semantics.exchange(context.exchange());
     return (outcome, elapsed, failure) -> timer("rabbitkit.rpc", "exchange", exchange, outcome.name(), failure)
         .record(elapsed);
   }
@@ -123,7 +123,7 @@ public final class RabbitkitMetrics implements Interceptor {
    * asking the registry for every message cost more than the recording itself.
    */
   private Timer timer(String name, String destinationTag, String destination, String outcome, Throwable failure) {
-    TimerKey key = new TimerKey(name, destination, outcome, errorType(failure));
+    TimerKey key = new TimerKey(name, destination, outcome, Semantics.errorType(failure));
     Timer timer = timers.get(key);
     if (timer == null) {
       timer = timers.computeIfAbsent(key, k -> Timer.builder(k.name())
@@ -133,21 +133,6 @@ public final class RabbitkitMetrics implements Interceptor {
           .register(registry));
     }
     return timer;
-  }
-
-  private static String exchange(String exchange) {
-    return exchange.isEmpty() ? "amq.default" : exchange;
-  }
-
-  /** The exception's class name: bounded, unlike its message. */
-  private static String errorType(Throwable failure) {
-    if (failure == null) {
-      return "none";
-    }
-    Throwable t = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-        ? failure.getCause() : failure;
-    String name = t.getClass().getSimpleName();
-    return name.isEmpty() ? t.getClass().getName() : name;
   }
 
   /** {@code orders-service/publisher} is the publisher role. */

@@ -84,8 +84,9 @@ public final class RabbitkitObservations implements Interceptor {
     if (registry.isNoop()) {
       return PublishObserver.NONE;
     }
-    PublishContext c = new PublishContext(context.headers(), exchange(context.exchange()), context.routingKey(),
-        context.messageId());
+    PublishContext c =
+        new PublishContext(context.headers(), Semantics.exchange(context.exchange()), context.routingKey(),
+            context.messageId());
     Observation observation = Observation.createNotStarted(publishConvention, Defaults.PUBLISH, () -> c, registry)
         .start();
     return (outcome, elapsed, failure) -> {
@@ -133,7 +134,7 @@ public final class RabbitkitObservations implements Interceptor {
     if (registry.isNoop()) {
       return RpcObserver.NONE;
     }
-    CallContext c = new CallContext(context.headers(), exchange(context.exchange()), context.routingKey(),
+    CallContext c = new CallContext(context.headers(), Semantics.exchange(context.exchange()), context.routingKey(),
         context.correlationId());
     Observation observation = Observation.createNotStarted(callConvention, Defaults.CALL, () -> c, registry).start();
     return (outcome, elapsed, failure) -> {
@@ -159,10 +160,6 @@ public final class RabbitkitObservations implements Interceptor {
   }
 
   private static final String UNKNOWN = "unknown";
-
-  private static String exchange(String exchange) {
-    return exchange.isEmpty() ? "amq.default" : exchange;
-  }
 
   private static void put(Map<String, Object> headers, String key, String value) {
     if (headers != null) {
@@ -459,7 +456,7 @@ public final class RabbitkitObservations implements Interceptor {
         if (!isSettled) {
           return atStart;
         }
-        String errorType = error == null ? "none" : error.getClass().getSimpleName();
+        String errorType = Semantics.errorType(error);
         String key = error == null ? outcome : outcome + '/' + errorType;
         KeyValues values = settled.get(key);
         if (values == null) {

@@ -76,12 +76,12 @@ class MetricsIT {
         assertEquals(stats.processed(), count(registry, "rabbitkit.consume", "queue", queue, "outcome", "acked"));
         assertEquals(stats.retriedInProcess(),
             count(registry, "rabbitkit.consume", "queue", queue, "outcome", "retried"));
-        assertEquals(stats.redelivered(),
-            count(registry, "rabbitkit.consume", "queue", queue, "outcome", "redelivered"));
+        assertEquals(stats.delayed(),
+            count(registry, "rabbitkit.consume", "queue", queue, "outcome", "delayed"));
         assertEquals(stats.deadLettered(),
             count(registry, "rabbitkit.consume", "queue", queue, "outcome", "dead_lettered"));
         assertEquals(40, stats.retriedInProcess(), "20 failing messages, 2 rounds, one retry each");
-        assertEquals(20, stats.redelivered());
+        assertEquals(20, stats.delayed());
         assertEquals(20, rabbit.queueInfo(queue + ".dlq").orElseThrow().messageCount());
         assertEquals("IllegalStateException", registry.find("rabbitkit.consume").tags("outcome", "dead_lettered")
             .timer().getId().getTag("error.type"));

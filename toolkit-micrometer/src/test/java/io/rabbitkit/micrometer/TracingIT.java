@@ -146,7 +146,7 @@ class TracingIT {
         case "m-fine" -> assertEquals(1, children.size());
         case "m-flaky" -> {
           assertEquals(2, children.size(), "first round failed, second round acked");
-          assertTrue(children.stream().anyMatch(s -> "redelivered".equals(attribute(s, "rabbitkit.outcome"))));
+          assertTrue(children.stream().anyMatch(s -> "delayed".equals(attribute(s, "rabbitkit.outcome"))));
           assertTrue(children.stream().anyMatch(s -> "acked".equals(attribute(s, "rabbitkit.outcome"))));
         }
         case "m-poison" -> {
