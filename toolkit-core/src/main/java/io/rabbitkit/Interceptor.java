@@ -13,8 +13,9 @@ import java.util.Optional;
 
 /**
  * The toolkit's extension point: sees every message published, consumed and every RPC call of one
- * {@link RabbitToolkit}, and hears how each ended. Metrics, tracing and the outbox/inbox modules are
- * built on it; install one with {@code RabbitToolkit.builder().interceptor(...)}. Every method has a
+ * {@link RabbitToolkit}, and hears how each ended. toolkit-micrometer's metrics and observations are
+ * built on it (the outbox and inbox of toolkit-jdbc use publishers and handlers, not interceptors);
+ * install one with {@code RabbitToolkit.builder().interceptor(...)}. Every method has a
  * default that does nothing. An interceptor also hears the connection events of {@link
  * ConnectionListener}.
  *
@@ -199,7 +200,18 @@ public interface Interceptor extends ConnectionListener {
 
   /** How an RPC call ended. */
   enum RpcOutcome {
-    OK, REMOTE_ERROR, TIMEOUT, RETURNED, CLOSED;
+    /** A reply arrived. */
+    OK,
+    /** The server's handler failed and sent the failure back ({@link RpcRemoteException}). */
+    REMOTE_ERROR,
+    /** No reply within the timeout ({@link RpcTimeoutException}). */
+    TIMEOUT,
+    /** No queue took the request ({@link MessageReturnedException}). */
+    RETURNED,
+    /** The client or toolkit was closed ({@link ResourceClosedException}). */
+    CLOSED,
+    /** Anything else: the connection was lost, the request could not be encoded or sent. */
+    FAILED;
 
     /** The outcome a call future's failure stands for ({@code null}: a reply arrived). */
     public static RpcOutcome of(Throwable failure) {
@@ -216,7 +228,7 @@ public interface Interceptor extends ConnectionListener {
       if (t instanceof MessageReturnedException) {
         return RETURNED;
       }
-      return CLOSED;
+      return t instanceof ResourceClosedException ? CLOSED : FAILED;
     }
   }
 

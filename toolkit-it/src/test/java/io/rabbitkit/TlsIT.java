@@ -62,6 +62,29 @@ class TlsIT {
     }
   }
 
+  /** docs/configuration.md's TLS set-up, with the test's CA and client certificate. */
+  @Test
+  void theDocumentedSetUpConnectsWithTheBrokersCaAndAClientCertificate() {
+    String tlsUri = broker.tlsUri();
+    Path caCertificate = certs.ca();
+    Path clientStore = certs.clientStore();
+    String storePassword = Certificates.CLIENT_STORE_PASSWORD;
+    // @formatter:off
+    // tag::tls[]
+    RabbitToolkit rabbit = RabbitToolkit.builder()
+        .uri(tlsUri)                              // amqps://app:secret@rabbit.internal:5671/
+        .trustStore(caCertificate, null)          // a PEM file, or a PKCS#12/JKS store and its password
+        .keyStore(clientStore, storePassword)     // only if the broker verifies clients
+        .connect();
+    // end::tls[]
+    // @formatter:on
+    try (rabbit) {
+      assertTrue(rabbit.isConnected());
+      assertTrue(broker.ctl("list_connections", "ssl", "peer_cert_subject").contains("rabbitkit-test-client"),
+          "the broker saw the client certificate");
+    }
+  }
+
   @Test
   void anUntrustedCertificateIsATypedTlsErrorThatSaysSo() {
     for (RabbitToolkit.Builder builder : new RabbitToolkit.Builder[]{tls(), tls().trustStore(certs.otherCa(), null)}) {

@@ -30,6 +30,7 @@ public class OrderServiceApplication {
     SpringApplication.run(OrderServiceApplication.class, args);
   }
 
+  // tag::boot-beans[]
   @Bean
   Topology orderTopology() {
     return Topology.builder()
@@ -51,4 +52,5 @@ public class OrderServiceApplication {
     return RabbitkitConsumer.of(QUEUE, Order.class, handler::handle)
         .configure(c -> c.retry(3).deadLetterQueue(DEAD_LETTERS).deduplicate(100_000));
   }
+  // end::boot-beans[]
 }

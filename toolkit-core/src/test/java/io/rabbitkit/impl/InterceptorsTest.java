@@ -12,6 +12,7 @@ import io.rabbitkit.Interceptor.RpcOutcome;
 import io.rabbitkit.PublishException;
 import io.rabbitkit.PublishException.MessageNackedException;
 import io.rabbitkit.PublishException.MessageReturnedException;
+import io.rabbitkit.ToolkitException;
 import io.rabbitkit.ToolkitException.ResourceClosedException;
 import java.time.Duration;
 import java.util.HashMap;
@@ -145,5 +146,7 @@ class InterceptorsTest {
     assertEquals(PublishOutcome.REFUSED, PublishOutcome.of(new PublishException("full", "m", "x", "k", null)));
     assertEquals(RpcOutcome.OK, RpcOutcome.of(null));
     assertEquals(RpcOutcome.CLOSED, RpcOutcome.of(new ResourceClosedException("publisher", "is closed")));
+    assertEquals(RpcOutcome.FAILED, RpcOutcome.of(new CompletionException(new ToolkitException.ConnectionException(
+        ToolkitException.ConnectionException.Reason.CLOSED, "connection lost", null))), "a lost call is no close");
   }
 }
