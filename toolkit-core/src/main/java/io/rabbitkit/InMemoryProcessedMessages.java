@@ -1,7 +1,6 @@
 package io.rabbitkit;
 
-import static java.util.Objects.requireNonNull;
-
+import io.rabbitkit.internal.Checks;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -16,11 +15,7 @@ final class InMemoryProcessedMessages implements ProcessedMessages {
     if (capacity < 1) {
       throw new IllegalArgumentException("capacity must be >= 1: " + capacity);
     }
-    requireNonNull(window, "window");
-    if (window.isNegative() || window.isZero()) {
-      throw new IllegalArgumentException("window must be positive: " + window);
-    }
-    this.windowNanos = window.toNanos();
+    this.windowNanos = Checks.positive("window", window).toNanos();
     this.recordedAt = new LinkedHashMap<>(16, 0.75f, true) {
       @Override
       protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {

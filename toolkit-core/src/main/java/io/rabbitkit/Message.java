@@ -2,6 +2,7 @@ package io.rabbitkit;
 
 import static java.util.Objects.requireNonNull;
 
+import io.rabbitkit.internal.HeaderValues;
 import io.rabbitkit.internal.ShortStrings;
 import java.time.Duration;
 import java.util.LinkedHashMap;

@@ -2,6 +2,7 @@ package io.rabbitkit;
 
 import static java.util.Objects.requireNonNull;
 
+import io.rabbitkit.internal.Checks;
 import java.time.Duration;
 import java.util.List;
 
@@ -55,9 +56,7 @@ public record Redelivery(List<Duration> delays, Backend backend) {
       }
     }
     for (Duration d : delays) {
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException("redelivery delays must be positive: " + d);
-      }
+      Checks.positive("redelivery delays", d);
       if (d.toMillis() < 1) {
         throw new IllegalArgumentException("redelivery delays must be at least 1 ms: " + d);
       }

@@ -2,9 +2,10 @@ package io.rabbitkit.impl;
 
 import static java.util.Objects.requireNonNull;
 
-import io.rabbitkit.Message;
 import io.rabbitkit.Publisher;
 import io.rabbitkit.codec.MessageCodec;
+import io.rabbitkit.internal.Checks;
+import io.rabbitkit.internal.HeaderValues;
 import io.rabbitkit.internal.ShortStrings;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -70,7 +71,7 @@ final class PublisherBuilder<T> implements Publisher.Builder<T> {
   public PublisherBuilder<T> header(String name, Object value) {
     requireNonNull(name, "name");
     requireNonNull(value, "value");
-    Message.of(value).withHeader(name, value); // refuses what a message's headers refuse
+    HeaderValues.check(java.util.Map.of(name, value)); // the same rule as a message's headers
     headers.put(name, value);
     return this;
   }
@@ -145,10 +146,6 @@ final class PublisherBuilder<T> implements Publisher.Builder<T> {
   }
 
   private static Duration positive(Duration d, String what) {
-    requireNonNull(d, what);
-    if (d.isNegative() || d.isZero()) {
-      throw new IllegalArgumentException(what + " must be positive: " + d);
-    }
-    return d;
+    return Checks.positive(what, d);
   }
 }

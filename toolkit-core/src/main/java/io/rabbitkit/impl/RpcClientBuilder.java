@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.rabbitkit.RpcClient;
 import io.rabbitkit.codec.MessageCodec;
+import io.rabbitkit.internal.Checks;
 import io.rabbitkit.internal.ShortStrings;
 import java.time.Duration;
 
@@ -49,11 +50,7 @@ final class RpcClientBuilder<Q, R> implements RpcClient.Builder<Q, R> {
 
   @Override
   public RpcClientBuilder<Q, R> timeout(Duration timeout) {
-    requireNonNull(timeout, "timeout");
-    if (timeout.isNegative() || timeout.isZero()) {
-      throw new IllegalArgumentException("timeout must be positive: " + timeout);
-    }
-    this.timeout = timeout;
+    this.timeout = Checks.positive("timeout", timeout);
     return this;
   }
 

@@ -8,6 +8,7 @@ import io.rabbitkit.ConnectionListener;
 import io.rabbitkit.Credentials;
 import io.rabbitkit.Interceptor;
 import io.rabbitkit.RabbitToolkit;
+import io.rabbitkit.internal.Checks;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -173,21 +174,13 @@ public final class ToolkitBuilder implements RabbitToolkit.Builder {
 
   @Override
   public ToolkitBuilder connectionTimeout(Duration timeout) {
-    requireNonNull(timeout, "timeout");
-    if (timeout.isNegative() || timeout.isZero()) {
-      throw new IllegalArgumentException("connectionTimeout must be positive: " + timeout);
-    }
-    this.connectionTimeout = timeout;
+    this.connectionTimeout = Checks.positive("connectionTimeout", timeout);
     return this;
   }
 
   @Override
   public ToolkitBuilder recoveryInterval(Duration interval) {
-    requireNonNull(interval, "interval");
-    if (interval.isNegative() || interval.isZero()) {
-      throw new IllegalArgumentException("recoveryInterval must be positive: " + interval);
-    }
-    this.recoveryInterval = interval;
+    this.recoveryInterval = Checks.positive("recoveryInterval", interval);
     return this;
   }
 

@@ -2,6 +2,7 @@ package io.rabbitkit.topology;
 
 import static java.util.Objects.requireNonNull;
 
+import io.rabbitkit.internal.Checks;
 import io.rabbitkit.internal.ShortStrings;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -253,10 +254,6 @@ public record Queue(String name, Type type, boolean durable, boolean exclusive, 
   }
 
   private static long positiveMillis(Duration duration, String what) {
-    requireNonNull(duration, what);
-    if (duration.isNegative() || duration.isZero()) {
-      throw new IllegalArgumentException(what + " must be positive: " + duration);
-    }
-    return duration.toMillis();
+    return Checks.positive(what, duration).toMillis();
   }
 }

@@ -1,5 +1,6 @@
 package io.rabbitkit.jdbc;
 
+import io.rabbitkit.internal.Checks;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -84,10 +85,6 @@ final class Schema {
 
   /** The one argument check the builders share: a positive duration. */
   static Duration positive(Duration d, String what) {
-    java.util.Objects.requireNonNull(d, what);
-    if (d.isNegative() || d.isZero()) {
-      throw new IllegalArgumentException(what + " must be positive: " + d);
-    }
-    return d;
+    return Checks.positive(what, d);
   }
 }

@@ -1,14 +1,13 @@
-package io.rabbitkit;
+package io.rabbitkit.internal;
 
 import com.rabbitmq.client.LongString;
-import io.rabbitkit.internal.ShortStrings;
 import java.math.BigDecimal;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
 
-/** What AMQP can carry as a header value: the check behind {@link Message}'s headers. */
-final class HeaderValues {
+/** What AMQP can carry as a header value: the check behind a message's headers and a publisher's. */
+public final class HeaderValues {
 
   private HeaderValues() {
   }
@@ -19,7 +18,7 @@ final class HeaderValues {
    *
    * @throws IllegalArgumentException naming the offending header otherwise
    */
-  static Map<String, Object> check(Map<String, Object> headers) {
+  public static Map<String, Object> check(Map<String, Object> headers) {
     if (headers.isEmpty()) {
       return headers; // most messages: no iterator to allocate
     }
