@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * A decoded message and where it came from.
@@ -25,12 +26,13 @@ import java.util.Optional;
  * @param headers the headers, with text values as {@code String}
  * @param type the message type (AMQP {@code type}), when set
  * @param appId the publishing application's id (AMQP {@code app_id}), when set
+ * @param streamOffset the event's offset in its stream, for deliveries of a stream consumer
  * @param <T> the body type
  */
 public record Delivery<T>(T body, String queue, String exchange, String routingKey, boolean redelivered, int attempt,
     Optional<String> messageId, Optional<String> correlationId, Optional<String> replyTo,
     Optional<String> contentType, Optional<Instant> timestamp, Map<String, Object> headers,
-    Optional<String> type, Optional<String> appId) {
+    Optional<String> type, Optional<String> appId, OptionalLong streamOffset) {
 
   public Delivery {
     requireNonNull(body, "body");
@@ -44,6 +46,7 @@ public record Delivery<T>(T body, String queue, String exchange, String routingK
     requireNonNull(timestamp, "timestamp");
     requireNonNull(type, "type");
     requireNonNull(appId, "appId");
+    requireNonNull(streamOffset, "streamOffset");
     // Not Map.copyOf: AMQP header values may be void (null). Most messages have none: no copy then.
     requireNonNull(headers, "headers");
     headers = headers.isEmpty() ? Map.of()
@@ -61,6 +64,12 @@ public record Delivery<T>(T body, String queue, String exchange, String routingK
    */
   public static <T> Delivery<T> of(T body) {
     return new Delivery<>(body, "test", "", "test", false, 1, Optional.empty(), Optional.empty(), Optional.empty(),
-        Optional.empty(), Optional.empty(), Map.of(), Optional.empty(), Optional.empty());
+        Optional.empty(), Optional.empty(), Map.of(), Optional.empty(), Optional.empty(), OptionalLong.empty());
+  }
+
+  /** This delivery as a stream consumer would see the event at {@code offset}, for unit tests of handlers. */
+  public Delivery<T> withStreamOffset(long offset) {
+    return new Delivery<>(body, queue, exchange, routingKey, redelivered, attempt, messageId, correlationId, replyTo,
+        contentType, timestamp, headers, type, appId, OptionalLong.of(offset));
   }
 }

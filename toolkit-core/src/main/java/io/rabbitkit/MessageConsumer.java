@@ -181,6 +181,79 @@ public interface MessageConsumer extends AutoCloseable {
   }
 
   /**
+   * Builds a consumer of a stream: reads events in order from a start position, as a consumer name
+   * whose position (the last event it finished) an {@link OffsetStore} keeps. Events are handled one
+   * at a time, in order; a failure is retried in process, then the event is copied to the consumer's
+   * dead-letter queue and the consumer moves on. A stream is never requeued or consumed away: every
+   * consumer name reads every event.
+   *
+   * <pre>{@code
+   * MessageConsumer reader = rabbit.streamConsumerBuilder(Event.class)
+   *     .stream("events").name("billing").startAt(StreamOffset.first())
+   *     .handler(delivery -> bill(delivery.body()))
+   *     .build();
+   * }</pre>
+   *
+   * @param <T> the event type
+   */
+  interface StreamBuilder<T> {
+
+    /** The stream to read (a queue declared as {@link io.rabbitkit.topology.Queue#stream}). Required. */
+    StreamBuilder<T> stream(String stream);
+
+    /**
+     * The consumer's name: its position is kept under it, and one process at a time may use it on a
+     * stream (another process's attempt fails with {@link ToolkitException.StreamException}). Required.
+     */
+    StreamBuilder<T> name(String name);
+
+    /** Where to start while the name has no stored offset; default {@link StreamOffset#next()}. */
+    StreamBuilder<T> startAt(StreamOffset start);
+
+    /** Where positions are kept; default a store in this toolkit's memory (kept across recoveries, not restarts). */
+    StreamBuilder<T> offsets(OffsetStore store);
+
+    StreamBuilder<T> codec(MessageCodec<T> codec);
+
+    StreamBuilder<T> handler(Handler<T> handler);
+
+    /** An asynchronous handler; the next event waits until its future completes. */
+    StreamBuilder<T> asyncHandler(AsyncHandler<T> handler);
+
+    /** Events the broker sends ahead of the handler (its credit); default 250. */
+    StreamBuilder<T> prefetch(int prefetch);
+
+    /** In-process retry before an event is dead-lettered, as {@link Builder#retry(RetryConfig)}. */
+    StreamBuilder<T> retry(RetryConfig retry);
+
+    /** {@code maxAttempts} handler calls 50 ms apart before an event is dead-lettered. */
+    StreamBuilder<T> retry(int maxAttempts);
+
+    /** The dead-letter queue for events that failed; default {@code <stream>.<name>.dlq}, declared if missing. */
+    StreamBuilder<T> deadLetterQueue(String deadLetterQueue);
+
+    /** How long {@code close()} lets the event in progress finish; default 30 s. */
+    StreamBuilder<T> drainTimeout(Duration drainTimeout);
+
+    /** Bodies over this many bytes are dead-lettered as too large; default 16 MiB. */
+    StreamBuilder<T> maxBodySize(int bytes);
+
+    /** Cancels the subscription once {@code events} events are finished; {@link #stopped()} completes then. */
+    StreamBuilder<T> stopAfter(long events);
+
+    StreamBuilder<T> listener(Listener listener);
+
+    /**
+     * Checks the stream and the start position, takes the name, declares the dead-letter queue if
+     * missing and starts reading.
+     *
+     * @throws ToolkitException.StreamException if the stream is missing, is not a stream, the start
+     *     offset is beyond its end, or another process reads it under this name
+     */
+    MessageConsumer build();
+  }
+
+  /**
    * Handles one delivered message. A normal return acknowledges it; an exception sends it through the
    * consumer's failure handling (in-process retry, delayed redelivery, dead-letter queue);
    * {@link RejectMessageException} dead-letters it at once. Handlers get no {@code ack()}: the

@@ -97,6 +97,9 @@ public interface RabbitToolkit extends AutoCloseable {
   /** Starts building a consumer of {@code type} messages (JSON unless {@code String} or {@code byte[]}). */
   <T> MessageConsumer.Builder<T> consumerBuilder(Class<T> type);
 
+  /** Starts building a consumer of a stream, whose position the toolkit keeps (see {@link MessageConsumer.StreamBuilder}). */
+  <T> MessageConsumer.StreamBuilder<T> streamConsumerBuilder(Class<T> type);
+
   /** Starts building a request/reply client that sends {@code Q} and expects {@code R}. */
   <Q, R> RpcClient.Builder<Q, R> rpcClientBuilder(Class<Q> requestType, Class<R> responseType);
 

@@ -139,6 +139,37 @@ public class ToolkitException extends RuntimeException {
   }
 
   /**
+   * A stream consumer cannot read as asked; {@link #reason()} says why, and the message names the
+   * stream and the consumer.
+   */
+  public static final class StreamException extends ToolkitException {
+
+    /** Why a stream consumer cannot read. */
+    public enum Reason {
+      /** No queue of that name exists. */
+      NO_SUCH_STREAM,
+      /** The queue exists but is a classic or quorum queue, not a stream. */
+      NOT_A_STREAM,
+      /** The start offset (given, or after the stored one) is beyond the stream's end. */
+      OFFSET_BEYOND_END,
+      /** Another process (another connection) reads the stream under this consumer name. */
+      NAME_IN_USE
+    }
+
+    private final Reason reason;
+
+    public StreamException(Reason reason, String message, Throwable cause) {
+      super(message, cause);
+      this.reason = requireNonNull(reason, "reason");
+    }
+
+    /** Returns why the consumer cannot read. */
+    public Reason reason() {
+      return reason;
+    }
+  }
+
+  /**
    * A message body could not be turned into the consumer's type: malformed content, a content type
    * the codec does not accept, or a body larger than the configured limit.
    *

@@ -32,7 +32,7 @@ public final class Bench {
         --repeats R   timed runs per side and workload (default 5), after one warm-up run each
         --uri URI     broker (default: $RABBITMQ_URI, else amqp://guest:guest@localhost:5672/)
         --only NAME   run one workload (publish-confirm, consume-ack, end-to-end, rpc, rpc-16,
-                      observed-end-to-end, observation-cost, outbox; soak, outage and sweep
+                      stream-consume, observed-end-to-end, observation-cost, outbox; soak, outage and sweep
                       run only when named)
         --rate R      fixed rate: every workload publishes (or calls) R messages a second on both
                       sides and reports CPU per message and latency at that rate (consume-ack is
@@ -48,7 +48,10 @@ public final class Bench {
       """;
 
   /** A workload and how to run it once on one side. */
-  private record Workload(String name, int count, boolean latency, Run run) {
+  private record Workload(String name, int count, boolean latency, Run run, boolean stream) {
+    Workload(String name, int count, boolean latency, Run run) {
+      this(name, count, latency, run, false);
+    }
   }
 
   @FunctionalInterface
@@ -250,6 +253,11 @@ public final class Bench {
         }
         lines.add(onFreshQueue(ch, w.name(), queue -> measure(w, queue, ch, raw, toolkit)));
       }
+      if (!paced && (only == null || only.equals("stream-consume"))) {
+        // A stream is read, not consumed away: filled once, then every run reads it from the first event.
+        Workload w = new Workload("stream-consume", messages, false, (s, q, n, p, l) -> s.streamConsume(q, n), true);
+        lines.add(onFreshStream(ch, w.name(), messages, stream -> measure(w, stream, ch, raw, toolkit)));
+      }
       if (only == null || only.equals("observed-end-to-end")) {
         try (Observability observability = Observability.fromProperties();
             ToolkitSide observed = new ToolkitSide(uri, "bench-observed", observability.interceptors)) {
@@ -309,13 +317,29 @@ public final class Bench {
     }
   }
 
+  /** Runs {@code body} on a stream of the workload's name holding {@code n} samples, deleted after. */
+  private Map<String, Object> onFreshStream(Channel ch, String workload, int n, OnQueue body) throws Exception {
+    String stream = queuePrefix + workload;
+    ch.queueDelete(stream);
+    ch.queueDeclare(stream, true, false, false, Map.of("x-queue-type", "stream"));
+    try {
+      prefill(stream, n);
+      return body.run(stream);
+    } finally {
+      ch.queueDelete(stream);
+      ch.queueDelete(stream + ".dlq"); // the toolkit side's dead-letter queue
+    }
+  }
+
   private Map<String, Object> measure(Workload w, String queue, Channel admin, Side raw, Side toolkit)
       throws Exception {
     // A full run per side: after half a run the JIT was still compiling through the first timed pair.
     int warmUp = Math.max(1, quick ? w.count() / 4 : w.count());
     for (Side side : List.of(raw, toolkit)) {
       w.run().on(side, queue, warmUp, Pace.of(rate), new Latencies(warmUp));
-      admin.queuePurge(queue);
+      if (!w.stream()) {
+        admin.queuePurge(queue);
+      }
     }
     double[][] perSecond = new double[2][repeats];
     double[][] p50 = new double[2][repeats];
@@ -332,7 +356,9 @@ public final class Bench {
         Latencies latencies = new Latencies(w.count());
         System.gc();
         Measurement.Timed t = w.run().on(sides[s], queue, w.count(), Pace.of(rate), latencies);
-        admin.queuePurge(queue);
+        if (!w.stream()) {
+          admin.queuePurge(queue);
+        }
         perSecond[s][r] = t.perSecond();
         alloc[s][r] = t.allocPerMessage();
         cpu[s][r] = t.cpuMicrosPerMessage();

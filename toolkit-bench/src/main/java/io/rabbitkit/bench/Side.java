@@ -18,6 +18,12 @@ interface Side extends AutoCloseable {
    */
   Measurement.Timed consumeAck(String queue, int n, Runnable feed, Latencies latencies) throws Exception;
 
+  /**
+   * Reads the first {@code n} events of {@code stream} from its first offset, decoding each; credit
+   * (prefetch) 250. Each run reads the same events again: a stream is not consumed away.
+   */
+  Measurement.Timed streamConsume(String stream, int n) throws Exception;
+
   /** Publishes at {@code pace} and consumes {@code n} messages at once; records each message's latency. */
   Measurement.Timed endToEnd(String queue, int n, Pace pace, Latencies latencies) throws Exception;
 

@@ -1,10 +1,12 @@
 package io.rabbitkit.bench;
 
 import io.rabbitkit.MessageConsumer;
+import io.rabbitkit.OffsetStore;
 import io.rabbitkit.Publisher;
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.RpcClient;
 import io.rabbitkit.RpcServer;
+import io.rabbitkit.StreamOffset;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -14,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class ToolkitSide implements Side {
 
   private final RabbitToolkit rabbit;
+  private final AtomicInteger streamRuns = new AtomicInteger();
 
   ToolkitSide(String uri) {
     this(uri, "bench-toolkit", java.util.List.of());
@@ -82,6 +85,24 @@ final class ToolkitSide implements Side {
       if (feed != null) {
         feed.run();
       }
+      done.get(5, TimeUnit.MINUTES);
+      return m.stop(n);
+    }
+  }
+
+  @Override
+  public Measurement.Timed streamConsume(String stream, int n) throws Exception {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    AtomicInteger received = new AtomicInteger();
+    Measurement m = Measurement.start();
+    // A new name per run, so that every run starts at the first event; positions in memory.
+    try (MessageConsumer consumer = rabbit.streamConsumerBuilder(Sample.class).stream(stream)
+        .name("bench-" + streamRuns.incrementAndGet()).startAt(StreamOffset.first()).prefetch(RawSide.PREFETCH)
+        .offsets(OffsetStore.inMemory()).deadLetterQueue(stream + ".dlq").handler(delivery -> {
+          if (received.incrementAndGet() == n) {
+            done.complete(null);
+          }
+        }).build()) {
       done.get(5, TimeUnit.MINUTES);
       return m.stop(n);
     }

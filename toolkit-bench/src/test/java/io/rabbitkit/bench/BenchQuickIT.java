@@ -38,8 +38,10 @@ class BenchQuickIT {
     }
     String printed = buffer.toString(StandardCharsets.UTF_8);
     List<String> json = printed.lines().filter(l -> l.startsWith("{")).toList();
-    assertEquals(List.of("publish-confirm", "consume-ack", "end-to-end", "rpc", "rpc-16", "observed-end-to-end",
-        "observation-cost", "outbox"),
+    assertEquals(
+        List.of("publish-confirm", "consume-ack", "end-to-end", "rpc", "rpc-16", "stream-consume",
+            "observed-end-to-end",
+            "observation-cost", "outbox"),
         lines.stream().map(l -> l.get("workload")).toList(), printed);
     assertEquals(lines.size(), json.size(), printed);
 

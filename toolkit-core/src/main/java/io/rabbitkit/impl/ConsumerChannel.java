@@ -77,6 +77,11 @@ final class ConsumerChannel implements ManagedChannel.Handler {
 
   @Override
   public void opened(Channel ch) throws IOException {
+    QueueConsumer.StreamMode stream = owner.settings().stream();
+    if (stream != null) {
+      // Held while this connection lives: another connection's declaration is refused (405 RESOURCE_LOCKED).
+      ch.queueDeclare(stream.lockQueue(), false, true, true, null);
+    }
     ch.basicQos(owner.settings().prefetch());
     // RabbitMQ 4.3 (4.3.6, measured) cancels a consumer that overran its queue's consumer timeout,
     // returns its messages, and then still delivers some of them to the cancelled consumer's tag.
@@ -108,38 +113,42 @@ final class ConsumerChannel implements ManagedChannel.Handler {
     if (owner.stopping() || owner.limitReached() || consumerTag != null) {
       return;
     }
-    consumerTag = ch.basicConsume(owner.settings().queue(), false, new com.rabbitmq.client.DefaultConsumer(ch) {
-      @Override
-      public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-        owner.deliveryStarted();
-        Inbound in = new Inbound(ConsumerChannel.this, ch, owner.settings().queue(), roundsInQueue, envelope,
-            properties, body);
-        // Handled right here on amqp-client's dispatch thread for this channel when the worker is idle:
-        // no hand-off; a busy handler holds back only this channel's deliveries.
-        serial.executeHere(() -> {
-          track(in);
-          owner.process(in);
+    QueueConsumer.StreamMode stream = owner.settings().stream();
+    java.util.Map<String, Object> arguments =
+        stream == null ? java.util.Map.of() : java.util.Map.of("x-stream-offset", stream.startArgument(queue()));
+    consumerTag =
+        ch.basicConsume(queue(), false, "", false, false, arguments, new com.rabbitmq.client.DefaultConsumer(ch) {
+          @Override
+          public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+            owner.deliveryStarted();
+            Inbound in = new Inbound(ConsumerChannel.this, ch, owner.settings().queue(), roundsInQueue, envelope,
+                properties, body);
+            // Handled right here on amqp-client's dispatch thread for this channel when the worker is idle:
+            // no hand-off; a busy handler holds back only this channel's deliveries.
+            serial.executeHere(() -> {
+              track(in);
+              owner.process(in);
+            });
+          }
+
+          @Override
+          public void handleCancelOk(String tag) {
+            // Dispatched after every delivery that preceded the cancel: from here on the in-flight count is complete.
+            cancelOk.countDown();
+          }
+
+          @Override
+          public void handleCancel(String tag) {
+            cancelledByBroker = true;
+            consumerTag = null;
+            LOG.warn(
+                "the broker cancelled the consumer of queue '{}' (queue deleted, or a consumer timeout on RabbitMQ 4.3+); "
+                    + "subscribing again with back-off",
+                owner.settings().queue());
+            owner.listenerLane().execute(() -> owner.settings().listener().cancelledByBroker(owner.settings().queue()));
+            resubscribeSoon(ch);
+          }
         });
-      }
-
-      @Override
-      public void handleCancelOk(String tag) {
-        // Dispatched after every delivery that preceded the cancel: from here on the in-flight count is complete.
-        cancelOk.countDown();
-      }
-
-      @Override
-      public void handleCancel(String tag) {
-        cancelledByBroker = true;
-        consumerTag = null;
-        LOG.warn(
-            "the broker cancelled the consumer of queue '{}' (queue deleted, or a consumer timeout on RabbitMQ 4.3+); "
-                + "subscribing again with back-off",
-            owner.settings().queue());
-        owner.listenerLane().execute(() -> owner.settings().listener().cancelledByBroker(owner.settings().queue()));
-        resubscribeSoon(ch);
-      }
-    });
     if (cancelledByBroker) {
       cancelledByBroker = false;
       LOG.info("consumer of queue '{}' subscribed again", owner.settings().queue());
@@ -160,6 +169,18 @@ final class ConsumerChannel implements ManagedChannel.Handler {
         LOG.debug("queue '{}': subscribing again failed: {}", owner.settings().queue(), Errors.rootMessage(e));
       }
     }), ManagedChannel.backoff(0).toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** A stream consumer gives its name up: deletes the lock queue its connection holds, so another process may take it. */
+  void releaseName() {
+    Channel ch = channel.current();
+    if (ch != null && ch.isOpen()) {
+      try {
+        ch.queueDelete(owner.settings().stream().lockQueue());
+      } catch (IOException | RuntimeException e) {
+        LOG.debug("releasing the name of the consumer of stream '{}' failed: {}", queue(), Errors.rootMessage(e));
+      }
+    }
   }
 
   @Override

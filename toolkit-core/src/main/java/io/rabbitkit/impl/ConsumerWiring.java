@@ -3,9 +3,11 @@ package io.rabbitkit.impl;
 import io.github.resilience4j.retry.Retry;
 import io.rabbitkit.Health;
 import io.rabbitkit.Redelivery;
+import io.rabbitkit.ToolkitException.StreamException;
 import io.rabbitkit.ToolkitException.TopologyException;
 import io.rabbitkit.topology.Queue;
 import io.rabbitkit.topology.Topology;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -50,7 +52,8 @@ final class ConsumerWiring {
     }
     QueueConsumer.Settings<T> settings = new QueueConsumer.Settings<>(queue, b.codec, b.handler, b.asyncHandler,
         perChannel, channels, b.retry == null ? null : Retry.of("consumer-" + queue, b.retry), b.requeueDelay,
-        b.maxBodySize, b.drainTimeout, b.listener, b.deduplicate, b.stopAfter, backend(queue, b.redelivery, declared));
+        b.maxBodySize, b.drainTimeout, b.listener, b.deduplicate, b.stopAfter, backend(queue, b.redelivery, declared),
+        null);
     FailurePolicy failures;
     if (pipeline) {
       Redelivery tiers = b.redelivery != null ? b.redelivery : Redelivery.none();
@@ -69,6 +72,56 @@ final class ConsumerWiring {
       }
       return deadLetterPipeline(queue, Redelivery.none(), dlq, window);
     }, warnings));
+  }
+
+  /**
+   * A stream consumer as {@code sb} describes it: the stream checked (it exists, is a stream as far
+   * as this toolkit knows, and holds the start offset), its dead-letter queue declared; not started.
+   * A failed event is retried in process, then copied to the dead-letter queue: a stream cannot
+   * requeue, and there are no delay rounds (the events behind it would wait).
+   */
+  <T> Wired<T> wireStream(StreamConsumerBuilder<T> sb, RoleConnection consuming) {
+    ConsumerBuilder<T> b = sb.common;
+    String stream = b.queue;
+    String who = "consumer '" + sb.name + "' of stream '" + stream + "'";
+    Optional<Queue> declared = admin.declaredQueue(stream);
+    if (declared.isPresent() && declared.get().type() != Queue.Type.STREAM) {
+      throw new StreamException(StreamException.Reason.NOT_A_STREAM, who + " cannot start: '" + stream + "' is a "
+          + declared.get().type().brokerName() + " queue, not a stream", null);
+    }
+    if (admin.queueInfo(stream).isEmpty()) {
+      throw new StreamException(StreamException.Reason.NO_SUCH_STREAM, who + " cannot start: no stream '" + stream
+          + "' (declare it with Queue.stream)", null);
+    }
+    QueueConsumer.StreamMode mode = new QueueConsumer.StreamMode(sb.name, sb.start, sb.offsets, sb.lockQueue());
+    Object start = mode.startArgument(stream);
+    if (start instanceof Long offset) {
+      long last;
+      try {
+        last = StreamEnd.lastOffset(consuming, stream);
+      } catch (IOException e) {
+        throw Errors.topology("reading the end of", "stream '" + stream + "'", e);
+      } catch (InterruptedException e) {
+        throw Errors.interrupted("reading the end of stream '" + stream + "'", e);
+      }
+      if (offset > last + 1) {
+        boolean stored = sb.offsets.lastDone(stream, sb.name).isPresent();
+        throw new StreamException(StreamException.Reason.OFFSET_BEYOND_END, who + " cannot start at offset " + offset
+            + (stored ? ", after the last event it finished (as " + sb.offsets + " keeps it)" : "")
+            + ": the stream ends at offset " + last + (stored ? " (was it deleted and declared again?)" : ""), null);
+      }
+    }
+    String dlq = sb.deadLetterQueueName();
+    if (admin.declaredQueue(dlq).isEmpty()) {
+      admin.declareMissing(Topology.of(Queue.classic(dlq)));
+    }
+    QueueConsumer.Settings<T> settings = new QueueConsumer.Settings<>(stream, b.codec, b.handler, b.asyncHandler,
+        b.prefetch, 1, b.retry == null ? null : Retry.of("stream-consumer-" + stream + "-" + sb.name, b.retry),
+        b.requeueDelay, b.maxBodySize, b.drainTimeout, b.listener, null, b.stopAfter, Redelivery.Backend.DELAY_QUEUES,
+        mode);
+    FailurePolicy failures = deadLetterPipeline(stream, Redelivery.none(), dlq, b.prefetch);
+    return new Wired<>(settings, failures,
+        warnings -> new DeliveryLimitGuard(DeliveryLimitGuard.NO_LIMIT, () -> failures, warnings));
   }
 
   /** A consumer's settings and policies; the guard is made with the consumer's warnings. */

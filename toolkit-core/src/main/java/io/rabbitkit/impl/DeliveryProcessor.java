@@ -15,6 +15,7 @@ import io.rabbitkit.deadletter.FailureHeaders;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -165,7 +166,8 @@ final class DeliveryProcessor<T> {
         in.failedRounds() + 1, Optional.ofNullable(in.messageId()), Optional.ofNullable(p.getCorrelationId()),
         Optional.ofNullable(p.getReplyTo()), Optional.ofNullable(p.getContentType()),
         Optional.ofNullable(p.getTimestamp()).map(java.util.Date::toInstant), in.javaHeaders(),
-        Optional.ofNullable(p.getType()), Optional.ofNullable(p.getAppId()));
+        Optional.ofNullable(p.getType()), Optional.ofNullable(p.getAppId()),
+        in.streamOffset() < 0 ? OptionalLong.empty() : OptionalLong.of(in.streamOffset()));
   }
 
   /** Runs the handler (with in-process retry); returns null on success, else the failure. */

@@ -111,7 +111,15 @@ final class Inbound {
     return Math.min(1_000_000, Math.max(0, Headers.integer(headers(), counter, 0)));
   }
 
+  /** The event's offset in its stream ({@code x-stream-offset}, set by the broker), or -1 if it is none. */
+  long streamOffset() {
+    Object offset = headers().get("x-stream-offset");
+    return offset instanceof Long l ? l : offset instanceof Number n ? n.longValue() : -1;
+  }
+
   String describe() {
-    return "message " + SafeText.of(messageId()) + " from queue '" + queue() + "'";
+    long offset = streamOffset();
+    return "message " + SafeText.of(messageId()) + (offset < 0 ? " from queue '" + queue() + "'"
+        : " at offset " + offset + " of stream '" + queue() + "'");
   }
 }

@@ -4,13 +4,16 @@ import io.github.resilience4j.retry.Retry;
 import io.rabbitkit.Health;
 import io.rabbitkit.Interceptor;
 import io.rabbitkit.MessageConsumer;
+import io.rabbitkit.OffsetStore;
 import io.rabbitkit.ProcessedMessages;
 import io.rabbitkit.Redelivery;
+import io.rabbitkit.StreamOffset;
 import io.rabbitkit.codec.MessageCodec;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
@@ -37,7 +40,20 @@ final class QueueConsumer<T> implements MessageConsumer {
   record Settings<T>(String queue, MessageCodec<T> codec, MessageConsumer.Handler<T> handler,
       MessageConsumer.AsyncHandler<T> asyncHandler, int prefetch, int concurrency, Retry retry, Duration requeueDelay,
       int maxBodySize, Duration drainTimeout, MessageConsumer.Listener listener, ProcessedMessages processed,
-      long stopAfter, Redelivery.Backend backend) {
+      long stopAfter, Redelivery.Backend backend, StreamMode stream) {
+  }
+
+  /**
+   * How a stream is read: under a consumer name whose position {@code offsets} keeps, one event at a
+   * time, holding {@code lockQueue} (exclusive to one connection) while subscribed.
+   */
+  record StreamMode(String name, StreamOffset start, OffsetStore offsets, String lockQueue) {
+
+    /** Where to subscribe now: after the last event the name finished, else at the start position. */
+    Object startArgument(String stream) {
+      OptionalLong done = offsets.lastDone(stream, name);
+      return done.isPresent() ? (Object) (done.getAsLong() + 1) : start.argument();
+    }
   }
 
   private final Settings<T> settings;
@@ -55,6 +71,8 @@ final class QueueConsumer<T> implements MessageConsumer {
   private final AtomicLong finished = new AtomicLong();
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private volatile boolean limitReached;
+  /** A stream consumer's events in order; null for a queue consumer. */
+  private final StreamEvents streamEvents;
   private FailurePolicy failures;
   private DeliveryLimitGuard guard;
   private DeliveryProcessor<T> processor;
@@ -70,6 +88,7 @@ final class QueueConsumer<T> implements MessageConsumer {
     this.pool = Shared.fixedPool(settings.concurrency(), "rabbitkit-consumer-" + settings.queue());
     this.warnings = new MessageWarnings(settings.queue());
     this.listenerLane = new SerialExecutor(context.executor);
+    this.streamEvents = settings.stream() == null ? null : new StreamEvents(this);
     if (settings.retry() != null) {
       settings.retry().getEventPublisher().onRetry(event -> counters.retriedInProcess.increment());
     }
@@ -103,10 +122,18 @@ final class QueueConsumer<T> implements MessageConsumer {
       pool.shutdownNow();
       failures.close();
       guard.close();
+      if (streamEvents != null) {
+        throw StreamEvents.refused(settings, e);
+      }
       throw Errors.topology("consuming from", "queue '" + settings.queue() + "'", e);
     }
-    LOG.info("consuming from queue '{}' (prefetch {}, concurrency {})", settings.queue(), settings.prefetch(),
-        settings.concurrency());
+    if (settings.stream() != null) {
+      LOG.info("reading stream '{}' as '{}' (positions in {}; prefetch {})", settings.queue(),
+          settings.stream().name(), settings.stream().offsets(), settings.prefetch());
+    } else {
+      LOG.info("consuming from queue '{}' (prefetch {}, concurrency {})", settings.queue(), settings.prefetch(),
+          settings.concurrency());
+    }
   }
 
   @Override
@@ -140,6 +167,10 @@ final class QueueConsumer<T> implements MessageConsumer {
 
   /** On the delivery's lane: decide, then record and settle the decision on the lane again. */
   void process(Inbound in) {
+    if (streamEvents != null) {
+      streamEvents.process(in);
+      return;
+    }
     if (limitReached) {
       // Delivered before the subscription was cancelled: give it back untouched. basic.nack, not
       // reject: RabbitMQ 4.3+ does not count a nack toward a quorum queue's delivery limit.
@@ -155,7 +186,7 @@ final class QueueConsumer<T> implements MessageConsumer {
    * The one place a delivery's fate is recorded, on its channel's lane: counted, logged, told to the
    * listener and the interceptors, then carried out by the channel.
    */
-  private void record(Inbound in, Settlement s) {
+  void record(Inbound in, Settlement s) {
     String id = Names.orNone(in.messageId());
     if (s instanceof Settlement.Requeued r) {
       counters.requeued.increment();
@@ -253,6 +284,14 @@ final class QueueConsumer<T> implements MessageConsumer {
     return connection;
   }
 
+  DeliveryProcessor<T> processor() {
+    return processor;
+  }
+
+  ConsumerCounters counters() {
+    return counters;
+  }
+
   SerialExecutor listenerLane() {
     return listenerLane;
   }
@@ -301,6 +340,9 @@ final class QueueConsumer<T> implements MessageConsumer {
     if (left > 0) {
       LOG.warn("queue '{}': {} message(s) still in progress after the drain timeout; the broker will redeliver them",
           settings.queue(), left);
+    }
+    if (settings.stream() != null) {
+      workers.forEach(ConsumerChannel::releaseName);
     }
     workers.forEach(w -> w.channel.close());
     failures.close();

@@ -9,6 +9,7 @@ import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.RpcClient;
 import io.rabbitkit.RpcServer;
 import io.rabbitkit.ToolkitException.ResourceClosedException;
+import io.rabbitkit.ToolkitException.StreamException;
 import io.rabbitkit.deadletter.DeadLetters;
 import io.rabbitkit.topology.Binding;
 import io.rabbitkit.topology.Queue;
@@ -39,6 +40,10 @@ final class Toolkit implements RabbitToolkit {
   private final RoleConnection publishing;
   private final Admin admin;
   private final ConsumerWiring wiring;
+  /** Stream and consumer name of every stream consumer this toolkit runs: one per name. */
+  private final java.util.Set<String> streamNames = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** Where stream consumers keep their positions unless given a store: for the toolkit's life. */
+  private final io.rabbitkit.OffsetStore offsets = io.rabbitkit.OffsetStore.inMemory();
   private final Resources resources = new Resources();
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -128,6 +133,11 @@ final class Toolkit implements RabbitToolkit {
   }
 
   @Override
+  public <T> MessageConsumer.StreamBuilder<T> streamConsumerBuilder(Class<T> type) {
+    return new StreamConsumerBuilder<>(this, type, offsets);
+  }
+
+  @Override
   public <Q, R> RpcServer.Builder<Q, R> rpcServerBuilder(Class<Q> requestType, Class<R> responseType) {
     ensureOpen();
     return new RpcServerBuilder<>(this, requestType, responseType);
@@ -168,6 +178,29 @@ final class Toolkit implements RabbitToolkit {
     consumer.start(wired.failures(), wired.guard().apply(consumer.warnings()));
     consumer.onClose(resources.track(consumer));
     return consumer;
+  }
+
+  <T> MessageConsumer createStreamConsumer(StreamConsumerBuilder<T> b) {
+    ensureOpen();
+    String key = b.common.queue + "\u0000" + b.name;
+    if (!streamNames.add(key)) {
+      throw new StreamException(StreamException.Reason.NAME_IN_USE, "consumer '" + b.name + "' of stream '"
+          + b.common.queue + "' cannot start: this toolkit already reads the stream under this name", null);
+    }
+    try {
+      ConsumerWiring.Wired<T> wired = wiring.wireStream(b, consuming);
+      QueueConsumer<T> consumer = new QueueConsumer<>(wired.settings(), consuming, new ConsumerCounters());
+      consumer.start(wired.failures(), wired.guard().apply(consumer.warnings()));
+      Runnable forget = resources.track(consumer);
+      consumer.onClose(() -> {
+        streamNames.remove(key);
+        forget.run();
+      });
+      return consumer;
+    } catch (RuntimeException e) {
+      streamNames.remove(key);
+      throw e;
+    }
   }
 
   <Q, R> RpcClient<Q, R> createRpcClient(RpcClientBuilder<Q, R> b) {

@@ -18,7 +18,7 @@ import java.util.Optional;
  * Queue work = Queue.quorum("orders.placed")
  *     .withDeadLetterQueue("orders.placed.dlq")   // dead-letter exchange "" + routing key
  *     .withDeliveryLimit(5);                      // a message that crashes consumers ends there
- * Queue events = Queue.stream("audit").withArgument("x-max-age", "7D");
+ * Queue events = Queue.stream("audit").withMaxAge(Duration.ofDays(7));
  * }</pre>
  *
  * <p>Every factory declares a durable queue: non-durable shared queues are deprecated since
@@ -86,11 +86,15 @@ public record Queue(String name, Type type, boolean durable, boolean exclusive, 
     }
     if (type == Type.STREAM) {
       for (String key : new String[]{"x-dead-letter-exchange", "x-message-ttl", "x-expires",
-          "x-single-active-consumer"}) {
+          "x-single-active-consumer", "x-max-length", "x-overflow", "x-max-priority"}) {
         if (arguments.containsKey(key)) {
           throw new IllegalArgumentException(key + " is not supported by stream queues (queue '" + name + "')");
         }
       }
+    }
+    if (type != Type.STREAM
+        && (arguments.containsKey("x-max-age") || arguments.containsKey("x-stream-max-segment-size-bytes"))) {
+      throw new IllegalArgumentException("max-age and segment size apply to streams only (queue '" + name + "')");
     }
     if (type != Type.QUORUM && arguments.containsKey("x-delayed-retry-type")) {
       throw new IllegalArgumentException("delayed retry applies to quorum queues only (queue '" + name + "')");
@@ -161,12 +165,42 @@ public record Queue(String name, Type type, boolean durable, boolean exclusive, 
     return withArgument("x-max-length", maxLength);
   }
 
-  /** Returns a copy that holds at most {@code maxBytes} bytes of ready message bodies. */
+  /**
+   * Returns a copy that holds at most {@code maxBytes} bytes of ready message bodies; for a stream,
+   * its retention by size (whole segments are dropped once the stream is larger).
+   */
   public Queue withMaxLengthBytes(long maxBytes) {
     if (maxBytes < 0) {
       throw new IllegalArgumentException("max-length-bytes must be >= 0: " + maxBytes);
     }
     return withArgument("x-max-length-bytes", maxBytes);
+  }
+
+  /**
+   * Returns a stream that drops whole segments once all their events are older than {@code age}
+   * ({@code x-max-age}, written in the largest whole unit: {@code 7D}, {@code 36h}, {@code 90m},
+   * {@code 45s}). Streams only; whole seconds, at least one.
+   */
+  public Queue withMaxAge(Duration age) {
+    long seconds = Checks.positive("max-age", age).getSeconds();
+    if (seconds < 1 || age.getNano() != 0) {
+      throw new IllegalArgumentException("max-age is whole seconds, at least 1: " + age);
+    }
+    String value = seconds % 86_400 == 0 ? seconds / 86_400 + "D"
+        : seconds % 3_600 == 0 ? seconds / 3_600 + "h" : seconds % 60 == 0 ? seconds / 60 + "m" : seconds + "s";
+    return withArgument("x-max-age", value);
+  }
+
+  /**
+   * Returns a stream whose segment files hold at most {@code bytes} bytes
+   * ({@code x-stream-max-segment-size-bytes}; the broker's default is 500 MB). Retention drops whole
+   * segments, so smaller segments make it finer. Streams only.
+   */
+  public Queue withMaxSegmentSize(long bytes) {
+    if (bytes < 1) {
+      throw new IllegalArgumentException("segment size must be >= 1 byte: " + bytes);
+    }
+    return withArgument("x-stream-max-segment-size-bytes", bytes);
   }
 
   /** Returns a copy with the given overflow behaviour ({@code x-overflow}). */

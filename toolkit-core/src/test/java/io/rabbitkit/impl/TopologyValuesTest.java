@@ -4,11 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rabbitkit.OffsetStore;
+import io.rabbitkit.StreamOffset;
 import io.rabbitkit.topology.Binding;
 import io.rabbitkit.topology.Exchange;
 import io.rabbitkit.topology.Queue;
 import io.rabbitkit.topology.Topology;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -84,5 +87,48 @@ class TopologyValuesTest {
   void queueTypeIsAlwaysDeclaredExplicitly() {
     assertEquals("quorum", TopologyRegistry.arguments(Queue.quorum("q")).get("x-queue-type"));
     assertEquals("classic", TopologyRegistry.arguments(Queue.classic("q")).get("x-queue-type"));
+  }
+
+  @Test
+  void streamRetentionIsWrittenInTheLargestWholeUnitAndOnlyOnStreams() {
+    assertEquals("7D", Queue.stream("s").withMaxAge(Duration.ofDays(7)).arguments().get("x-max-age"));
+    assertEquals("36h", Queue.stream("s").withMaxAge(Duration.ofHours(36)).arguments().get("x-max-age"));
+    assertEquals("90m", Queue.stream("s").withMaxAge(Duration.ofMinutes(90)).arguments().get("x-max-age"));
+    assertEquals("45s", Queue.stream("s").withMaxAge(Duration.ofSeconds(45)).arguments().get("x-max-age"));
+    assertEquals(1_000_000L,
+        Queue.stream("s").withMaxSegmentSize(1_000_000).arguments().get("x-stream-max-segment-size-bytes"));
+    assertThrows(IllegalArgumentException.class, () -> Queue.stream("s").withMaxAge(Duration.ofMillis(1500)));
+    assertThrows(IllegalArgumentException.class, () -> Queue.stream("s").withMaxAge(Duration.ZERO));
+    assertThrows(IllegalArgumentException.class, () -> Queue.quorum("q").withMaxAge(Duration.ofDays(1)));
+    assertThrows(IllegalArgumentException.class, () -> Queue.classic("q").withMaxSegmentSize(1000));
+    assertThrows(IllegalArgumentException.class, () -> Queue.stream("s").withMaxLength(10), "streams keep bytes");
+    assertThrows(IllegalArgumentException.class, () -> Queue.stream("s").withMaxSegmentSize(0));
+  }
+
+  @Test
+  void streamStartsAreReadAsCommandLinesWriteThem() {
+    assertEquals(StreamOffset.first(), StreamOffset.parse("first"));
+    assertEquals(StreamOffset.next(), StreamOffset.parse("next"));
+    assertEquals(StreamOffset.offset(4200), StreamOffset.parse("4200"));
+    assertEquals(StreamOffset.timestamp(Instant.parse("2026-12-05T14:00:00Z")),
+        StreamOffset.parse("2026-12-05T14:00:00Z"));
+    assertEquals(java.util.Date.from(Instant.parse("2026-12-05T14:00:00Z")),
+        StreamOffset.parse("2026-12-05T14:00:00Z").argument(), "an AMQP timestamp");
+    assertEquals(4200L, StreamOffset.offset(4200).argument());
+    assertThrows(IllegalArgumentException.class, () -> StreamOffset.parse("-1"));
+    assertThrows(IllegalArgumentException.class, () -> StreamOffset.parse("99999999999999999999999"));
+    assertThrows(IllegalArgumentException.class, () -> StreamOffset.offset(-1));
+  }
+
+  @Test
+  void theInMemoryOffsetStoreKeepsTheHighestOffsetPerStreamAndName() {
+    OffsetStore store = OffsetStore.inMemory();
+    assertTrue(store.lastDone("s", "a").isEmpty());
+    store.done("s", "a", 5);
+    store.done("s", "a", 3);
+    store.done("s", "b", 1);
+    assertEquals(5, store.lastDone("s", "a").getAsLong());
+    assertEquals(1, store.lastDone("s", "b").getAsLong());
+    assertTrue(store.lastDone("t", "a").isEmpty());
   }
 }

@@ -3,6 +3,8 @@ package io.rabbitkit.examples;
 import io.rabbitkit.ToolkitException;
 import io.rabbitkit.examples.async.AsyncCallback;
 import io.rabbitkit.examples.deadletters.DeadLettersCommand;
+import io.rabbitkit.examples.events.EventsConsumer;
+import io.rabbitkit.examples.events.EventsProducer;
 import io.rabbitkit.examples.helloworld.HelloConsumer;
 import io.rabbitkit.examples.helloworld.HelloProducer;
 import io.rabbitkit.examples.orders.OrdersConsumer;
@@ -61,6 +63,10 @@ public final class Examples {
           OutboxRelayExample::run),
       new Entry("inbox-consumer", "apply each order once to order_effects through the inbox (queue orders.effects)",
           InboxConsumer::run),
+      new Entry("events-producer", "append --count events to stream 'events' (declared with one day of retention)",
+          EventsProducer::run),
+      new Entry("events-consumer", "read stream 'events' as --name from --from, resuming after the last event it "
+          + "finished (--jdbc-url: offsets and event_effects in PostgreSQL, exactly once)", EventsConsumer::run),
       new Entry("tour", "run the examples above one after another against the broker", Tour::run));
 
   private static final CompletableFuture<Void> INTERRUPTED = new CompletableFuture<>();

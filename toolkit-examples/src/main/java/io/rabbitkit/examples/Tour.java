@@ -61,6 +61,9 @@ final class Tour {
       step(out, "dead-letters", "list", uri, "--queue", orders);
       step(out, "dead-letters", "replay", uri, "--queue", orders);
       step(out, concat(new String[]{"orders-consumer", uri, "--count", "1", "--retry-delays", "200ms,400ms"}, names));
+
+      step(out, "events-producer", uri, "--stream", p + "events", "--count", "3");
+      step(out, "events-consumer", uri, "--stream", p + "events", "--from", "first", "--count", "3");
     } finally {
       cleanUp(args, p);
     }
@@ -79,7 +82,8 @@ final class Tour {
   private static void cleanUp(Args args, String p) {
     try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
       for (String q : List.of("hello", "async_callback", "rpc_queue", "task_queue", "orders.placed",
-          "orders.placed.dlq", "orders.placed.retry.200ms", "orders.placed.retry.400ms")) {
+          "orders.placed.dlq", "orders.placed.retry.200ms", "orders.placed.retry.400ms", "events",
+          "events.events-reader.dlq")) {
         rabbit.deleteQueue(p + q);
       }
       for (String x : List.of("logs", "topic_logs", "orders")) {

@@ -89,6 +89,40 @@ class PikaInteropIT {
     assertEquals(" [x] Received b'Hello World!'", received.stripTrailing());
   }
 
+  @Test
+  void aPythonServiceReadsTheEventsStreamWithXStreamOffset(RabbitBroker broker, TestNames names) throws Exception {
+    String stream = names.queue("events");
+    ExamplesIT.Run run = ExamplesIT.example(broker, "events-producer", "--stream", stream, "--count", "3");
+    assertEquals(0, run.code(), run.err());
+    String read = python("""
+        import json, pika, sys
+        connection = pika.BlockingConnection(pika.URLParameters(sys.argv[1]))
+        channel = connection.channel()
+        channel.basic_qos(prefetch_count=10)
+        seen = []
+        def callback(ch, method, properties, body):
+            event = json.loads(body)
+            assert properties.message_id == event['eventId'], (properties.message_id, event)
+            assert properties.content_type == 'application/json', properties.content_type
+            seen.append(event)
+            print("%d %s %s %s" % (properties.headers['x-stream-offset'], event['eventId'], event['kind'], event['at']))
+            ch.basic_ack(delivery_tag=method.delivery_tag)
+            if len(seen) == 3:
+                ch.stop_consuming()
+        channel.basic_consume(queue=sys.argv[2], on_message_callback=callback, arguments={'x-stream-offset': 'first'})
+        channel.start_consuming()
+        connection.close()
+        """, broker.uri(), stream);
+    java.util.List<String> lines = read.lines().toList();
+    assertEquals(3, lines.size(), read);
+    for (int i = 0; i < 3; i++) {
+      String[] parts = lines.get(i).split(" ");
+      assertEquals(Integer.toString(i), parts[0], "offsets from 0");
+      assertTrue(parts[1].matches("e-[0-9a-f]+-" + (i + 1)), parts[1]);
+      assertTrue(java.time.Instant.parse(parts[3]).isBefore(java.time.Instant.now().plusSeconds(1)), parts[3]);
+    }
+  }
+
   /** The tutorial's own declaration line for each entity, as pika runs it. */
   private static final String DECLARE = """
       import pika, sys

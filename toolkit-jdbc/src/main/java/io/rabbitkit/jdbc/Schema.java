@@ -13,7 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 
-/** The outbox and inbox tables of one schema: the name check, the DDL and the errors that name them. */
+/** The outbox, inbox and stream offset tables of one schema: the name check, the DDL and the errors that name them. */
 final class Schema {
 
   private static final Pattern NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
@@ -23,6 +23,7 @@ final class Schema {
   final String name;
   final String outbox;
   final String inbox;
+  final String streamOffsets;
 
   Schema(String name) {
     if (name == null || !NAME.matcher(name).matches()) {
@@ -32,6 +33,7 @@ final class Schema {
     this.name = name;
     this.outbox = name + ".outbox";
     this.inbox = name + ".inbox";
+    this.streamOffsets = name + ".stream_offsets";
   }
 
   /** The DDL statements, in order, for this schema. */

@@ -41,3 +41,13 @@ CREATE TABLE IF NOT EXISTS ${schema}.inbox (
 
 CREATE INDEX IF NOT EXISTS inbox_received ON ${schema}.inbox (received_at);
 ALTER TABLE ${schema}.inbox SET (autovacuum_vacuum_scale_factor = 0.05);
+
+-- One row per stream consumer name: the offset of the last event it finished. A handler wrapped by
+-- JdbcOffsetStore.transactional writes it in the transaction of its own effects (exactly once).
+CREATE TABLE IF NOT EXISTS ${schema}.stream_offsets (
+  stream      text        NOT NULL,
+  consumer    text        NOT NULL,
+  last_offset bigint      NOT NULL,
+  updated_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (stream, consumer)
+);

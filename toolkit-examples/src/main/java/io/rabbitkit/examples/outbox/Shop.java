@@ -1,9 +1,9 @@
 package io.rabbitkit.examples.outbox;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.examples.Args;
+import io.rabbitkit.examples.Database;
 import io.rabbitkit.jdbc.Outbox;
 import io.rabbitkit.topology.Binding;
 import io.rabbitkit.topology.Exchange;
@@ -38,26 +38,9 @@ final class Shop {
     return Outbox.in(args.option("outbox-schema", "rabbitkit"));
   }
 
-  /** A small pool on --jdbc-url; a database that does not answer is a clear error, not a stack trace. */
+  /** A small pool on --jdbc-url. */
   static HikariDataSource database(Args args, int poolSize) {
-    String url = args.option("jdbc-url", DEFAULT_JDBC_URL);
-    HikariConfig config = new HikariConfig();
-    config.setJdbcUrl(url);
-    config.setMaximumPoolSize(poolSize);
-    config.setConnectionTimeout(5_000);
-    config.setPoolName("examples");
-    try {
-      return new HikariDataSource(config);
-    } catch (RuntimeException e) {
-      Throwable cause = e.getCause() == null ? e : e.getCause();
-      throw new IllegalStateException("cannot connect to PostgreSQL at " + withoutQuery(url) + ": "
-          + cause.getMessage() + " (start it, or pass --jdbc-url)", e);
-    }
-  }
-
-  private static String withoutQuery(String url) {
-    int q = url.indexOf('?');
-    return q < 0 ? url : url.substring(0, q); // the query may hold a password
+    return Database.pool(args.option("jdbc-url", DEFAULT_JDBC_URL), poolSize);
   }
 
   /** Creates the outbox schema and the shop's tables if missing. */
