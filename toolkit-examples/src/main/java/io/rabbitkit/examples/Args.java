@@ -52,6 +52,22 @@ public record Args(List<String> positional, Map<String, String> options) {
     return options.getOrDefault("uri", env == null || env.isBlank() ? DevBroker.defaultUri() : env);
   }
 
+  /**
+   * The stream protocol's URI: {@code --stream-uri}, else {@code RABBITMQ_STREAM_URI}, else the AMQP
+   * URI's host on port 5552 with the same credentials.
+   */
+  public String streamUri() {
+    String env = System.getenv("RABBITMQ_STREAM_URI");
+    String given = options.getOrDefault("stream-uri", env == null || env.isBlank() ? null : env);
+    if (given != null) {
+      return given;
+    }
+    java.net.URI amqp = java.net.URI.create(uri().split(",")[0].replaceFirst("^amqps?://", "http://"));
+    String user = amqp.getRawUserInfo() == null ? "guest:guest" : amqp.getRawUserInfo();
+    String host = amqp.getHost() == null ? "localhost" : amqp.getHost();
+    return "rabbitmq-stream://" + user + "@" + host + ":5552/%2f";
+  }
+
   /** These arguments with {@code --uri} set. */
   Args withUri(String uri) {
     Map<String, String> changed = new LinkedHashMap<>(options);

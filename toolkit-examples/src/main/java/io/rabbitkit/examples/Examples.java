@@ -12,6 +12,8 @@ import io.rabbitkit.examples.orders.OrdersProducer;
 import io.rabbitkit.examples.outbox.InboxConsumer;
 import io.rabbitkit.examples.outbox.OutboxProducer;
 import io.rabbitkit.examples.outbox.OutboxRelayExample;
+import io.rabbitkit.examples.partitioned.PartitionedConsumer;
+import io.rabbitkit.examples.partitioned.PartitionedProducer;
 import io.rabbitkit.examples.rpc.RpcClientExample;
 import io.rabbitkit.examples.rpc.RpcServerExample;
 import io.rabbitkit.examples.tutorials.PubSub;
@@ -67,7 +69,12 @@ public final class Examples {
           EventsProducer::run),
       new Entry("events-consumer", "read stream 'events' as --name from --from, resuming after the last event it "
           + "finished (--jdbc-url: offsets and event_effects in PostgreSQL, exactly once)", EventsConsumer::run),
-      new Entry("tour", "run the examples above one after another against the broker", Tour::run));
+      new Entry("partitioned-producer", "publish --count events over --keys keys to super stream 'orders-events', "
+          + "routed by key (stream protocol)", PartitionedProducer::run),
+      new Entry("partitioned-consumer", "join consumer group --group of 'orders-events'; the broker hands out "
+          + "partitions (--jdbc-url: offsets and partition_effects in PostgreSQL)", PartitionedConsumer::run),
+      new Entry("tour", "run the examples above one after another against the broker (not the partitioned ones: "
+          + "they need the stream plugin)", Tour::run));
 
   private static final CompletableFuture<Void> INTERRUPTED = new CompletableFuture<>();
 

@@ -69,6 +69,30 @@ final class RabbitmqInstallation {
     return command;
   }
 
+  /**
+   * The installed RabbitMQ version ({@code 3.10.8}, {@code 4.3.6}), read from its library
+   * directory; empty if it cannot be told.
+   */
+  java.util.Optional<String> version() {
+    Path lib = root == null ? Path.of("/usr/lib/rabbitmq/lib") : root.resolve("usr/lib/rabbitmq/lib");
+    try (var dirs = Files.list(lib)) {
+      return dirs.map(d -> d.getFileName().toString()).filter(n -> n.startsWith("rabbitmq_server-"))
+          .map(n -> n.substring("rabbitmq_server-".length())).findFirst();
+    } catch (IOException e) {
+      return java.util.Optional.empty();
+    }
+  }
+
+  /** Whether the version is at least {@code major.minor}; false if it cannot be told. */
+  boolean atLeast(int major, int minor) {
+    return version().map(v -> {
+      String[] parts = v.split("[.-]");
+      int ma = Integer.parseInt(parts[0]);
+      int mi = parts.length > 1 ? Integer.parseInt(parts[1]) : 0;
+      return ma > major || ma == major && mi >= minor;
+    }).orElse(false);
+  }
+
   @Override
   public String toString() {
     return root == null ? "the local RabbitMQ installation" : "the RabbitMQ root " + root;

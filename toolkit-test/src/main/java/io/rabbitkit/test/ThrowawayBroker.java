@@ -39,6 +39,7 @@ public final class ThrowawayBroker implements AutoCloseable {
 
   private final String uri;
   private final String tlsUri;
+  private String streamUri;
   private final Local local;
   private final RabbitMQContainer container;
 
@@ -80,13 +81,51 @@ public final class ThrowawayBroker implements AutoCloseable {
     return start(null, List.of(rabbitmqConfLines));
   }
 
+  /**
+   * Starts a node with the stream protocol ({@code rabbitmq_stream} plugin) listening on a port of
+   * its own, at {@link #streamUri()}. Local installations only, RabbitMQ 3.11 or later (single active
+   * consumer, super streams): the stream protocol tells clients a host and port to connect to, which
+   * a container's mapped port would contradict.
+   *
+   * @throws org.opentest4j.TestAbortedException (the test is skipped) when neither is at hand
+   */
+  public static ThrowawayBroker startWithStreams() {
+    if (!localNodesAvailable()) {
+      throw Skip.test("stream protocol tests need a local RabbitMQ installation (or a root from tools/rabbitmq4): "
+          + "a container maps the port the stream protocol advertises");
+    }
+    if (!INSTALLATION.atLeast(3, 13)) {
+      throw Skip.test("super streams need RabbitMQ 3.13 or later; " + INSTALLATION + " is "
+          + INSTALLATION.version().orElse("of unknown version") + " (CI runs these tests on RabbitMQ 4.3)");
+    }
+    int streamPort;
+    try {
+      streamPort = Local.freePort(0);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    Local local = Local.start(null, null, List.of("stream.listeners.tcp.default = 127.0.0.1:" + streamPort,
+        "stream.advertised_host = localhost", "stream.advertised_port = " + streamPort), List.of("rabbitmq_stream"));
+    ThrowawayBroker broker = new ThrowawayBroker("amqp://guest:guest@127.0.0.1:" + local.port + "/", null, local, null);
+    broker.streamUri = "rabbitmq-stream://guest:guest@localhost:" + streamPort + "/%2f";
+    return broker;
+  }
+
+  /** The stream protocol's URI ({@code rabbitmq-stream://...}) of a node from {@link #startWithStreams()}. */
+  public String streamUri() {
+    if (streamUri == null) {
+      throw new IllegalStateException("this node has no stream listener: start it with startWithStreams()");
+    }
+    return streamUri;
+  }
+
   private static ThrowawayBroker start(TlsFiles tls) {
     return start(tls, List.of());
   }
 
   private static ThrowawayBroker start(TlsFiles tls, List<String> conf) {
     if (localNodesAvailable()) {
-      Local local = Local.start(tls, null, conf);
+      Local local = Local.start(tls, null, conf, List.of());
       return new ThrowawayBroker("amqp://guest:guest@127.0.0.1:" + local.port + "/",
           tls == null ? null : "amqps://guest:guest@localhost:" + local.tlsPort + "/", local, null);
     }
@@ -296,7 +335,7 @@ public final class ThrowawayBroker implements AutoCloseable {
      * Starts a node; {@code cookie}, when given, is its Erlang cookie (nodes of one cluster share
      * one); {@code conf} are extra lines for its rabbitmq.conf.
      */
-    static Local start(TlsFiles tls, String cookie, List<String> conf) {
+    static Local start(TlsFiles tls, String cookie, List<String> conf, List<String> plugins) {
       try {
         Path base = INSTALLATION.newNodeDirectory();
         int port = freePortPair();
@@ -322,7 +361,8 @@ public final class ThrowawayBroker implements AutoCloseable {
               .append(sslOptions(INSTALLATION.seen(dir)));
         }
         Files.writeString(base.resolve("rabbitmq.conf"), config, StandardCharsets.UTF_8);
-        Files.writeString(base.resolve("enabled_plugins"), "[].\n", StandardCharsets.UTF_8);
+        Files.writeString(base.resolve("enabled_plugins"), "[" + String.join(",", plugins) + "].\n",
+            StandardCharsets.UTF_8);
         Files.writeString(base.resolve("advanced.config"), "[].\n", StandardCharsets.UTF_8);
         Files.writeString(base.resolve("rabbitmq-env.conf"), "", StandardCharsets.UTF_8);
         Map<String, String> env = Map.ofEntries(

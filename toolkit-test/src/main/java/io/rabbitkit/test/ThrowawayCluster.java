@@ -43,7 +43,8 @@ public final class ThrowawayCluster implements AutoCloseable {
     String cookie = Long.toHexString(ThreadLocalRandom.current().nextLong()).toUpperCase() + "RABBITKIT";
     List<CompletableFuture<ThrowawayBroker.Local>> starting = new ArrayList<>();
     for (int i = 0; i < size; i++) {
-      starting.add(CompletableFuture.supplyAsync(() -> ThrowawayBroker.Local.start(null, cookie, List.of())));
+      starting
+          .add(CompletableFuture.supplyAsync(() -> ThrowawayBroker.Local.start(null, cookie, List.of(), List.of())));
     }
     List<ThrowawayBroker.Local> nodes = new ArrayList<>();
     RuntimeException failure = null;
