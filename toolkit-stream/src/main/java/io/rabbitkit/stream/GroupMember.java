@@ -83,8 +83,8 @@ final class GroupMember<T> implements ConsumerGroup {
     // partitions at once (stream-client 1.7 offers no public query for them).
     String what = "member of group '" + settings.group + "'";
     try {
-      streams.environment().producerBuilder().superStream(settings.superStream).routing(m -> "").producerBuilder()
-          .build().close();
+      StreamErrors.whileUnavailable(StreamErrors.AVAILABLE_WITHIN, () -> streams.environment().producerBuilder()
+          .superStream(settings.superStream).routing(m -> "").producerBuilder().build()).close();
     } catch (RuntimeException e) {
       throw StreamErrors.buildFailed(what, settings.superStream, e);
     }
@@ -94,7 +94,7 @@ final class GroupMember<T> implements ConsumerGroup {
         .flow().strategy(ConsumerFlowStrategy.creditOnChunkArrival(settings.prefetchChunks)).builder()
         .manualTrackingStrategy().builder().messageHandler(this::handle);
     try {
-      consumer = builder.build();
+      consumer = StreamErrors.whileUnavailable(StreamErrors.AVAILABLE_WITHIN, builder::build);
     } catch (RuntimeException e) {
       throw StreamErrors.buildFailed(what, settings.superStream, e);
     }
