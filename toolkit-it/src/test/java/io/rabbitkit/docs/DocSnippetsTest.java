@@ -57,7 +57,8 @@ class DocSnippetsTest {
 
   /**
    * Every tagged snippet in the repository's sources, by name, de-indented. A name may tag
-   * several regions of one file (to leave out the test's own lines); they are joined in order.
+   * several regions of one file (to leave out the test's own lines); each is de-indented on its
+   * own, then they are joined in order.
    */
   static Map<String, String> tags() throws IOException {
     Map<String, String> raw = new LinkedHashMap<>();
@@ -72,12 +73,10 @@ class DocSnippetsTest {
       while (m.find()) {
         Path first = where.putIfAbsent(m.group(1), source);
         assertTrue(first == null || first.equals(source), "tag " + m.group(1) + " is in " + first + " and " + source);
-        raw.merge(m.group(1), m.group(2), (a, b) -> a + "\n" + b);
+        raw.merge(m.group(1), deindent(m.group(2)), (a, b) -> a + b);
       }
     }
-    Map<String, String> tags = new LinkedHashMap<>();
-    raw.forEach((name, code) -> tags.put(name, deindent(code)));
-    return tags;
+    return raw;
   }
 
   private static String deindent(String code) {

@@ -1,5 +1,7 @@
 package io.rabbitkit.jdbc;
 
+import static java.util.Objects.requireNonNull;
+
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.rabbitkit.Message;
 import io.rabbitkit.PublishException;
@@ -549,7 +551,9 @@ public final class OutboxRelay implements AutoCloseable {
     CompletableFuture<?> confirm;
     try {
       Message<byte[]> message = r.message();
-      confirm = publisher(r.exchange, r.contentType).publish(message);
+      Destination destination = options.destinations.get(r.exchange);
+      confirm = destination == null ? publisher(r.exchange, r.contentType).publish(message)
+          : destination.send(r.orderingKey == null ? message : message.withRoutingKey(r.orderingKey));
     } catch (RuntimeException e) {
       confirm = CompletableFuture.failedFuture(e); // unreadable row, no connection to build a publisher on
     }
@@ -692,6 +696,23 @@ public final class OutboxRelay implements AutoCloseable {
     return a.compareTo(b) <= 0 ? a : b;
   }
 
+  /**
+   * Where rows for one exchange name go instead of an AMQP exchange: the relay's extension point
+   * for other confirming destinations. The message carries the row's id, headers and properties;
+   * its routing key is the row's ordering key when the row has one (so a key routes to one
+   * partition), its routing key otherwise.
+   */
+  @FunctionalInterface
+  public interface Destination {
+    /**
+     * Sends {@code message}; the future completes once the destination holds it safely (a confirm),
+     * and fails otherwise. Only a {@link PublishException} whose reason is {@linkplain
+     * PublishException.Reason#aboutMessage() about the message}, or an exception that is not a
+     * {@link ToolkitException}, counts towards parking the row; anything else leaves it due.
+     */
+    CompletableFuture<?> send(Message<byte[]> message);
+  }
+
   /** One row's publish and its confirm. */
   private record Attempt(Row row, CompletableFuture<?> confirm) {
 
@@ -788,6 +809,7 @@ public final class OutboxRelay implements AutoCloseable {
     private Duration pollInterval = Duration.ofMillis(500);
     private Duration confirmTimeout = Duration.ofSeconds(30);
     private boolean listen = true;
+    private final Map<String, Destination> destinations = new HashMap<>();
 
     Builder(Outbox outbox, DataSource dataSource, RabbitToolkit rabbit) {
       this.outbox = outbox;
@@ -864,6 +886,19 @@ public final class OutboxRelay implements AutoCloseable {
      */
     public Builder listen(boolean listen) {
       this.listen = listen;
+      return this;
+    }
+
+    /**
+     * Sends the rows written for {@code exchange} to {@code destination} instead of the AMQP
+     * exchange of that name: for example a super stream ({@code toolkit-stream}'s {@code
+     * RabbitStreams.messagePublisher}), where the row's ordering key routes it to its partition.
+     * The relay keeps its guarantees (deleted only after the destination confirms, key order,
+     * back-off and parking on the destination's failures); the destination stays the caller's to
+     * close, after the relay.
+     */
+    public Builder destination(String exchange, Destination destination) {
+      destinations.put(requireNonNull(exchange, "exchange"), requireNonNull(destination, "destination"));
       return this;
     }
 

@@ -6,8 +6,10 @@ import com.rabbitmq.stream.ByteCapacity;
 import com.rabbitmq.stream.Environment;
 import com.rabbitmq.stream.StreamCreator;
 import io.rabbitkit.Interceptor;
+import io.rabbitkit.Message;
 import io.rabbitkit.ToolkitException.ConnectionException;
 import io.rabbitkit.ToolkitException.TopologyException;
+import io.rabbitkit.codec.MessageCodec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,7 +50,7 @@ public final class RabbitStreams implements AutoCloseable {
 
   /** How to connect. */
   public static final class Builder {
-    private String uri = "rabbitmq-stream://guest:guest@localhost:5552/%2f";
+    private List<String> uris = List.of("rabbitmq-stream://guest:guest@localhost:5552/%2f");
     private final List<Interceptor> interceptors = new ArrayList<>();
     private Duration rpcTimeout = Duration.ofSeconds(10);
 
@@ -57,13 +59,27 @@ public final class RabbitStreams implements AutoCloseable {
 
     /** {@code rabbitmq-stream://user:pass@host:port/vhost}; default {@code localhost:5552} as guest. */
     public Builder uri(String uri) {
-      requireNonNull(uri, "uri");
-      if (!uri.startsWith("rabbitmq-stream://") && !uri.startsWith("rabbitmq-stream+tls://")) {
-        throw new IllegalArgumentException("a stream protocol URI starts with rabbitmq-stream:// (port 5552 by "
-            + "default), not " + StreamErrors.masked(uri) + " (an amqp:// URI is for toolkit-core)");
+      return uris(uri);
+    }
+
+    /** Several nodes of one cluster, tried in order: the client then connects to each partition's leader. */
+    public Builder uris(String... uris) {
+      if (uris.length == 0) {
+        throw new IllegalArgumentException("at least one URI");
       }
-      this.uri = uri;
+      for (String uri : uris) {
+        requireNonNull(uri, "uri");
+        if (!uri.startsWith("rabbitmq-stream://") && !uri.startsWith("rabbitmq-stream+tls://")) {
+          throw new IllegalArgumentException("a stream protocol URI starts with rabbitmq-stream:// (port 5552 by "
+              + "default), not " + StreamErrors.masked(uri) + " (an amqp:// URI is for toolkit-core)");
+        }
+      }
+      this.uris = List.of(uris);
       return this;
+    }
+
+    private String shown() {
+      return String.join(",", uris.stream().map(StreamErrors::masked).toList());
     }
 
     /** Sees every event a consumer group of these streams handles (metrics, tracing), in order. */
@@ -86,11 +102,11 @@ public final class RabbitStreams implements AutoCloseable {
      */
     public RabbitStreams connect() {
       try {
-        Environment environment = Environment.builder().uri(uri).rpcTimeout(rpcTimeout).lazyInitialization(false)
+        Environment environment = Environment.builder().uris(uris).rpcTimeout(rpcTimeout).lazyInitialization(false)
             .build();
-        return new RabbitStreams(environment, StreamErrors.masked(uri), interceptors);
+        return new RabbitStreams(environment, shown(), interceptors);
       } catch (RuntimeException e) {
-        throw StreamErrors.connectFailed(StreamErrors.masked(uri), e);
+        throw StreamErrors.connectFailed(shown(), e);
       }
     }
   }
@@ -141,6 +157,42 @@ public final class RabbitStreams implements AutoCloseable {
   /** Starts building a producer of {@code type} events (JSON unless {@code String} or {@code byte[]}). */
   public <T> PartitionedPublisher.Builder<T> publisherBuilder(Class<T> type) {
     return new StreamPublisher.BuilderImpl<>(this, type);
+  }
+
+  /**
+   * A producer of ready-made messages, such as an outbox relay's rows: each goes to the partition of
+   * its routing key, with its message id, its headers as application properties and {@code
+   * contentType}. Unnamed: a re-sent message is stored again, and consumers drop it by message id
+   * (an inbox), which is what keeps order when a relay re-sends an older row after a newer one went
+   * out, where the broker's de-duplication would drop the older row for good.
+   *
+   * <pre>{@code
+   * PartitionedPublisher<Message<byte[]>> events = streams.messagePublisher(orders, "application/json");
+   * outbox.relayBuilder(dataSource, rabbit).destination("orders-events", events::publish).start();
+   * }</pre>
+   */
+  public PartitionedPublisher<Message<byte[]>> messagePublisher(SuperStream superStream, String contentType) {
+    requireNonNull(contentType, "contentType");
+    MessageCodec<Message<byte[]>> codec = new MessageCodec<>() {
+      @Override
+      public String contentType() {
+        return contentType;
+      }
+
+      @Override
+      public byte[] encode(Message<byte[]> message) {
+        return message.body();
+      }
+
+      @Override
+      public Message<byte[]> decode(byte[] body, String type) {
+        return Message.of(body);
+      }
+    };
+    StreamPublisher.BuilderImpl<Message<byte[]>> builder = new StreamPublisher.BuilderImpl<>(this, codec);
+    builder.headers = Message::headers;
+    return builder.superStream(superStream).key(m -> m.routingKey().orElse(null))
+        .messageId(m -> m.messageId().orElse(null)).build();
   }
 
   /** Starts building a member of a consumer group reading {@code type} events. */

@@ -13,6 +13,7 @@ import io.rabbitkit.SafeText;
 import io.rabbitkit.codec.MessageCodec;
 import io.rabbitkit.internal.Checks;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
@@ -34,6 +35,7 @@ final class StreamPublisher<T> implements PartitionedPublisher<T> {
   private final Function<? super T, String> key;
   private final ToLongFunction<? super T> publishingId;
   private final Function<? super T, String> messageId;
+  private final Function<? super T, Map<String, Object>> headers;
 
   private StreamPublisher(BuilderImpl<T> b, Producer producer) {
     this.superStream = b.superStream;
@@ -42,6 +44,7 @@ final class StreamPublisher<T> implements PartitionedPublisher<T> {
     this.key = b.key;
     this.publishingId = b.publishingId;
     this.messageId = b.messageId;
+    this.headers = b.headers;
   }
 
   @Override
@@ -75,8 +78,12 @@ final class StreamPublisher<T> implements PartitionedPublisher<T> {
     if (id != null) {
       properties.messageId(id);
     }
-    Message message = properties.messageBuilder().applicationProperties().entry(KEY, k).messageBuilder()
-        .addData(body).build();
+    MessageBuilder.ApplicationPropertiesBuilder applicationProperties = properties.messageBuilder()
+        .applicationProperties();
+    if (headers != null) {
+      headers.apply(event).forEach((name, value) -> put(applicationProperties, name, value));
+    }
+    Message message = applicationProperties.entry(KEY, k).messageBuilder().addData(body).build();
     CompletableFuture<Confirmation> confirmed = new CompletableFuture<>();
     String routingKey = k;
     try {
@@ -84,10 +91,7 @@ final class StreamPublisher<T> implements PartitionedPublisher<T> {
         if (status.isConfirmed()) {
           confirmed.complete(new Confirmation(id, superStream, routingKey));
         } else {
-          confirmed.completeExceptionally(new PublishException(PublishException.Reason.NACKED,
-              "event " + SafeText.of(id) + " with key '" + SafeText.of(routingKey) + "' to super stream '"
-                  + superStream + "' was not confirmed (stream protocol code " + status.getCode() + ")",
-              id, superStream, routingKey, null));
+          confirmed.completeExceptionally(StreamErrors.notConfirmed(status.getCode(), id, superStream, routingKey));
         }
       });
     } catch (RuntimeException e) {
@@ -96,6 +100,24 @@ final class StreamPublisher<T> implements PartitionedPublisher<T> {
           routingKey, e));
     }
     return confirmed;
+  }
+
+  /** A header as an application property: the AMQP 1.0 types a stream message can carry, or text. */
+  private static void put(MessageBuilder.ApplicationPropertiesBuilder to, String name, Object value) {
+    if (name.equals(KEY) || value == null) {
+      return;
+    }
+    if (value instanceof Long v) {
+      to.entry(name, v);
+    } else if (value instanceof Integer v) {
+      to.entry(name, v);
+    } else if (value instanceof Boolean v) {
+      to.entry(name, v);
+    } else if (value instanceof Double v) {
+      to.entry(name, v);
+    } else {
+      to.entry(name, String.valueOf(value));
+    }
   }
 
   @Override
@@ -116,13 +138,18 @@ final class StreamPublisher<T> implements PartitionedPublisher<T> {
     String name;
     ToLongFunction<? super T> publishingId;
     Function<? super T, String> messageId;
+    Function<? super T, Map<String, Object>> headers;
     MessageCodec<T> codec;
     int maxInFlight = 10_000;
     Duration confirmTimeout = Duration.ofSeconds(30);
 
     BuilderImpl(RabbitStreams streams, Class<T> type) {
+      this(streams, MessageCodec.forType(requireNonNull(type, "type")));
+    }
+
+    BuilderImpl(RabbitStreams streams, MessageCodec<T> codec) {
       this.streams = streams;
-      this.codec = MessageCodec.forType(requireNonNull(type, "type"));
+      this.codec = codec;
     }
 
     @Override
@@ -206,7 +233,8 @@ final class StreamPublisher<T> implements PartitionedPublisher<T> {
         if (name != null) {
           builder.name(name);
         }
-        return new StreamPublisher<>(this, builder.build());
+        return new StreamPublisher<>(this,
+            StreamErrors.whileUnavailable(StreamErrors.AVAILABLE_WITHIN, builder::build));
       } catch (RuntimeException e) {
         throw StreamErrors.buildFailed(what, superStream, e);
       }
