@@ -23,7 +23,7 @@ import io.rabbitkit.codec.MessageCodec;
 import io.rabbitkit.topology.Queue;
 import io.rabbitkit.topology.Topology;
 import java.time.Duration;
-import java.util.LinkedHashMap;
+import java.util.Collections;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -47,6 +47,8 @@ final class GroupMember<T> implements ConsumerGroup {
   private static final Logger LOG = LoggerFactory.getLogger(GroupMember.class);
   /** Broker-side tracking stores a partition's position every this many events (and on hand-over). */
   private static final int STORE_EVERY = 100;
+  /** How long a partition's activation asks for its stored position before it falls back. */
+  private static final Duration QUERY_PATIENCE = Duration.ofSeconds(10);
 
   private final BuilderImpl<T> settings;
   private final RabbitStreams streams;
@@ -71,10 +73,13 @@ final class GroupMember<T> implements ConsumerGroup {
     this.settings = b;
     this.streams = b.streams;
     this.deadLetterQueue = b.deadLetterQueue != null ? b.deadLetterQueue : b.superStream + "." + b.group + ".dlq";
-    RetryConfig config = b.retry == null ? RetryConfig.custom().maxAttempts(1).build() : b.retry;
-    this.retry = Retry.of("group-" + b.group, RetryConfig.from(config)
-        .ignoreExceptions(RejectMessageException.class, MessageDecodingException.class).build());
-    retry.getEventPublisher().onRetry(e -> retried.increment());
+    if (b.retry == null || b.retry.getMaxAttempts() == 1) {
+      this.retry = null; // one call: no retry machinery per event
+    } else {
+      this.retry = Retry.of("group-" + b.group, RetryConfig.from(b.retry)
+          .ignoreExceptions(RejectMessageException.class, MessageDecodingException.class).build());
+      retry.getEventPublisher().onRetry(e -> retried.increment());
+    }
     this.deadLetters = new DeadLetterCopies(b.deadLetters, deadLetterQueue, b.superStream, b.group, () -> stopping);
   }
 
@@ -121,15 +126,44 @@ final class GroupMember<T> implements ConsumerGroup {
     return start;
   }
 
+  /**
+   * Where the group goes on in {@code partition}: after the last event it finished there. Right
+   * after a node is lost the broker may not answer for a few seconds (the partition elects a new
+   * leader): asked again every 500 ms for 10 s, then, if this member read the partition before,
+   * after the last event it finished; else from the first event: events read twice, never skipped.
+   */
   private OffsetSpecification startOf(String partition, Consumer partitionConsumer) {
+    long deadline = System.nanoTime() + QUERY_PATIENCE.toNanos();
+    while (true) {
+      try {
+        OptionalLong done = lastDone(partition, partitionConsumer);
+        return done.isPresent() ? OffsetSpecification.offset(done.getAsLong() + 1) : OffsetSpecification.first();
+      } catch (RuntimeException e) {
+        if (System.nanoTime() - deadline > 0 || stopping) {
+          Long mine = lastFinished.get(partition);
+          LOG.warn("group '{}': cannot read the position of partition '{}' ({}); going on from {}", settings.group,
+              partition, StreamErrors.describe(e),
+              mine == null ? "its first event (events may be read twice)" : "the last event this member finished");
+          return mine == null ? OffsetSpecification.first() : OffsetSpecification.offset(mine + 1);
+        }
+      }
+      try {
+        Thread.sleep(500);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        stopping = true;
+      }
+    }
+  }
+
+  private OptionalLong lastDone(String partition, Consumer partitionConsumer) {
     if (settings.offsets != null) {
-      OptionalLong done = settings.offsets.lastDone(partition, settings.group);
-      return done.isPresent() ? OffsetSpecification.offset(done.getAsLong() + 1) : OffsetSpecification.first();
+      return settings.offsets.lastDone(partition, settings.group);
     }
     try {
-      return OffsetSpecification.offset(partitionConsumer.storedOffset() + 1);
+      return OptionalLong.of(partitionConsumer.storedOffset());
     } catch (NoOffsetException e) {
-      return OffsetSpecification.first();
+      return OptionalLong.empty();
     }
   }
 
@@ -158,7 +192,7 @@ final class GroupMember<T> implements ConsumerGroup {
     }
     received.increment();
     Map<String, Object> properties = message.getApplicationProperties() == null ? Map.of()
-        : new LinkedHashMap<>(message.getApplicationProperties());
+        : Collections.unmodifiableMap(message.getApplicationProperties());
     String key = properties.get(StreamPublisher.KEY) instanceof String k ? k : "";
     String contentType = message.getProperties() == null ? null : message.getProperties().getContentType();
     String messageId = message.getProperties() == null || message.getProperties().getMessageId() == null ? null
@@ -178,23 +212,27 @@ final class GroupMember<T> implements ConsumerGroup {
       Delivery<T> delivery = new Delivery<>(value, partition, settings.superStream, key, false, 1,
           Optional.ofNullable(messageId), Optional.empty(), Optional.empty(), Optional.ofNullable(contentType),
           Optional.empty(), properties, Optional.empty(), Optional.empty(), OptionalLong.of(offset));
-      retry.executeCheckedSupplier(() -> {
+      if (retry == null) {
         settings.handler.handle(delivery);
-        return null;
-      });
+      } else {
+        retry.executeCheckedSupplier(() -> {
+          settings.handler.handle(delivery);
+          return null;
+        });
+      }
     } catch (Throwable t) {
       failure = t;
     }
-    Duration handlerTime = Duration.ofNanos(System.nanoTime() - startNanos);
+    long handlerNanos = System.nanoTime() - startNanos;
     if (failure == null) {
       processed.increment();
-      Observers.outcome(observer, Interceptor.ConsumeOutcome.ACKED, handlerTime, null);
+      Observers.outcome(observer, Interceptor.ConsumeOutcome.ACKED, handlerNanos, null);
     } else {
       if (deadLetters.copy(partition, offset, key, messageId, contentType, body, failure)) {
         deadLettered.increment();
       }
       Observers.outcome(observer, failure instanceof MessageDecodingException ? Interceptor.ConsumeOutcome.UNDECODABLE
-          : Interceptor.ConsumeOutcome.DEAD_LETTERED, handlerTime, failure);
+          : Interceptor.ConsumeOutcome.DEAD_LETTERED, handlerNanos, failure);
     }
     finish(context, partition, offset);
   }

@@ -90,10 +90,10 @@ final class Observers {
   }
 
   static void outcome(Interceptor.ConsumeObserver observer, Interceptor.ConsumeOutcome outcome,
-      Duration handlerTime, Throwable failure) {
+      long handlerNanos, Throwable failure) {
     if (observer != Interceptor.ConsumeObserver.NONE) {
       try {
-        observer.outcome(outcome, handlerTime, failure);
+        observer.outcome(outcome, Duration.ofNanos(handlerNanos), failure);
       } catch (RuntimeException e) {
         LOG.debug("interceptor outcome failed: {}", e.toString());
       }

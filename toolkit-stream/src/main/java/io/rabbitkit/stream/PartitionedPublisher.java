@@ -16,8 +16,11 @@ import java.util.function.ToLongFunction;
  * <p>A producer with a {@linkplain Builder#name name} is de-duplicated by the broker: each event
  * carries a publishing id, and an event whose id is not above the last one the broker stored for
  * that name in that partition is confirmed and dropped. Give events an id that does not change when
- * they are sent again ({@link Builder#publishingId}: an outbox row's id, a per-run sequence), and a
- * producer that crashes and sends again stores nothing twice.
+ * they are sent again and that only grows in the order they are sent ({@link Builder#publishingId}:
+ * a position in a file or log the producer sends from), and a producer that crashes and sends again
+ * stores nothing twice. An id that can be sent after a larger one (an outbox row retried after a
+ * newer row went out) would be dropped for good: the outbox relay therefore publishes unnamed, see
+ * {@link RabbitStreams#messagePublisher}.
  *
  * @param <T> the event type
  */

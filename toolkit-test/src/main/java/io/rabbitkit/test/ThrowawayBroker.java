@@ -90,6 +90,16 @@ public final class ThrowawayBroker implements AutoCloseable {
    * @throws org.opentest4j.TestAbortedException (the test is skipped) when neither is at hand
    */
   public static ThrowawayBroker startWithStreams() {
+    requireStreams();
+    int streamPort = freeStreamPort(List.of());
+    Local local = Local.start(null, null, streamConf(streamPort), List.of("rabbitmq_stream"));
+    ThrowawayBroker broker = new ThrowawayBroker("amqp://guest:guest@127.0.0.1:" + local.port + "/", null, local, null);
+    broker.streamUri = "rabbitmq-stream://guest:guest@localhost:" + streamPort + "/%2f";
+    return broker;
+  }
+
+  /** Skips the test unless nodes with the stream protocol and super streams can be started here. */
+  static void requireStreams() {
     if (!localNodesAvailable()) {
       throw Skip.test("stream protocol tests need a local RabbitMQ installation (or a root from tools/rabbitmq4): "
           + "a container maps the port the stream protocol advertises");
@@ -98,17 +108,25 @@ public final class ThrowawayBroker implements AutoCloseable {
       throw Skip.test("super streams need RabbitMQ 3.13 or later; " + INSTALLATION + " is "
           + INSTALLATION.version().orElse("of unknown version") + " (CI runs these tests on RabbitMQ 4.3)");
     }
-    int streamPort;
+  }
+
+  /** A free port for a stream listener, other than {@code taken}. */
+  static int freeStreamPort(List<Integer> taken) {
     try {
-      streamPort = Local.freePort(0);
+      int port;
+      do {
+        port = Local.freePort(0);
+      } while (taken.contains(port));
+      return port;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    Local local = Local.start(null, null, List.of("stream.listeners.tcp.default = 127.0.0.1:" + streamPort,
-        "stream.advertised_host = localhost", "stream.advertised_port = " + streamPort), List.of("rabbitmq_stream"));
-    ThrowawayBroker broker = new ThrowawayBroker("amqp://guest:guest@127.0.0.1:" + local.port + "/", null, local, null);
-    broker.streamUri = "rabbitmq-stream://guest:guest@localhost:" + streamPort + "/%2f";
-    return broker;
+  }
+
+  /** rabbitmq.conf lines for a stream listener on {@code port}, advertised as localhost. */
+  static List<String> streamConf(int port) {
+    return List.of("stream.listeners.tcp.default = 127.0.0.1:" + port, "stream.advertised_host = localhost",
+        "stream.advertised_port = " + port);
   }
 
   /** The stream protocol's URI ({@code rabbitmq-stream://...}) of a node from {@link #startWithStreams()}. */
@@ -333,9 +351,14 @@ public final class ThrowawayBroker implements AutoCloseable {
 
     /**
      * Starts a node; {@code cookie}, when given, is its Erlang cookie (nodes of one cluster share
-     * one); {@code conf} are extra lines for its rabbitmq.conf.
+     * one); {@code conf} are extra lines for its rabbitmq.conf, {@code advanced} its advanced.config
+     * (Erlang terms, for settings rabbitmq.conf has no key for).
      */
     static Local start(TlsFiles tls, String cookie, List<String> conf, List<String> plugins) {
+      return start(tls, cookie, conf, plugins, "[].");
+    }
+
+    static Local start(TlsFiles tls, String cookie, List<String> conf, List<String> plugins, String advanced) {
       try {
         Path base = INSTALLATION.newNodeDirectory();
         int port = freePortPair();
@@ -363,7 +386,7 @@ public final class ThrowawayBroker implements AutoCloseable {
         Files.writeString(base.resolve("rabbitmq.conf"), config, StandardCharsets.UTF_8);
         Files.writeString(base.resolve("enabled_plugins"), "[" + String.join(",", plugins) + "].\n",
             StandardCharsets.UTF_8);
-        Files.writeString(base.resolve("advanced.config"), "[].\n", StandardCharsets.UTF_8);
+        Files.writeString(base.resolve("advanced.config"), advanced + "\n", StandardCharsets.UTF_8);
         Files.writeString(base.resolve("rabbitmq-env.conf"), "", StandardCharsets.UTF_8);
         Map<String, String> env = Map.ofEntries(
             Map.entry("HOME", INSTALLATION.seen(home)),

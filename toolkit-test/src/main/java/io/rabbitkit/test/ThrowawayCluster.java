@@ -1,5 +1,6 @@
 package io.rabbitkit.test;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -27,8 +28,12 @@ public final class ThrowawayCluster implements AutoCloseable {
 
   private final List<ThrowawayBroker.Local> nodes;
 
-  private ThrowawayCluster(List<ThrowawayBroker.Local> nodes) {
+  /** The stream protocol's port of each node, when started with {@link #startWithStreams}. */
+  private final List<Integer> streamPorts;
+
+  private ThrowawayCluster(List<ThrowawayBroker.Local> nodes, List<Integer> streamPorts) {
     this.nodes = nodes;
+    this.streamPorts = streamPorts;
   }
 
   /**
@@ -37,14 +42,46 @@ public final class ThrowawayCluster implements AutoCloseable {
    * @throws IllegalStateException if RabbitMQ is not installed locally or a node does not start
    */
   public static ThrowawayCluster start(int size) {
+    return start(size, false);
+  }
+
+  /**
+   * How long these nodes keep a single active stream consumer whose node is gone as the active
+   * one ({@code stream_sac_disconnected_timeout}, 60 s by default on the broker), for nodes started
+   * by {@link #startWithStreams}.
+   */
+  public static final Duration SAC_DISCONNECTED_TIMEOUT = Duration.ofSeconds(5);
+
+  /**
+   * Starts {@code size} nodes with the stream protocol (each on a port of its own, advertised as
+   * {@code localhost}) and joins them into one cluster, with {@link #SAC_DISCONNECTED_TIMEOUT}.
+   * Local installations of RabbitMQ 3.13+ only.
+   *
+   * @throws org.opentest4j.TestAbortedException (the test is skipped) without one
+   */
+  public static ThrowawayCluster startWithStreams(int size) {
+    ThrowawayBroker.requireStreams();
+    return start(size, true);
+  }
+
+  private static ThrowawayCluster start(int size, boolean streams) {
     if (size < 1) {
       throw new IllegalArgumentException("size must be >= 1: " + size);
     }
     String cookie = Long.toHexString(ThreadLocalRandom.current().nextLong()).toUpperCase() + "RABBITKIT";
     List<CompletableFuture<ThrowawayBroker.Local>> starting = new ArrayList<>();
+    List<Integer> streamPorts = new ArrayList<>();
     for (int i = 0; i < size; i++) {
-      starting
-          .add(CompletableFuture.supplyAsync(() -> ThrowawayBroker.Local.start(null, cookie, List.of(), List.of())));
+      int streamPort = streams ? ThrowawayBroker.freeStreamPort(streamPorts) : -1;
+      streamPorts.add(streamPort);
+      List<String> conf = streams ? ThrowawayBroker.streamConf(streamPort) : List.of();
+      List<String> plugins = streams ? List.of("rabbitmq_stream") : List.of();
+      // A single active consumer on a node that went away keeps its partitions for this long (the
+      // broker's default is 60 s, in case the node comes back from a network partition).
+      String advanced = streams ? "[{rabbit, [{stream_sac_disconnected_timeout, " + SAC_DISCONNECTED_TIMEOUT.toMillis()
+          + "}]}]." : "[].";
+      starting.add(CompletableFuture
+          .supplyAsync(() -> ThrowawayBroker.Local.start(null, cookie, conf, plugins, advanced)));
     }
     List<ThrowawayBroker.Local> nodes = new ArrayList<>();
     RuntimeException failure = null;
@@ -55,7 +92,7 @@ public final class ThrowawayCluster implements AutoCloseable {
         failure = e;
       }
     }
-    ThrowawayCluster cluster = new ThrowawayCluster(nodes);
+    ThrowawayCluster cluster = new ThrowawayCluster(nodes, streamPorts);
     if (failure != null) {
       cluster.close();
       throw new IllegalStateException("a cluster node did not start: " + failure.getMessage(), failure);
@@ -78,6 +115,15 @@ public final class ThrowawayCluster implements AutoCloseable {
   public String uri() {
     return "amqp://guest:guest@" + nodes.stream().map(n -> "127.0.0.1:" + n.port).collect(Collectors.joining(","))
         + "/";
+  }
+
+  /** The stream protocol's URI of node {@code i} (a cluster from {@link #startWithStreams}). */
+  public String streamUri(int i) {
+    int port = streamPorts.get(i);
+    if (port < 0) {
+      throw new IllegalStateException("this cluster has no stream listeners: start it with startWithStreams()");
+    }
+    return "rabbitmq-stream://guest:guest@localhost:" + port + "/%2f";
   }
 
   public int size() {
