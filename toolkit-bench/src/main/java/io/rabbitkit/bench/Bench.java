@@ -25,27 +25,31 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Bench {
 
-  static final String USAGE = """
-      usage: java -jar toolkit-bench/target/toolkit-bench.jar [--quick] [--messages N] [--repeats R] [--uri URI]
-        --quick       small counts, one repeat: a smoke test that takes seconds
-        --messages N  messages per run (default 50000; RPC makes N/10 calls; with --rate, 10 s worth)
-        --repeats R   timed runs per side and workload (default 5), after one warm-up run each
-        --uri URI     broker (default: $RABBITMQ_URI, else amqp://guest:guest@localhost:5672/)
-        --only NAME   run one workload (publish-confirm, consume-ack, end-to-end, rpc, rpc-16,
-                      stream-consume, observed-end-to-end, observation-cost, outbox; soak, outage and sweep
-                      run only when named)
-        --rate R      fixed rate: every workload publishes (or calls) R messages a second on both
-                      sides and reports CPU per message and latency at that rate (consume-ack is
-                      fed at R by a publisher the measurement does not count)
-        --sweep       the scale sweep: consumers 1-1000 (busy, idle), publishing threads 1-16,
-                      message sizes 200 B-1 MB, recovery of 1,000 consumers (= --only sweep)
-        --report FILE the HTML report with the workload table and the sweep charts
-                      (default bench-report.html; the charts also as FILE-<chart>.svg)
-        --report-from F  only draw the report, from the JSON lines a run printed (saved in F)
-        --soak-minutes M  length of the soak (default 10); its rate is --rate (default 500)
-        --jdbc-url U  PostgreSQL for the outbox workload (default jdbc:postgresql://localhost:5432/test?user=postgres);
-                      without one that answers, the outbox workload is skipped
-      """;
+  static final String USAGE =
+      """
+          usage: java -jar toolkit-bench/target/toolkit-bench.jar [--quick] [--messages N] [--repeats R] [--uri URI]
+            --quick       small counts, one repeat: a smoke test that takes seconds
+            --messages N  messages per run (default 50000; RPC makes N/10 calls; with --rate, 10 s worth)
+            --repeats R   timed runs per side and workload (default 5), after one warm-up run each
+            --uri URI     broker (default: $RABBITMQ_URI, else amqp://guest:guest@localhost:5672/)
+            --only NAME   run one workload (publish-confirm, consume-ack, end-to-end, rpc, rpc-16,
+                          stream-consume, super-stream (publish and consume), observed-end-to-end, observation-cost, outbox; soak,
+                          outage and sweep
+                          run only when named)
+            --rate R      fixed rate: every workload publishes (or calls) R messages a second on both
+                          sides and reports CPU per message and latency at that rate (consume-ack is
+                          fed at R by a publisher the measurement does not count)
+            --sweep       the scale sweep: consumers 1-1000 (busy, idle), publishing threads 1-16,
+                          message sizes 200 B-1 MB, recovery of 1,000 consumers (= --only sweep)
+            --report FILE the HTML report with the workload table and the sweep charts
+                          (default bench-report.html; the charts also as FILE-<chart>.svg)
+            --report-from F  only draw the report, from the JSON lines a run printed (saved in F)
+            --soak-minutes M  length of the soak (default 10); its rate is --rate (default 500)
+            --stream-uri U  the stream protocol for the super-stream workload (default: $RABBITMQ_STREAM_URI, else
+                          the broker's host on port 5552); without one that answers, the workload is skipped
+            --jdbc-url U  PostgreSQL for the outbox workload (default jdbc:postgresql://localhost:5432/test?user=postgres);
+                          without one that answers, the outbox workload is skipped
+          """;
 
   /** A workload and how to run it once on one side. */
   private record Workload(String name, int count, boolean latency, Run run, boolean stream) {
@@ -70,6 +74,7 @@ public final class Bench {
   private final PrintStream out;
   private String jdbcUrl = "jdbc:postgresql://localhost:5432/test?user=postgres";
   private String outboxSchema = OutboxSide.DEFAULT_SCHEMA;
+  private String streamUri;
   private int rate;
   private Connection feeder;
 
@@ -97,6 +102,7 @@ public final class Bench {
     Integer repeats = null;
     String only = null;
     String jdbcUrl = null;
+    String streamUri = null;
     int soakMinutes = 10;
     Integer rate = null;
     String report = "bench-report.html";
@@ -111,6 +117,7 @@ public final class Bench {
         case "--uri" -> uri = value(args, ++i);
         case "--only" -> only = value(args, ++i);
         case "--jdbc-url" -> jdbcUrl = value(args, ++i);
+        case "--stream-uri" -> streamUri = value(args, ++i);
         case "--soak-minutes" -> soakMinutes = positive(args, ++i);
         case "--rate" -> rate = positive(args, ++i);
         case "--sweep" -> only = "sweep";
@@ -160,6 +167,9 @@ public final class Bench {
     if (jdbcUrl != null) {
       bench.jdbcUrl(jdbcUrl);
     }
+    if (streamUri != null) {
+      bench.streamUri(streamUri);
+    }
     if (rate != null) {
       bench.rate(rate);
     }
@@ -179,6 +189,25 @@ public final class Bench {
     return String.format(Locale.ROOT, "%d messages per run, %d repeat(s) per side, %s, %d cores, Java %s",
         messages, repeats, rate > 0 ? "fixed rate " + rate + " msg/s" : "saturation",
         Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.version"));
+  }
+
+  /** Sets the stream protocol's URI of the super-stream workload. */
+  Bench streamUri(String uri) {
+    this.streamUri = uri;
+    return this;
+  }
+
+  /** {@code --stream-uri}, else {@code RABBITMQ_STREAM_URI}, else the AMQP broker's host on port 5552. */
+  private String streamUri() {
+    if (streamUri != null) {
+      return streamUri;
+    }
+    String env = System.getenv("RABBITMQ_STREAM_URI");
+    if (env != null && !env.isBlank()) {
+      return env;
+    }
+    String host = factory.getHost();
+    return "rabbitmq-stream://" + factory.getUsername() + ":" + factory.getPassword() + "@" + host + ":5552/%2f";
   }
 
   /** Sets the database of the outbox workload. */
@@ -257,6 +286,18 @@ public final class Bench {
         // A stream is read, not consumed away: filled once, then every run reads it from the first event.
         Workload w = new Workload("stream-consume", messages, false, (s, q, n, p, l) -> s.streamConsume(q, n), true);
         lines.add(onFreshStream(ch, w.name(), messages, stream -> measure(w, stream, ch, raw, toolkit)));
+      }
+      if (!paced && (only == null || only.equals("super-stream"))) {
+        try (SuperStreamSides sides = SuperStreamSides.open(streamUri(), uri, queuePrefix, out)) {
+          if (sides != null) {
+            Workload publish = new Workload("super-stream-publish", messages, false,
+                (s, q, n, p, l) -> s == raw ? sides.rawPublish(n) : sides.toolkitPublish(n), true);
+            lines.add(measure(publish, "super-stream", ch, raw, toolkit));
+            Workload consume = new Workload("super-stream-consume", messages, false,
+                (s, q, n, p, l) -> s == raw ? sides.rawConsume(n) : sides.toolkitConsume(n), true);
+            lines.add(measure(consume, "super-stream", ch, raw, toolkit));
+          }
+        }
       }
       if (only == null || only.equals("observed-end-to-end")) {
         try (Observability observability = Observability.fromProperties();

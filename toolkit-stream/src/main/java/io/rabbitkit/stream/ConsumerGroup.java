@@ -48,7 +48,8 @@ public interface ConsumerGroup extends MessageConsumer {
 
     /**
      * Where positions are kept (per partition, under the group's name); default the broker, which
-     * stores a partition's position every 100 events and when the partition moves to another member.
+     * stores a partition's position every 1,000 events and when the partition moves to another member
+     * (a member that dies reads up to 1,000 events per partition again).
      */
     Builder<T> offsets(OffsetStore store);
 

@@ -46,7 +46,7 @@ final class GroupMember<T> implements ConsumerGroup {
 
   private static final Logger LOG = LoggerFactory.getLogger(GroupMember.class);
   /** Broker-side tracking stores a partition's position every this many events (and on hand-over). */
-  private static final int STORE_EVERY = 100;
+  private static final int STORE_EVERY = 1_000;
   /** How long a partition's activation asks for its stored position before it falls back. */
   private static final Duration QUERY_PATIENCE = Duration.ofSeconds(10);
 
@@ -56,9 +56,8 @@ final class GroupMember<T> implements ConsumerGroup {
   private final String deadLetterQueue;
   private final DeadLetterCopies deadLetters;
   private final Set<String> active = ConcurrentHashMap.newKeySet();
-  /** The offset of the last event finished per partition, in this process. */
-  private final Map<String, Long> lastFinished = new ConcurrentHashMap<>();
-  private final Map<String, Integer> sinceStored = new ConcurrentHashMap<>();
+  /** What this member finished per partition, since it last became its active consumer. */
+  private final Map<String, Position> positions = new ConcurrentHashMap<>();
   private final LongAdder received = new LongAdder();
   private final LongAdder processed = new LongAdder();
   private final LongAdder retried = new LongAdder();
@@ -119,7 +118,7 @@ final class GroupMember<T> implements ConsumerGroup {
     }
     OffsetSpecification start = startOf(partition, context.consumer());
     // What another member finished meanwhile is read from the store, not from this process's memory.
-    lastFinished.remove(partition);
+    positions.put(partition, new Position());
     active.add(partition);
     LOG.info("group '{}': active on partition '{}' from {}", settings.group, partition, start);
     settings.listener.activated(partition);
@@ -140,7 +139,8 @@ final class GroupMember<T> implements ConsumerGroup {
         return done.isPresent() ? OffsetSpecification.offset(done.getAsLong() + 1) : OffsetSpecification.first();
       } catch (RuntimeException e) {
         if (System.nanoTime() - deadline > 0 || stopping) {
-          Long mine = lastFinished.get(partition);
+          Position p = positions.get(partition);
+          Long mine = p == null || p.lastFinished < 0 ? null : p.lastFinished;
           LOG.warn("group '{}': cannot read the position of partition '{}' ({}); going on from {}", settings.group,
               partition, StreamErrors.describe(e),
               mine == null ? "its first event (events may be read twice)" : "the last event this member finished");
@@ -168,8 +168,9 @@ final class GroupMember<T> implements ConsumerGroup {
   }
 
   private void storeOnBroker(String partition) {
-    Long last = lastFinished.get(partition);
-    if (settings.offsets == null && last != null) {
+    Position p = positions.get(partition);
+    long last = p == null ? -1 : p.lastFinished;
+    if (settings.offsets == null && last >= 0) {
       try {
         streams.environment().storeOffset(settings.group, partition, last);
       } catch (RuntimeException e) {
@@ -185,8 +186,8 @@ final class GroupMember<T> implements ConsumerGroup {
     if (stopping) {
       return; // not finished: read again by whoever reads the partition next
     }
-    Long last = lastFinished.get(partition);
-    if (last != null && offset <= last) {
+    Position position = positions.computeIfAbsent(partition, p -> new Position());
+    if (offset <= position.lastFinished) {
       duplicates.increment();
       return;
     }
@@ -200,7 +201,8 @@ final class GroupMember<T> implements ConsumerGroup {
     byte[] body = message.getBodyAsBinary();
     Interceptor.ConsumeObserver observer = Observers.before(streams.interceptors, partition, settings.superStream,
         messageId, properties, body.length);
-    long startNanos = System.nanoTime();
+    boolean observed = observer != Interceptor.ConsumeObserver.NONE;
+    long startNanos = observed ? System.nanoTime() : 0;
     Throwable failure = null;
     try (Interceptor.Scope scope = observer.handlerScope()) {
       T value;
@@ -223,7 +225,7 @@ final class GroupMember<T> implements ConsumerGroup {
     } catch (Throwable t) {
       failure = t;
     }
-    long handlerNanos = System.nanoTime() - startNanos;
+    long handlerNanos = observed ? System.nanoTime() - startNanos : 0;
     if (failure == null) {
       processed.increment();
       Observers.outcome(observer, Interceptor.ConsumeOutcome.ACKED, handlerNanos, null);
@@ -234,11 +236,11 @@ final class GroupMember<T> implements ConsumerGroup {
       Observers.outcome(observer, failure instanceof MessageDecodingException ? Interceptor.ConsumeOutcome.UNDECODABLE
           : Interceptor.ConsumeOutcome.DEAD_LETTERED, handlerNanos, failure);
     }
-    finish(context, partition, offset);
+    finish(context, position, partition, offset);
   }
 
-  private void finish(MessageHandler.Context context, String partition, long offset) {
-    lastFinished.put(partition, offset);
+  private void finish(MessageHandler.Context context, Position position, String partition, long offset) {
+    position.lastFinished = offset;
     if (settings.offsets != null) {
       try {
         settings.offsets.done(partition, settings.group, offset);
@@ -246,15 +248,23 @@ final class GroupMember<T> implements ConsumerGroup {
         LOG.warn("group '{}': storing offset {} of partition '{}' failed; after a hand-over it is read again: {}",
             settings.group, offset, partition, StreamErrors.describe(e));
       }
-    } else if (sinceStored.merge(partition, 1, Integer::sum) >= STORE_EVERY) {
-      sinceStored.put(partition, 0);
+    } else if (++position.sinceStored >= STORE_EVERY) {
+      position.sinceStored = 0;
       context.storeOffset();
     }
-    long n = finished.incrementAndGet();
-    if (settings.stopAfter > 0 && n >= settings.stopAfter && !stopping) {
+    if (settings.stopAfter > 0 && finished.incrementAndGet() >= settings.stopAfter && !stopping) {
       stopping = true;
       stopped.complete(null);
     }
+  }
+
+  /**
+   * What the member finished in one partition: written by the partition's dispatch thread (one at
+   * a time), read when the partition moves.
+   */
+  private static final class Position {
+    volatile long lastFinished = -1;
+    int sinceStored;
   }
 
   @Override

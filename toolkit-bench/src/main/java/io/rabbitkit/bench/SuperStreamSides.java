@@ -1,0 +1,201 @@
+package io.rabbitkit.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.rabbitmq.stream.Consumer;
+import com.rabbitmq.stream.Environment;
+import com.rabbitmq.stream.OffsetSpecification;
+import com.rabbitmq.stream.Producer;
+import io.rabbitkit.RabbitToolkit;
+import io.rabbitkit.stream.ConsumerGroup;
+import io.rabbitkit.stream.PartitionedPublisher;
+import io.rabbitkit.stream.RabbitStreams;
+import io.rabbitkit.stream.SuperStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The super-stream workloads' two sides: publishing {@code n} samples over 50 keys to a super
+ * stream of 3 partitions until all are confirmed, and reading {@code n} published before the clock
+ * starts with one consumer group member (measured apart: together, the broker's share of two cores
+ * made run-to-run spread larger than the difference measured). Raw is stream-client
+ * as an expert writes it (hash routing, single active consumer, at most 10,000 unconfirmed); the
+ * toolkit is {@link PartitionedPublisher} and {@link ConsumerGroup} (decoding, offsets stored every
+ * 1,000 events, dead-letter wiring). Each run uses a fresh super stream, declared and deleted outside
+ * the measurement.
+ */
+final class SuperStreamSides implements AutoCloseable {
+
+  private static final int KEYS = 50;
+  private static final int PARTITIONS = 3;
+
+  private final Environment raw;
+  private final RabbitStreams streams;
+  private final RabbitToolkit rabbit;
+  private final ObjectWriter writer = new ObjectMapper().writerFor(Sample.class);
+  private final ObjectReader reader = new ObjectMapper().readerFor(Sample.class);
+  private final String prefix;
+  private final AtomicInteger runs = new AtomicInteger();
+
+  private SuperStreamSides(Environment raw, RabbitStreams streams, RabbitToolkit rabbit, String prefix) {
+    this.raw = raw;
+    this.streams = streams;
+    this.rabbit = rabbit;
+    this.prefix = prefix;
+  }
+
+  /** Both sides on {@code streamUri}, or null (and a line saying why) when no stream protocol answers there. */
+  static SuperStreamSides open(String streamUri, String amqpUri, String prefix, PrintStream out) {
+    try {
+      RabbitStreams streams = RabbitStreams.connect(streamUri);
+      Environment raw = Environment.builder().uri(streamUri).build();
+      return new SuperStreamSides(raw, streams, RabbitToolkit.connect(amqpUri), prefix);
+    } catch (RuntimeException e) {
+      out.println("super-stream     skipped: no stream protocol at " + streamUri.replaceAll("//[^@]*@", "//****@")
+          + " (" + e.getMessage().lines().findFirst().orElse("") + ")");
+      return null;
+    }
+  }
+
+  private SuperStream fresh() {
+    SuperStream s = SuperStream.of(prefix + "super-stream-" + runs.incrementAndGet(), PARTITIONS);
+    streams.declare(s);
+    return s;
+  }
+
+  /** Raw: {@code n} samples published and confirmed. */
+  Measurement.Timed rawPublish(int n) throws Exception {
+    SuperStream s = fresh();
+    try {
+      Measurement m = Measurement.start();
+      rawFill(s, n);
+      return m.stop(n);
+    } finally {
+      streams.delete(s.name());
+    }
+  }
+
+  /** The toolkit: {@code n} samples published and confirmed. */
+  Measurement.Timed toolkitPublish(int n) throws Exception {
+    SuperStream s = fresh();
+    try (PartitionedPublisher<Sample> publisher = streams.publisherBuilder(Sample.class).superStream(s)
+        .key(sample -> "k-" + Long.parseLong(sample.id().substring(6)) % KEYS).build()) {
+      CompletableFuture<Void> confirmed = new CompletableFuture<>();
+      AtomicInteger confirms = new AtomicInteger();
+      Measurement m = Measurement.start();
+      for (int i = 0; i < n; i++) {
+        publisher.publish(Sample.of(i)).whenComplete((c, e) -> {
+          if (confirms.incrementAndGet() == n) {
+            confirmed.complete(null);
+          }
+        });
+      }
+      confirmed.get(5, TimeUnit.MINUTES);
+      return m.stop(n);
+    } finally {
+      streams.delete(s.name());
+    }
+  }
+
+  /** Raw: {@code n} samples, published before the clock starts, read and decoded by a group member. */
+  Measurement.Timed rawConsume(int n) throws Exception {
+    SuperStream s = fresh();
+    try {
+      rawFill(s, n);
+      AtomicInteger received = new AtomicInteger();
+      AtomicReference<Measurement> clock = new AtomicReference<>();
+      CompletableFuture<Void> consumed = new CompletableFuture<>();
+      Consumer consumer = raw.consumerBuilder().superStream(s.name()).name("raw").singleActiveConsumer()
+          .consumerUpdateListener(context -> OffsetSpecification.first()).messageHandler((context, message) -> {
+            try {
+              reader.readValue(message.getBodyAsBinary());
+            } catch (IOException e) {
+              throw new IllegalStateException(e);
+            }
+            count(received, n, clock, consumed);
+          }).build();
+      try {
+        consumed.get(5, TimeUnit.MINUTES);
+        return clock.get().stop(n - 1);
+      } finally {
+        consumer.close();
+      }
+    } finally {
+      streams.delete(s.name());
+    }
+  }
+
+  /** The toolkit: as {@link #rawConsume}, through a {@link ConsumerGroup}. */
+  Measurement.Timed toolkitConsume(int n) throws Exception {
+    SuperStream s = fresh();
+    try {
+      rawFill(s, n);
+      AtomicInteger received = new AtomicInteger();
+      AtomicReference<Measurement> clock = new AtomicReference<>();
+      CompletableFuture<Void> consumed = new CompletableFuture<>();
+      try (ConsumerGroup group = streams.consumerGroupBuilder(Sample.class).superStream(s.name()).group("toolkit")
+          .deadLetters(rabbit, prefix + "super-stream.dlq").handler(d -> count(received, n, clock, consumed))
+          .build()) {
+        consumed.get(5, TimeUnit.MINUTES);
+        return clock.get().stop(n - 1);
+      }
+    } finally {
+      streams.delete(s.name());
+    }
+  }
+
+  /**
+   * Counts one event read. The clock starts at the first event, on both sides, so that setting up a
+   * consumer (a group member also checks the partitions and declares its dead-letter queue) is not
+   * charged to the messages.
+   */
+  private static void count(AtomicInteger received, int n, AtomicReference<Measurement> clock,
+      CompletableFuture<Void> consumed) {
+    int i = received.incrementAndGet();
+    if (i == 1) {
+      clock.set(Measurement.start());
+    }
+    if (i == n) {
+      consumed.complete(null);
+    }
+  }
+
+  /** Publishes {@code n} samples over {@link #KEYS} keys with raw stream-client; returns once all are confirmed. */
+  private void rawFill(SuperStream s, int n) throws Exception {
+    Producer producer = raw.producerBuilder().superStream(s.name())
+        .routing(m -> (String) m.getApplicationProperties().get("key")).producerBuilder().build();
+    try {
+      Semaphore window = new Semaphore(10_000);
+      CompletableFuture<Void> confirmed = new CompletableFuture<>();
+      AtomicInteger confirms = new AtomicInteger();
+      for (int i = 0; i < n; i++) {
+        window.acquire();
+        producer.send(producer.messageBuilder().properties().contentType("application/json").messageBuilder()
+            .applicationProperties().entry("key", "k-" + i % KEYS).messageBuilder()
+            .addData(writer.writeValueAsBytes(Sample.of(i))).build(), status -> {
+              window.release();
+              if (confirms.incrementAndGet() == n) {
+                confirmed.complete(null);
+              }
+            });
+      }
+      confirmed.get(5, TimeUnit.MINUTES);
+    } finally {
+      producer.close();
+    }
+  }
+
+  @Override
+  public void close() {
+    rabbit.deleteQueue(prefix + "super-stream.dlq");
+    rabbit.close();
+    raw.close();
+    streams.close();
+  }
+}
