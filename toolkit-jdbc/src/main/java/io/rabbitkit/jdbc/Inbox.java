@@ -51,20 +51,16 @@ public final class Inbox implements AutoCloseable {
   private final Schema schema;
   private final String consumer;
   private final Duration retention;
-  private final String record;
-  private final String cleanup;
   private final AtomicLong handled = new AtomicLong();
   private final AtomicLong duplicates = new AtomicLong();
   private final ScheduledExecutorService cleaner;
 
   private Inbox(Builder b) {
     this.dataSource = b.dataSource;
-    this.schema = new Schema(b.schema);
+    this.schema = b.dialect == null ? new Schema(b.schema) : new Schema(b.schema, b.dialect);
     this.consumer = b.consumer;
     this.retention = b.retention;
-    this.record = "INSERT INTO " + schema.inbox + " (consumer, message_id) VALUES (?, ?) ON CONFLICT DO NOTHING";
-    this.cleanup = "DELETE FROM " + schema.inbox + " WHERE ctid = ANY (ARRAY (SELECT ctid FROM " + schema.inbox
-        + " WHERE consumer = ? AND received_at < now() - make_interval(secs => ?) LIMIT " + CLEANUP_BATCH + "))";
+
     this.cleaner = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "rabbitkit-inbox-cleanup-" + consumer);
       t.setDaemon(true);
@@ -126,7 +122,7 @@ public final class Inbox implements AutoCloseable {
   }
 
   private boolean record(Connection c, String id) throws SQLException {
-    try (PreparedStatement st = c.prepareStatement(record)) {
+    try (PreparedStatement st = c.prepareStatement(schema.dialect(c).inboxRecord(schema.inbox))) {
       st.setString(1, consumer);
       st.setString(2, id);
       return st.executeUpdate() == 1;
@@ -152,7 +148,8 @@ public final class Inbox implements AutoCloseable {
    */
   public long deleteExpired() throws SQLException {
     long total = 0;
-    try (Connection c = dataSource.getConnection(); PreparedStatement st = c.prepareStatement(cleanup)) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement st = c.prepareStatement(schema.dialect(c).inboxCleanup(schema.inbox, CLEANUP_BATCH))) {
       c.setAutoCommit(true);
       int deleted;
       do {
@@ -210,6 +207,7 @@ public final class Inbox implements AutoCloseable {
     private final DataSource dataSource;
     private String schema = "rabbitkit";
     private String consumer;
+    private SqlDialect dialect;
     private Duration retention = Duration.ofDays(7);
     private Duration cleanupInterval = Duration.ofMinutes(10);
 
@@ -227,10 +225,16 @@ public final class Inbox implements AutoCloseable {
     /** The consumer's name: ids are deduplicated per name, so two services reading one message both handle it. */
     public Builder consumer(String name) {
       requireNonNull(name, "consumer");
-      if (name.isBlank()) {
-        throw new IllegalArgumentException("consumer name must not be blank");
+      if (name.isBlank() || name.length() > 255) {
+        throw new IllegalArgumentException("a consumer name must have 1-255 characters, not " + name.length());
       }
       this.consumer = name;
+      return this;
+    }
+
+    /** The database's dialect, instead of the one learned from the first connection. */
+    public Builder dialect(SqlDialect dialect) {
+      this.dialect = requireNonNull(dialect, "dialect");
       return this;
     }
 

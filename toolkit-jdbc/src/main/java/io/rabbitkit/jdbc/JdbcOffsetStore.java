@@ -45,8 +45,6 @@ public final class JdbcOffsetStore implements OffsetStore {
   private final DataSource dataSource;
   private final Schema schema;
   private final String select;
-  private final String upsert;
-  private final String ensure;
   private final String lock;
   /** The highest offset known stored per (stream, consumer): a transactional handler stored it already. */
   private final Map<Key, Long> stored = new ConcurrentHashMap<>();
@@ -56,11 +54,12 @@ public final class JdbcOffsetStore implements OffsetStore {
     this.schema = schema;
     String table = schema.streamOffsets;
     this.select = "SELECT last_offset FROM " + table + " WHERE stream = ? AND consumer = ?";
-    this.upsert = "INSERT INTO " + table + " (stream, consumer, last_offset) VALUES (?, ?, ?) ON CONFLICT "
-        + "(stream, consumer) DO UPDATE SET last_offset = GREATEST(" + table + ".last_offset, EXCLUDED.last_offset), "
-        + "updated_at = now()";
-    this.ensure = "INSERT INTO " + table + " (stream, consumer, last_offset) VALUES (?, ?, -1) ON CONFLICT DO NOTHING";
     this.lock = select + " FOR UPDATE";
+  }
+
+  /** This store on {@code dialect}, instead of the one learned from the first connection. */
+  public JdbcOffsetStore withDialect(SqlDialect dialect) {
+    return new JdbcOffsetStore(dataSource, schema.with(requireNonNull(dialect, "dialect")));
   }
 
   /** A store in {@code schema}'s table, on connections of {@code dataSource}. */
@@ -99,7 +98,8 @@ public final class JdbcOffsetStore implements OffsetStore {
     if (known != null && known >= offset) {
       return; // stored with the handler's own writes
     }
-    try (Connection c = dataSource.getConnection(); PreparedStatement st = c.prepareStatement(upsert)) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement st = c.prepareStatement(schema.dialect(c).offsetUpsert(schema.streamOffsets))) {
       st.setString(1, stream);
       st.setString(2, consumer);
       st.setLong(3, offset);
@@ -138,7 +138,7 @@ public final class JdbcOffsetStore implements OffsetStore {
           return;
         }
         handler.handle(delivery, c);
-        try (PreparedStatement st = c.prepareStatement(upsert)) {
+        try (PreparedStatement st = c.prepareStatement(schema.dialect(c).offsetUpsert(schema.streamOffsets))) {
           st.setString(1, stream);
           st.setString(2, consumer);
           st.setLong(3, offset);
@@ -165,7 +165,7 @@ public final class JdbcOffsetStore implements OffsetStore {
 
   /** Locks the consumer's row for this transaction (creating it) and returns its offset, -1 if none yet. */
   private long lockRow(Connection c, String stream, String consumer) throws SQLException {
-    try (PreparedStatement st = c.prepareStatement(ensure)) {
+    try (PreparedStatement st = c.prepareStatement(schema.dialect(c).offsetEnsure(schema.streamOffsets))) {
       st.setString(1, stream);
       st.setString(2, consumer);
       st.executeUpdate();

@@ -94,6 +94,14 @@ public final class Outbox {
     return new Outbox(schema, bytes);
   }
 
+  /**
+   * Returns this outbox on {@code dialect}, instead of the one learned from the first connection
+   * it is used with.
+   */
+  public Outbox withDialect(SqlDialect dialect) {
+    return new Outbox(schema.with(requireNonNull(dialect, "dialect")), maxBodySize);
+  }
+
   /** Returns the largest body a writer accepts, in bytes. */
   public int maxBodySize() {
     return maxBodySize;
@@ -143,10 +151,7 @@ public final class Outbox {
 
   /** How far behind the relays are. */
   public Lag lag(Connection connection) throws SQLException {
-    String sql = "SELECT count(*) FILTER (WHERE parked_at IS NULL AND available_at <= now()),"
-        + " count(*) FILTER (WHERE parked_at IS NOT NULL),"
-        + " extract(epoch FROM now() - min(created_at) FILTER (WHERE parked_at IS NULL AND available_at <= now()))"
-        + " FROM " + schema.outbox;
+    String sql = schema.dialect(connection).lag(schema.outbox);
     try (PreparedStatement st = connection.prepareStatement(sql); ResultSet rs = st.executeQuery()) {
       rs.next();
       double seconds = rs.getDouble(3);
@@ -162,7 +167,8 @@ public final class Outbox {
       throw new IllegalArgumentException("limit must be >= 1: " + limit);
     }
     String sql = "SELECT id, message_id, exchange, routing_key, ordering_key, attempts, last_error, created_at,"
-        + " parked_at, octet_length(body) FROM " + schema.outbox + " WHERE parked_at IS NOT NULL ORDER BY id LIMIT ?";
+        + " parked_at, " + schema.dialect(connection).length("body") + " FROM " + schema.outbox
+        + " WHERE parked_at IS NOT NULL ORDER BY id LIMIT ?";
     List<Parked> parked = new ArrayList<>();
     try (PreparedStatement st = connection.prepareStatement(sql)) {
       st.setInt(1, limit);
@@ -181,14 +187,14 @@ public final class Outbox {
 
   /** Makes every parked row due again with a fresh attempt count; returns how many. */
   public int replayParked(Connection connection) throws SQLException {
-    return update(connection, "UPDATE " + schema.outbox + " SET parked_at = NULL, attempts = 0, available_at = now()"
-        + " WHERE parked_at IS NOT NULL", null);
+    return update(connection, "UPDATE " + schema.outbox + " SET parked_at = NULL, attempts = 0, available_at = "
+        + schema.dialect(connection).now() + " WHERE parked_at IS NOT NULL", null);
   }
 
   /** Makes one parked row due again; returns 1, or 0 if no parked row has this id. */
   public int replayParked(Connection connection, long id) throws SQLException {
-    return update(connection, "UPDATE " + schema.outbox + " SET parked_at = NULL, attempts = 0, available_at = now()"
-        + " WHERE parked_at IS NOT NULL AND id = ?", id);
+    return update(connection, "UPDATE " + schema.outbox + " SET parked_at = NULL, attempts = 0, available_at = "
+        + schema.dialect(connection).now() + " WHERE parked_at IS NOT NULL AND id = ?", id);
   }
 
   /** Deletes every parked row; returns how many. Their messages are never published. */
@@ -250,7 +256,8 @@ public final class Outbox {
     private final Function<? super T, String> orderingKey;
     private final boolean notify;
     private final MessageIds ids = new MessageIds();
-    private final String insert;
+    private final String insertPostgres;
+    private final String insertMysql;
 
     private Writer(Outbox outbox, MessageCodec<T> codec, String exchange, String routingKey,
         Function<? super T, String> orderingKey, boolean notify) {
@@ -260,11 +267,8 @@ public final class Outbox {
       this.routingKey = routingKey;
       this.orderingKey = orderingKey;
       this.notify = notify;
-      String values = "INSERT INTO " + outbox.schema.outbox + " (message_id, exchange, routing_key, ordering_key,"
-          + " content_type, headers, properties, body) VALUES (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?)";
-      // One round trip for both; PostgreSQL folds equal notifications of one transaction into one, sent on commit.
-      this.insert = notify ? "WITH row AS (" + values + " RETURNING id) SELECT pg_notify('" + outbox.channel()
-          + "', '') FROM row" : values;
+      this.insertPostgres = SqlDialect.POSTGRESQL.insert(outbox.schema.outbox, notify ? outbox.channel() : null);
+      this.insertMysql = SqlDialect.MYSQL.insert(outbox.schema.outbox, null);
     }
 
     /**
@@ -313,6 +317,7 @@ public final class Outbox {
         throw new MessageTooLargeException(id, exchange, key, body.length, outbox.maxBodySize,
             "the outbox's maxBodySize");
       }
+      String insert = outbox.schema.dialect(connection) == SqlDialect.POSTGRESQL ? insertPostgres : insertMysql;
       try (PreparedStatement st = connection.prepareStatement(insert)) {
         st.setString(1, id);
         st.setString(2, exchange);

@@ -17,15 +17,20 @@ import java.util.regex.Pattern;
 final class Schema {
 
   private static final Pattern NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
-  private static final String UNDEFINED_TABLE = "42P01";
-  private static final String UNDEFINED_SCHEMA = "3F000";
 
   final String name;
   final String outbox;
   final String inbox;
   final String streamOffsets;
+  /** Set, or learned from the first connection that asks. */
+  private volatile SqlDialect dialect;
 
   Schema(String name) {
+    this(name, null);
+  }
+
+  Schema(String name, SqlDialect dialect) {
+    this.dialect = dialect;
     if (name == null || !NAME.matcher(name).matches()) {
       throw new IllegalArgumentException("schema name must be a lower-case SQL identifier "
           + "([a-z_][a-z0-9_]*, at most 63 characters), not " + (name == null ? "null" : "'" + name + "'"));
@@ -36,10 +41,25 @@ final class Schema {
     this.streamOffsets = name + ".stream_offsets";
   }
 
+  /** This schema on {@code dialect}. */
+  Schema with(SqlDialect dialect) {
+    return new Schema(name, dialect);
+  }
+
+  /** The dialect set, else the one {@code connection} speaks (remembered). */
+  SqlDialect dialect(Connection connection) throws SQLException {
+    SqlDialect d = dialect;
+    if (d == null) {
+      d = SqlDialect.of(connection);
+      dialect = d;
+    }
+    return d;
+  }
+
   /** The DDL statements, in order, for this schema. */
-  List<String> ddl() {
+  List<String> ddl(SqlDialect dialect) {
     String text;
-    try (InputStream in = Schema.class.getResourceAsStream("schema.sql")) {
+    try (InputStream in = Schema.class.getResourceAsStream(dialect.ddlResource())) {
       text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -60,14 +80,21 @@ final class Schema {
 
   /** Creates what is missing, in one transaction, serialized against other processes doing the same. */
   void create(Connection connection) throws SQLException {
+    SqlDialect d = dialect(connection);
     boolean autoCommit = connection.getAutoCommit();
     connection.setAutoCommit(false);
     try (Statement st = connection.createStatement()) {
-      st.execute("SELECT pg_advisory_xact_lock(" + ("rabbitkit.schema." + name).hashCode() + ")");
-      for (String statement : ddl()) {
-        st.execute(statement);
+      st.execute(d.lockSchema(name));
+      try {
+        for (String statement : ddl(d)) {
+          st.execute(statement);
+        }
+        connection.commit();
+      } finally {
+        if (d.unlockSchema(name) != null) {
+          st.execute(d.unlockSchema(name));
+        }
       }
-      connection.commit();
     } catch (SQLException e) {
       connection.rollback();
       throw e;
@@ -78,9 +105,13 @@ final class Schema {
 
   /** Replaces a driver's "relation does not exist" with one that says how to fix it; returns others as they are. */
   SQLException explain(SQLException e, String table) {
-    if (UNDEFINED_TABLE.equals(e.getSQLState()) || UNDEFINED_SCHEMA.equals(e.getSQLState())) {
+    SqlDialect d = dialect;
+    boolean missing = d != null ? d.missingTable(e)
+        : SqlDialect.POSTGRESQL.missingTable(e) || SqlDialect.MYSQL.missingTable(e);
+    if (missing) {
       return new SQLException("table " + table + " does not exist: create it with createSchema(connection) "
-          + "or run the DDL in io/rabbitkit/jdbc/schema.sql (" + e.getMessage() + ")", e.getSQLState(), e);
+          + "or run the DDL in io/rabbitkit/jdbc/" + (d == null ? SqlDialect.POSTGRESQL : d).ddlResource() + " ("
+          + e.getMessage() + ")", e.getSQLState(), e);
     }
     return e;
   }

@@ -28,6 +28,11 @@ import org.junit.jupiter.api.Test;
 @RabbitTest(broker = RabbitTest.Broker.THROWAWAY)
 class JdbcOffsetStoreIT {
 
+  /** The database the tests run on: the machine's PostgreSQL here, MariaDB in a subclass. */
+  TestDatabase database() {
+    return new TestDatabase();
+  }
+
   record Event(int n) {
   }
 
@@ -51,7 +56,7 @@ class JdbcOffsetStoreIT {
   @Test
   void effectsCommitWithTheOffsetExactlyOnceAcrossForcedCloses(RabbitToolkit rabbit, ThrowawayBroker node)
       throws Exception {
-    try (TestDatabase db = new TestDatabase()) {
+    try (TestDatabase db = database()) {
       JdbcOffsetStore offsets = JdbcOffsetStore.in(db.dataSource, db.schema);
       offsets.createSchema();
       String effects = db.schema + ".effects";
@@ -84,7 +89,7 @@ class JdbcOffsetStoreIT {
   @Test
   void aConsumerResumesAfterARestartWhereTheLastProcessStopped(RabbitToolkit rabbit, RabbitBroker broker)
       throws Exception {
-    try (TestDatabase db = new TestDatabase()) {
+    try (TestDatabase db = database()) {
       JdbcOffsetStore offsets = JdbcOffsetStore.in(db.dataSource, db.schema);
       offsets.createSchema();
       rabbit.declare(Topology.of(Queue.stream("restarted")));
@@ -108,7 +113,7 @@ class JdbcOffsetStoreIT {
 
   @Test
   void anEventAtOrBeforeTheStoredOffsetIsSkippedWithoutItsHandler() throws Exception {
-    try (TestDatabase db = new TestDatabase()) {
+    try (TestDatabase db = database()) {
       JdbcOffsetStore offsets = JdbcOffsetStore.in(db.dataSource, db.schema);
       offsets.createSchema();
       offsets.done("test", "c", 10); // Delivery.of(...) comes from queue "test"

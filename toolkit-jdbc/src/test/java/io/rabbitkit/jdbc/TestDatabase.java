@@ -9,20 +9,40 @@ import java.util.Locale;
 import java.util.UUID;
 
 /**
- * A pool on the machine's PostgreSQL (or {@code RABBITKIT_JDBC_URL}) and a schema of the test's
- * own, dropped on close. Never touches anything else on the shared server.
+ * A pool on the machine's PostgreSQL (or {@code RABBITKIT_JDBC_URL}), or its MariaDB ({@code
+ * RABBITKIT_MARIADB_URL}), and a schema of the test's own (a database, on MariaDB), dropped on close.
+ * Never touches anything else on the shared server.
  */
 final class TestDatabase implements AutoCloseable {
 
   static final String URL = System.getenv().getOrDefault("RABBITKIT_JDBC_URL",
       "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
 
+  static final String MARIADB_URL = System.getenv().getOrDefault("RABBITKIT_MARIADB_URL",
+      "jdbc:mariadb://127.0.0.1:3306/test?user=root");
+
   final HikariDataSource dataSource;
   final String schema;
+  final boolean mysql;
 
   TestDatabase() {
+    this(URL);
+  }
+
+  /**
+   * A database on MariaDB, or the test is skipped when {@code rabbitkit.mariadb.skip} says why
+   * (CI's second pass, on another broker: these tests are about the database, and ran in the first).
+   */
+  static TestDatabase mariadb() {
+    String skip = System.getProperty("rabbitkit.mariadb.skip");
+    org.junit.jupiter.api.Assumptions.assumeTrue(skip == null || skip.isBlank(), skip);
+    return new TestDatabase(MARIADB_URL);
+  }
+
+  TestDatabase(String url) {
+    this.mysql = url.startsWith("jdbc:mariadb:") || url.startsWith("jdbc:mysql:");
     HikariConfig config = new HikariConfig();
-    config.setJdbcUrl(URL);
+    config.setJdbcUrl(url);
     config.setMaximumPoolSize(12);
     config.setConnectionTimeout(10_000);
     this.dataSource = new HikariDataSource(config);
@@ -49,7 +69,7 @@ final class TestDatabase implements AutoCloseable {
   @Override
   public void close() throws SQLException {
     try {
-      execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+      execute(mysql ? "DROP DATABASE IF EXISTS " + schema : "DROP SCHEMA IF EXISTS " + schema + " CASCADE");
     } finally {
       dataSource.close();
     }
