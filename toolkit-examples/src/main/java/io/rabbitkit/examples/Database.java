@@ -3,7 +3,10 @@ package io.rabbitkit.examples;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 
-/** A small pool on a PostgreSQL URL for the examples that use a database. */
+/**
+ * A small pool for the examples that use a database: PostgreSQL ({@code jdbc:postgresql:}), MariaDB
+ * ({@code jdbc:mariadb:}) or MySQL ({@code jdbc:mysql:}, through MariaDB's driver).
+ */
 public final class Database {
 
   private Database() {
@@ -12,7 +15,7 @@ public final class Database {
   /** A pool of at most {@code size} connections; a database that does not answer is a clear error, not a stack trace. */
   public static HikariDataSource pool(String url, int size) {
     HikariConfig config = new HikariConfig();
-    config.setJdbcUrl(url);
+    config.setJdbcUrl(mysqlThroughMariaDb(url));
     config.setMaximumPoolSize(size);
     config.setConnectionTimeout(5_000);
     config.setPoolName("examples");
@@ -20,9 +23,21 @@ public final class Database {
       return new HikariDataSource(config);
     } catch (RuntimeException e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
-      throw new IllegalStateException("cannot connect to PostgreSQL at " + withoutQuery(url) + ": "
+      throw new IllegalStateException("cannot connect to " + kind(url) + " at " + withoutQuery(url) + ": "
           + cause.getMessage() + " (start it, or pass --jdbc-url)", e);
     }
+  }
+
+  /** MariaDB's driver serves jdbc:mysql: URLs when they say so. */
+  static String mysqlThroughMariaDb(String url) {
+    if (!url.startsWith("jdbc:mysql:") || url.contains("permitMysqlScheme")) {
+      return url;
+    }
+    return url + (url.contains("?") ? "&" : "?") + "permitMysqlScheme";
+  }
+
+  private static String kind(String url) {
+    return url.startsWith("jdbc:mariadb:") ? "MariaDB" : url.startsWith("jdbc:mysql:") ? "MySQL" : "PostgreSQL";
   }
 
   private static String withoutQuery(String url) {

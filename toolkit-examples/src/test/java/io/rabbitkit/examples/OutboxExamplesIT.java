@@ -32,6 +32,16 @@ class OutboxExamplesIT {
 
   private String schema;
 
+  /** The server the examples use: the machine's PostgreSQL here, MariaDB in a subclass. */
+  String server() {
+    return SERVER;
+  }
+
+  /** The examples' --jdbc-url: the test's own schema (a database on MariaDB) for the shop's tables. */
+  String jdbcUrl(String schema) {
+    return SERVER + "&currentSchema=" + schema;
+  }
+
   @BeforeEach
   void createSchema() throws SQLException {
     schema = "ex_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12).toLowerCase(Locale.ROOT);
@@ -40,17 +50,17 @@ class OutboxExamplesIT {
 
   @AfterEach
   void dropSchema() throws SQLException {
-    sql("DROP SCHEMA " + schema + " CASCADE");
+    sql(server().startsWith("jdbc:postgresql:") ? "DROP SCHEMA " + schema + " CASCADE" : "DROP SCHEMA " + schema);
   }
 
-  private static void sql(String statement) throws SQLException {
-    try (Connection c = DriverManager.getConnection(SERVER); Statement st = c.createStatement()) {
+  private void sql(String statement) throws SQLException {
+    try (Connection c = DriverManager.getConnection(server()); Statement st = c.createStatement()) {
       st.execute(statement);
     }
   }
 
   private long count(String query) throws SQLException {
-    try (Connection c = DriverManager.getConnection(SERVER);
+    try (Connection c = DriverManager.getConnection(server());
         Statement st = c.createStatement();
         ResultSet rs = st.executeQuery(query.replace("{s}", schema))) {
       rs.next();
@@ -59,7 +69,7 @@ class OutboxExamplesIT {
   }
 
   private String[] args(TestNames names, String... argv) {
-    String[] common = {"--jdbc-url=" + SERVER + "&currentSchema=" + schema, "--outbox-schema=" + schema,
+    String[] common = {"--jdbc-url=" + jdbcUrl(schema), "--outbox-schema=" + schema,
         "--exchange=" + names.exchange("orders"), "--queue=" + names.queue("orders.effects")};
     names.queue("orders.effects.dlq");
     names.queue("orders.effects.retry.1s");

@@ -5,6 +5,7 @@ import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.examples.Args;
 import io.rabbitkit.examples.Database;
 import io.rabbitkit.jdbc.Outbox;
+import io.rabbitkit.jdbc.SqlDialect;
 import io.rabbitkit.topology.Binding;
 import io.rabbitkit.topology.Exchange;
 import io.rabbitkit.topology.Queue;
@@ -14,7 +15,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 
 /**
- * What the outbox examples share: the database (--jdbc-url), the shop's tables, the outbox schema
+ * What the outbox examples share: the database (--jdbc-url: PostgreSQL, or MariaDB/MySQL as
+ * jdbc:mariadb://127.0.0.1:3306/test?user=root), the shop's tables, the outbox schema
  * (--outbox-schema, default rabbitkit) and the topology (exchange 'orders', queue 'orders.effects'
  * bound with 'order.placed'). Everything is created if missing, so the examples run in any order.
  */
@@ -48,7 +50,20 @@ final class Shop {
     outbox.createSchema(db);
     try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
       // Two examples starting together would race CREATE TABLE IF NOT EXISTS (PostgreSQL then fails
-      // one with a duplicate key): a transaction-scoped advisory lock serializes them.
+      // one with a duplicate key): a lock serializes them.
+      if (SqlDialect.of(c) == SqlDialect.MYSQL) {
+        st.execute("SELECT GET_LOCK('rabbitkit.examples.shop', 60)");
+        try {
+          st.execute("CREATE TABLE IF NOT EXISTS shop_orders (order_id VARCHAR(255) PRIMARY KEY,"
+              + " customer VARCHAR(255) NOT NULL, amount DECIMAL(12, 2) NOT NULL,"
+              + " placed_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))");
+          st.execute("CREATE TABLE IF NOT EXISTS order_effects (order_id VARCHAR(255) NOT NULL,"
+              + " effect VARCHAR(255) NOT NULL, applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))");
+        } finally {
+          st.execute("SELECT RELEASE_LOCK('rabbitkit.examples.shop')");
+        }
+        return;
+      }
       c.setAutoCommit(false);
       st.execute("SELECT pg_advisory_xact_lock(hashtext('rabbitkit.examples.shop'))");
       st.execute("CREATE TABLE IF NOT EXISTS shop_orders (order_id text PRIMARY KEY, customer text NOT NULL,"
