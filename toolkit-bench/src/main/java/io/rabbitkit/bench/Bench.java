@@ -47,7 +47,8 @@ public final class Bench {
             --soak-minutes M  length of the soak (default 10); its rate is --rate (default 500)
             --stream-uri U  the stream protocol for the super-stream workload (default: $RABBITMQ_STREAM_URI, else
                           the broker's host on port 5552); without one that answers, the workload is skipped
-            --jdbc-url U  PostgreSQL for the outbox workload (default jdbc:postgresql://localhost:5432/test?user=postgres);
+            --jdbc-url U  PostgreSQL, MySQL or MariaDB (jdbc:mariadb://...) for the outbox workload (default
+                      jdbc:postgresql://localhost:5432/test?user=postgres);
                           without one that answers, the outbox workload is skipped
           """;
 
@@ -467,15 +468,19 @@ public final class Bench {
     line.put("commit_to_confirm_p50_ms", millis(latencies.percentileMillis(50)));
     line.put("commit_to_confirm_p99_ms", millis(latencies.percentileMillis(99)));
     line.put("commit_to_publish_p99_ms", millis(measured[1].percentileMillis(99)));
+    line.put("database", outbox.database());
+    out.printf(Locale.ROOT,
+        "%-16s %s: single-row commits alone %.0f/s (p99 %.2f ms); at %d orders/s commit-to-confirm p50 %.2f ms p99 %.2f ms (to publish p99 %.2f ms)%n",
+        "outbox", outbox.database(), commits, alone.latencies().percentileMillis(99), rate,
+        latencies.percentileMillis(50), latencies.percentileMillis(99), measured[1].percentileMillis(99));
     OutboxSide.Cleanup cleanup = outbox.inboxCleanup(quick ? 10_000 : 200_000);
+    if (cleanup == null) {
+      return line;
+    }
     line.put("inbox_cleanup_rows_per_s", round(cleanup.batchedRowsPerSecond()));
     line.put("inbox_insert_max_ms_during_cleanup", millis(cleanup.batchedInsertMaxMs()));
     line.put("inbox_bulk_delete_rows_per_s", round(cleanup.bulkRowsPerSecond()));
     line.put("inbox_insert_max_ms_during_bulk_delete", millis(cleanup.bulkInsertMaxMs()));
-    out.printf(Locale.ROOT,
-        "%-16s single-row commits alone %.0f/s (p99 %.2f ms); at %d orders/s commit-to-confirm p50 %.2f ms p99 %.2f ms (to publish p99 %.2f ms)%n",
-        "outbox", commits, alone.latencies().percentileMillis(99), rate, latencies.percentileMillis(50),
-        latencies.percentileMillis(99), measured[1].percentileMillis(99));
     out.printf(Locale.ROOT,
         "%-16s inbox clean-up in batches %.0f rows/s (worst concurrent insert %.1f ms); one bulk DELETE %.0f rows/s (worst insert %.1f ms)%n",
         "inbox", cleanup.batchedRowsPerSecond(), cleanup.batchedInsertMaxMs(), cleanup.bulkRowsPerSecond(),

@@ -8,6 +8,7 @@ import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.jdbc.Inbox;
 import io.rabbitkit.jdbc.Outbox;
 import io.rabbitkit.jdbc.OutboxRelay;
+import io.rabbitkit.jdbc.SqlDialect;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -28,6 +29,7 @@ final class OutboxSide implements AutoCloseable {
   static final String DEFAULT_SCHEMA = "rabbitkit_bench";
   private static final int WRITE_BATCH = 1_000;
 
+  private final boolean mysql;
   private final HikariDataSource db;
   private final RabbitToolkit rabbit;
   private final String schema;
@@ -51,11 +53,22 @@ final class OutboxSide implements AutoCloseable {
         };
       }
     };
-    this.rabbit = RabbitToolkit.builder().uri(uri).connectionName("bench-outbox").interceptor(confirmTimes).connect();
     try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
-      st.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+      this.mysql = SqlDialect.of(c) == SqlDialect.MYSQL;
+      st.execute(drop());
     }
+    this.rabbit = RabbitToolkit.builder().uri(uri).connectionName("bench-outbox").interceptor(confirmTimes).connect();
     outbox.createSchema(db);
+  }
+
+  /** The database's name for this schema's removal, with everything in it. */
+  private String drop() {
+    return mysql ? "DROP DATABASE IF EXISTS " + schema : "DROP SCHEMA IF EXISTS " + schema + " CASCADE";
+  }
+
+  /** Which database: the inbox clean-up measurement is PostgreSQL's only. */
+  String database() {
+    return mysql ? "MySQL/MariaDB" : "PostgreSQL";
   }
 
   /** Connects to {@code jdbcUrl}, or returns null (with the reason printed) when the database does not answer. */
@@ -69,7 +82,7 @@ final class OutboxSide implements AutoCloseable {
       return new OutboxSide(new HikariDataSource(config), uri, schema);
     } catch (RuntimeException | SQLException e) {
       out.println(
-          "outbox: skipped, no PostgreSQL at " + jdbcUrl.replaceFirst("\\?.*", "") + " (" + e.getMessage() + ")");
+          "outbox: skipped, no database at " + jdbcUrl.replaceFirst("\\?.*", "") + " (" + e.getMessage() + ")");
       return null;
     }
   }
@@ -178,6 +191,9 @@ final class OutboxSide implements AutoCloseable {
    * {@code DELETE}.
    */
   Cleanup inboxCleanup(int rows) throws Exception {
+    if (mysql) {
+      return null; // filled with generate_series: not measured on MySQL/MariaDB yet
+    }
     try (Inbox inbox = Inbox.builder(db).schema(schema).consumer("bench").retention(Duration.ofDays(1))
         .cleanupInterval(Duration.ofDays(1)).build()) {
       double[] batched = timedWhileInserting(rows, inbox::deleteExpired);
@@ -239,7 +255,7 @@ final class OutboxSide implements AutoCloseable {
   public void close() throws SQLException {
     rabbit.close();
     try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
-      st.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+      st.execute(drop());
     } finally {
       db.close();
     }
