@@ -36,7 +36,7 @@ class OutboxOutageIT {
 
   /**
    * Two minutes, twelve times what would park a row that counted the outage against itself;
-   * {@code rabbitkit.outage.seconds} sets another (CI's second pass: one minute). Longer outages:
+   * {@code rabbitkit.outage.seconds} sets another (CI's second pass: 30 s). Longer outages:
    * the benchmark's {@code outage} workload.
    */
   private static final Duration OUTAGE = Duration.ofSeconds(Long.getLong("rabbitkit.outage.seconds", 120));
