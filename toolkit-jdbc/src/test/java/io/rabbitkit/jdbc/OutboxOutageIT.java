@@ -36,8 +36,9 @@ class OutboxOutageIT {
 
   /**
    * Two minutes, twelve times what would park a row that counted the outage against itself;
-   * {@code rabbitkit.outage.seconds} sets another (CI's second pass: 30 s). Longer outages:
-   * the benchmark's {@code outage} workload.
+   * {@code rabbitkit.outage.seconds} sets another (CI's second pass: one minute; under 30 s the
+   * check that the status reads down during the outage cannot pass). Longer outages: the
+   * benchmark's {@code outage} workload.
    */
   private static final Duration OUTAGE = Duration.ofSeconds(Long.getLong("rabbitkit.outage.seconds", 120));
 
