@@ -3,7 +3,6 @@ package io.rabbitkit.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
-import com.rabbitmq.stream.Consumer;
 import com.rabbitmq.stream.Environment;
 import com.rabbitmq.stream.OffsetSpecification;
 import com.rabbitmq.stream.Producer;
@@ -18,7 +17,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The super-stream workloads' two sides: publishing {@code n} samples over 50 keys to a super
@@ -105,45 +103,34 @@ final class SuperStreamSides implements AutoCloseable {
 
   /** Raw: {@code n} samples, published before the clock starts, read and decoded by a group member. */
   Measurement.Timed rawConsume(int n) throws Exception {
-    SuperStream s = fresh();
-    try {
-      rawFill(s, n);
-      AtomicInteger received = new AtomicInteger();
-      AtomicReference<Measurement> clock = new AtomicReference<>();
-      CompletableFuture<Void> consumed = new CompletableFuture<>();
-      Consumer consumer = raw.consumerBuilder().superStream(s.name()).name("raw").singleActiveConsumer()
-          .consumerUpdateListener(context -> OffsetSpecification.first()).messageHandler((context, message) -> {
-            try {
-              reader.readValue(message.getBodyAsBinary());
-            } catch (IOException e) {
-              throw new IllegalStateException(e);
-            }
-            count(received, n, clock, consumed);
-          }).build();
-      try {
-        consumed.get(5, TimeUnit.MINUTES);
-        return clock.get().stop(n - 1);
-      } finally {
-        consumer.close();
-      }
-    } finally {
-      streams.delete(s.name());
-    }
+    return timedRead(n, reading -> raw.consumerBuilder().superStream(reading.superStream).name("raw")
+        .singleActiveConsumer().consumerUpdateListener(context -> OffsetSpecification.first())
+        .messageHandler((context, message) -> {
+          try {
+            reader.readValue(message.getBodyAsBinary());
+          } catch (IOException e) {
+            throw new IllegalStateException(e);
+          }
+          reading.one();
+        }).build()::close);
   }
 
   /** The toolkit: as {@link #rawConsume}, through a {@link ConsumerGroup}. */
   Measurement.Timed toolkitConsume(int n) throws Exception {
+    return timedRead(n, reading -> streams.consumerGroupBuilder(Sample.class).superStream(reading.superStream)
+        .group("toolkit").deadLetters(rabbit, prefix + "super-stream.dlq").handler(d -> reading.one()).build());
+  }
+
+  /** A fresh super stream filled with {@code n} samples (not timed), read by the consumer {@code start} opens. */
+  private Measurement.Timed timedRead(int n, java.util.function.Function<Reading, AutoCloseable> start)
+      throws Exception {
     SuperStream s = fresh();
     try {
       rawFill(s, n);
-      AtomicInteger received = new AtomicInteger();
-      AtomicReference<Measurement> clock = new AtomicReference<>();
-      CompletableFuture<Void> consumed = new CompletableFuture<>();
-      try (ConsumerGroup group = streams.consumerGroupBuilder(Sample.class).superStream(s.name()).group("toolkit")
-          .deadLetters(rabbit, prefix + "super-stream.dlq").handler(d -> count(received, n, clock, consumed))
-          .build()) {
-        consumed.get(5, TimeUnit.MINUTES);
-        return clock.get().stop(n - 1);
+      Reading reading = new Reading(s.name(), n);
+      try (AutoCloseable consumer = start.apply(reading)) {
+        reading.done.get(5, TimeUnit.MINUTES);
+        return reading.clock.stop(n - 1);
       }
     } finally {
       streams.delete(s.name());
@@ -151,18 +138,30 @@ final class SuperStreamSides implements AutoCloseable {
   }
 
   /**
-   * Counts one event read. The clock starts at the first event, on both sides, so that setting up a
-   * consumer (a group member also checks the partitions and declares its dead-letter queue) is not
-   * charged to the messages.
+   * The events of one timed read. The clock starts at the first event, on both sides, so that
+   * setting up a consumer (a group member also checks the partitions and declares its dead-letter
+   * queue) is not charged to the messages.
    */
-  private static void count(AtomicInteger received, int n, AtomicReference<Measurement> clock,
-      CompletableFuture<Void> consumed) {
-    int i = received.incrementAndGet();
-    if (i == 1) {
-      clock.set(Measurement.start());
+  private static final class Reading {
+    final String superStream;
+    final int n;
+    final AtomicInteger received = new AtomicInteger();
+    final CompletableFuture<Void> done = new CompletableFuture<>();
+    volatile Measurement clock;
+
+    Reading(String superStream, int n) {
+      this.superStream = superStream;
+      this.n = n;
     }
-    if (i == n) {
-      consumed.complete(null);
+
+    void one() {
+      int i = received.incrementAndGet();
+      if (i == 1) {
+        clock = Measurement.start();
+      }
+      if (i == n) {
+        done.complete(null);
+      }
     }
   }
 
