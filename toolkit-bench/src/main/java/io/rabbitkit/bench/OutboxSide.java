@@ -36,6 +36,8 @@ final class OutboxSide implements AutoCloseable {
   private final Outbox outbox;
   private final Map<String, Long> confirmedAt = new ConcurrentHashMap<>();
   private final Map<String, Long> publishedAt = new ConcurrentHashMap<>();
+  /** Whether the interceptor notes publish and confirm times: only while commit-to-confirm is measured. */
+  private volatile boolean timing;
 
   private OutboxSide(HikariDataSource db, String uri, String schema) throws SQLException {
     this.db = db;
@@ -44,6 +46,9 @@ final class OutboxSide implements AutoCloseable {
     Interceptor confirmTimes = new Interceptor() {
       @Override
       public PublishObserver beforePublish(PublishContext context) {
+        if (!timing) {
+          return PublishObserver.NONE;
+        }
         String id = context.messageId();
         publishedAt.put(id, System.nanoTime());
         return (outcome, elapsed, failure) -> {
@@ -151,6 +156,7 @@ final class OutboxSide implements AutoCloseable {
     Map<String, Long> committedAt = new ConcurrentHashMap<>();
     confirmedAt.clear();
     publishedAt.clear();
+    timing = true;
     try (OutboxRelay relay = outbox.relayBuilder(db, rabbit).start(); Connection c = db.getConnection()) {
       c.setAutoCommit(false);
       long interval = 1_000_000_000L / rate;
@@ -167,6 +173,8 @@ final class OutboxSide implements AutoCloseable {
       while (relay.relayed() < count && System.nanoTime() < deadline) {
         Thread.sleep(5);
       }
+    } finally {
+      timing = false;
     }
     Latencies toConfirm = new Latencies(count);
     Latencies toPublish = new Latencies(count);
