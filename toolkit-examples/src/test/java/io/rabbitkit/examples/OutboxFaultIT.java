@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.rabbitkit.jdbc.test.ThrowawayPostgres;
 import io.rabbitkit.test.ThrowawayBroker;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package io.rabbitkit.examples;
+package io.rabbitkit.jdbc.test;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,7 +24,7 @@ import java.util.stream.Stream;
  * listening on 127.0.0.1 only, fsync off (a test cluster keeps nothing). {@link #close()} stops it
  * and deletes its files; so does a JVM shutdown hook.
  */
-final class ThrowawayPostgres implements AutoCloseable {
+public final class ThrowawayPostgres implements ThrowawayDatabase {
 
   private final Path bin;
   private final Path base;
@@ -85,6 +85,7 @@ final class ThrowawayPostgres implements AutoCloseable {
   }
 
   /** Returns a JDBC URL for database {@code postgres}, user {@code postgres}. */
+  @Override
   public String jdbcUrl() {
     return "jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=postgres";
   }
@@ -95,17 +96,20 @@ final class ThrowawayPostgres implements AutoCloseable {
   }
 
   /** Restarts the server (fast shutdown: open connections are terminated, as in a failover). */
+  @Override
   public void restart() {
     pg("pg_ctl", "-D", data.toString(), "-m", "fast", "-w", "stop");
     launch();
   }
 
   /** Stops the server (fast shutdown), keeping its data for {@link #launch()}. */
+  @Override
   public void stop() {
     pg("pg_ctl", "-D", data.toString(), "-m", "fast", "-w", "stop");
   }
 
   /** Starts the server on the same port and data after {@link #stop()}. */
+  @Override
   public void launch() {
     pg("pg_ctl", "-D", data.toString(), "-l", base.resolve("log").toString(), "-w", "-t", "60", "-o",
         "-p " + port + " -k " + base + " -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", "start");
@@ -150,7 +154,7 @@ final class ThrowawayPostgres implements AutoCloseable {
     run(command, base);
   }
 
-  private static void run(List<String> command, Path dir) {
+  static void run(List<String> command, Path dir) {
     try {
       Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
       byte[] out = p.getInputStream().readAllBytes();
@@ -166,7 +170,7 @@ final class ThrowawayPostgres implements AutoCloseable {
     }
   }
 
-  private static int freePort() throws IOException {
+  static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }
