@@ -24,7 +24,7 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /**
- * A broker outage is not the rows' fault: on a node of the test's own, stopped for two minutes
+ * A broker outage is not the rows' fault: on a node of the test's own, stopped for a minute
  * while 1,000 rows of 10 ordering keys wait, with a relay that would park a row after 4 failures
  * of 2 s confirm timeouts, nothing is parked and every row goes out in key order once the node is
  * back, with no operator.
@@ -35,15 +35,17 @@ class OutboxOutageIT {
   }
 
   /**
-   * Two minutes, twelve times what would park a row that counted the outage against itself;
-   * {@code rabbitkit.outage.seconds} sets another (CI's second pass: one minute; under 30 s the
-   * check that the status reads down during the outage cannot pass). Longer outages: the
+   * One minute, six times what would park a row that counted the outage against itself; {@code
+   * rabbitkit.outage.seconds} sets another (under 30 s the check that the status reads down during
+   * the outage cannot pass; 0 skips the test: CI's second pass, as the relay's handling of an
+   * outage does not depend on the broker's version and ran in the first). Longer outages: the
    * benchmark's {@code outage} workload.
    */
-  private static final Duration OUTAGE = Duration.ofSeconds(Long.getLong("rabbitkit.outage.seconds", 120));
+  private static final Duration OUTAGE = Duration.ofSeconds(Long.getLong("rabbitkit.outage.seconds", 60));
 
   @Test
   void aLongBrokerOutageParksNothingAndEveryRowThenGoesOutInKeyOrder() throws Exception {
+    assumeTrue(!OUTAGE.isZero(), "rabbitkit.outage.seconds is 0: the outage test ran in CI's first pass");
     assumeTrue(ThrowawayBroker.localNodesAvailable(), "stopping a node needs a local RabbitMQ installation");
     try (ThrowawayBroker broker = ThrowawayBroker.start();
         TestDatabase db = new TestDatabase();

@@ -1,6 +1,5 @@
 package io.rabbitkit.stream;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rabbitkit.Confirmation;
@@ -79,7 +78,9 @@ class SuperStreamClusterIT {
             leader, confirmed.size(), failed.get(), confirmed.size(), newLeader, settled,
             (System.nanoTime() - killedAt) / 1e9);
         assertTrue(newLeader >= 0 && newLeader != leader, "the partition moved to another node: " + newLeader);
-        assertEquals(3, group.activePartitions().size(), "the member reads every partition again");
+        // The broker may hand the partition over once more while the cluster settles (seen in CI: every
+        // event read, then the member re-activated on the new leader and still asking for its position).
+        Await.until(WAIT, "the member reads every partition again", () -> group.activePartitions().size() == 3);
       }
     }
   }
