@@ -136,7 +136,8 @@ public final class Examples {
       err.println("error: " + e.getMessage());
       return 1;
     } catch (Exception e) {
-      err.println("error: " + e);
+      err.println("error: " + e); // not one the toolkit expects: where it came from helps a bug report
+      e.printStackTrace(err);
       return 1;
     }
   }

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.rabbitmq.stream.ByteCapacity;
 import com.rabbitmq.stream.Environment;
 import com.rabbitmq.stream.StreamCreator;
+import com.rabbitmq.stream.StreamNotAvailableException;
 import io.rabbitkit.Interceptor;
 import io.rabbitkit.Message;
 import io.rabbitkit.ToolkitException.ConnectionException;
@@ -119,7 +120,7 @@ public final class RabbitStreams implements AutoCloseable {
   public void declare(SuperStream superStream) {
     requireNonNull(superStream, "superStream");
     List<String> partitions = superStream.partitionNames();
-    if (partitions.stream().allMatch(environment::streamExists)) {
+    if (partitions.stream().allMatch(this::streamExists)) {
       return; // already there (declared again with other retention arguments, the broker keeps its own)
     }
     StreamCreator creator = environment.streamCreator().name(superStream.name());
@@ -141,7 +142,16 @@ public final class RabbitStreams implements AutoCloseable {
 
   /** Whether every partition of {@code superStream} exists. */
   public boolean exists(SuperStream superStream) {
-    return superStream.partitionNames().stream().allMatch(environment::streamExists);
+    return superStream.partitionNames().stream().allMatch(this::streamExists);
+  }
+
+  /** A stream without a leader (just declared, or its node lost) exists: stream-client throws. */
+  private boolean streamExists(String stream) {
+    try {
+      return environment.streamExists(stream);
+    } catch (StreamNotAvailableException e) {
+      return true;
+    }
   }
 
   /** Deletes the super stream {@code name} and its partitions, with every event in them. */
