@@ -74,4 +74,28 @@ class DeadLetterReplayIT {
     assertEquals(3, rabbit.queueInfo(queue).orElseThrow().messageCount());
   }
 
+  @Test
+  void browseVisitsEveryLetterInOrderAndAFilteredPurgeDeletesOnlyTheMatchingOnes(RabbitToolkit rabbit,
+      TestNames names) {
+    String queue = names.queue("work");
+    rabbit.declare(Topology.of(Queue.classic(queue + ".dlq")));
+    try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue + ".dlq").build()) {
+      for (int i = 0; i < 1_200; i++) {
+        p.publish("dead " + i).join();
+      }
+    }
+    var dead = rabbit.deadLetters(queue);
+    java.util.List<String> bodies = new java.util.ArrayList<>();
+    assertEquals(1_200, dead.browse(Integer.MAX_VALUE, d -> bodies.add(d.bodyAsString())));
+    assertEquals("dead 0", bodies.get(0));
+    assertEquals("dead 1199", bodies.get(1_199));
+    assertEquals(1_200, dead.count(), "browsing leaves them in place");
+    assertEquals(3, dead.browse(3, d -> {
+    }));
+    assertEquals(600, dead.purge(d -> Integer.parseInt(d.bodyAsString().substring(5)) % 2 == 0));
+    Await.until(WAIT, () -> dead.count() == 600);
+    java.util.List<String> left = new java.util.ArrayList<>();
+    dead.browse(2, d -> left.add(d.bodyAsString()));
+    assertEquals(java.util.List.of("dead 1", "dead 3"), left, "the others stay, in their order");
+  }
 }

@@ -1,6 +1,7 @@
 package io.rabbitkit.deadletter;
 
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -41,6 +42,16 @@ public interface DeadLetters {
   List<DeadLetter> list(int max);
 
   /**
+   * Hands up to {@code max} dead letters, oldest first, to {@code visitor} one at a time, leaving
+   * them in place: a summary of a large dead-letter queue (counts per failure, say) without holding
+   * its letters in memory. The letters read stay unacknowledged until the read ends, then return to
+   * the queue in their order; a read stops when no letter comes for two seconds.
+   *
+   * @return how many letters were visited
+   */
+  long browse(int max, Consumer<? super DeadLetter> visitor);
+
+  /**
    * Replays the dead letters that match {@code filter}, at most {@code maxPerSecond} per second.
    * Those that do not match stay in the dead-letter queue.
    *
@@ -71,6 +82,13 @@ public interface DeadLetters {
    * @return how many were deleted
    */
   long purge();
+
+  /**
+   * Deletes the dead letters that match {@code filter}; the others stay, in their order.
+   *
+   * @return how many were deleted
+   */
+  long purge(Predicate<DeadLetter> filter);
 
   /** Returns how many messages this object has replayed since it was created. */
   long replayed();

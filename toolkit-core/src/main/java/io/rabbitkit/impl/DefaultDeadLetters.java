@@ -2,6 +2,7 @@ package io.rabbitkit.impl;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Delivery;
 import com.rabbitmq.client.GetResponse;
 import io.rabbitkit.QueueInfo;
 import io.rabbitkit.SafeText;
@@ -19,7 +20,9 @@ import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -28,7 +31,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads a dead-letter queue with {@code basic.get} on a private channel, holding what it reads
+ * Reads a dead-letter queue on a private channel, holding what it reads
  * unacknowledged: replayed messages are acknowledged (removed) after their re-publish is confirmed;
  * everything else returns to the queue when the channel closes. Reading at most the count seen at
  * the start means a message that fails again during a replay is not read twice.
@@ -39,6 +42,9 @@ final class DefaultDeadLetters implements DeadLetters {
   private static final List<String> FAILURE_HEADERS = List.of(FailureHeaders.ATTEMPTS, FailureHeaders.REASON,
       FailureHeaders.EXCEPTION, FailureHeaders.EXCEPTION_MESSAGE, FailureHeaders.STACK_TRACE,
       FailureHeaders.FIRST_FAILED_AT, FailureHeaders.FAILED_AT);
+
+  /** How long a read waits for the next letter before taking the queue as read to its end. */
+  private static final Duration QUIET_FOR = Duration.ofSeconds(2);
 
   private final Toolkit toolkit;
   private final String queue;
@@ -73,7 +79,7 @@ final class DefaultDeadLetters implements DeadLetters {
       throw new IllegalArgumentException("max must be >= 0: " + max);
     }
     List<DeadLetter> out = new ArrayList<>();
-    long before = scan(max, (ch, response, letter) -> out.add(letter));
+    long before = scan(max, false, (ch, response, letter) -> out.add(letter));
     if (!out.isEmpty()) {
       awaitReturned(before);
     }
@@ -98,6 +104,23 @@ final class DefaultDeadLetters implements DeadLetters {
   }
 
   @Override
+  public long browse(int max, java.util.function.Consumer<? super DeadLetter> visitor) {
+    if (max < 0) {
+      throw new IllegalArgumentException("max must be >= 0: " + max);
+    }
+    java.util.Objects.requireNonNull(visitor, "visitor");
+    long[] seen = {0};
+    long before = scan(max, false, (ch, response, letter) -> {
+      seen[0]++;
+      visitor.accept(letter);
+    });
+    if (seen[0] > 0) {
+      awaitReturned(before);
+    }
+    return seen[0];
+  }
+
+  @Override
   public long replay(Predicate<DeadLetter> filter, int maxPerSecond) {
     return replayTo(queue, filter, maxPerSecond);
   }
@@ -117,7 +140,7 @@ final class DefaultDeadLetters implements DeadLetters {
     ConfirmingSender sender = toolkit.sender("replay of '" + deadLetterQueue + "'",
         SenderOptions.forReplay());
     try {
-      scan(Integer.MAX_VALUE, (ch, response, letter) -> {
+      scan(Integer.MAX_VALUE, true, (ch, response, letter) -> {
         if (!filter.test(letter)) {
           return;
         }
@@ -165,6 +188,20 @@ final class DefaultDeadLetters implements DeadLetters {
   }
 
   @Override
+  public long purge(Predicate<DeadLetter> filter) {
+    java.util.Objects.requireNonNull(filter, "filter");
+    long[] count = {0};
+    scan(Integer.MAX_VALUE, true, (ch, response, letter) -> {
+      if (filter.test(letter)) {
+        ch.basicAck(response.getEnvelope().getDeliveryTag(), false);
+        count[0]++;
+      }
+    });
+    LOG.info("purged {} dead letter(s) from '{}'", count[0], deadLetterQueue);
+    return count[0];
+  }
+
+  @Override
   public long replayed() {
     return replayed.get();
   }
@@ -178,8 +215,14 @@ final class DefaultDeadLetters implements DeadLetters {
     void visit(Channel channel, GetResponse response, DeadLetter letter) throws Exception;
   }
 
-  /** Visits up to {@code max} of the letters waiting; returns how many were waiting when it began. */
-  private long scan(int max, Visitor visitor) {
+  /**
+   * Visits up to {@code max} of the letters waiting, oldest first; returns how many were waiting when
+   * it began. With {@code get}, one {@code basic.get} per letter: nothing read ahead of the visitor,
+   * for visitors that acknowledge some letters and leave others (a consumer's prefetch would fill
+   * with the ones left). Without, a consumer that may read every letter ahead of the visitor: about
+   * ten times faster, for quick visitors that acknowledge nothing.
+   */
+  private long scan(int max, boolean get, Visitor visitor) {
     long available = count();
     if (available == 0 || max == 0) {
       return available;
@@ -191,12 +234,18 @@ final class DefaultDeadLetters implements DeadLetters {
       throw Errors.io("opening a channel to read '" + deadLetterQueue + "'", e);
     }
     try {
-      for (long i = 0, seen = 0; i < available && seen < max; i++) {
-        GetResponse response = ch.basicGet(deadLetterQueue, false);
+      long wanted = Math.min(available, max);
+      BlockingQueue<Delivery> deliveries = new LinkedBlockingQueue<>();
+      if (!get) {
+        ch.basicQos(wanted > 65_535 ? 0 : (int) wanted); // 0: no limit
+        ch.basicConsume(deadLetterQueue, false, (tag, d) -> deliveries.add(d), tag -> {
+        });
+      }
+      for (long i = 0; i < wanted; i++) {
+        GetResponse response = get ? ch.basicGet(deadLetterQueue, false) : next(deliveries);
         if (response == null) {
-          break;
+          break; // fewer than counted: another reader took some
         }
-        seen++;
         visitor.visit(ch, response, toDeadLetter(response));
       }
     } catch (InterruptedException e) {
@@ -211,6 +260,11 @@ final class DefaultDeadLetters implements DeadLetters {
       ManagedChannel.abortQuietly(ch); // unacknowledged messages return to the queue
     }
     return available;
+  }
+
+  private static GetResponse next(BlockingQueue<Delivery> deliveries) throws InterruptedException {
+    Delivery d = deliveries.poll(QUIET_FOR.toMillis(), TimeUnit.MILLISECONDS);
+    return d == null ? null : new GetResponse(d.getEnvelope(), d.getProperties(), d.getBody(), 0);
   }
 
   DeadLetter toDeadLetter(GetResponse response) {
