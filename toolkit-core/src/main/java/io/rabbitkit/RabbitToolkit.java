@@ -112,6 +112,13 @@ public interface RabbitToolkit extends AutoCloseable {
   /** Returns the dead letters of {@code queue}, kept in {@code deadLetterQueue}. */
   DeadLetters deadLetters(String queue, String deadLetterQueue);
 
+  /**
+   * Returns the dead letters of every queue a consumer of this toolkit sends its failures to (one
+   * built with a dead-letter queue or redelivery, closed or not), in the order they were built:
+   * what a dead-letter console lists without being told.
+   */
+  java.util.List<DeadLetters> knownDeadLetters();
+
   /** Returns whether both connections are open (false while recovering). */
   boolean isConnected();
 

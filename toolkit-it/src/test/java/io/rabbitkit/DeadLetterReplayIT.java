@@ -90,8 +90,8 @@ class DeadLetterReplayIT {
     assertEquals("dead 0", bodies.get(0));
     assertEquals("dead 1199", bodies.get(1_199));
     assertEquals(1_200, dead.count(), "browsing leaves them in place");
-    assertEquals(3, dead.browse(3, d -> {
-    }));
+    assertEquals(3, dead.browse(3, d -> true));
+    assertEquals(5, dead.browse(100, d -> !d.bodyAsString().equals("dead 4")), "the visitor stops it");
     assertEquals(600, dead.purge(d -> Integer.parseInt(d.bodyAsString().substring(5)) % 2 == 0));
     Await.until(WAIT, () -> dead.count() == 600);
     java.util.List<String> left = new java.util.ArrayList<>();

@@ -1,7 +1,6 @@
 package io.rabbitkit.deadletter;
 
 import java.util.List;
-import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -45,11 +44,12 @@ public interface DeadLetters {
    * Hands up to {@code max} dead letters, oldest first, to {@code visitor} one at a time, leaving
    * them in place: a summary of a large dead-letter queue (counts per failure, say) without holding
    * its letters in memory. The letters read stay unacknowledged until the read ends, then return to
-   * the queue in their order; a read stops when no letter comes for two seconds.
+   * the queue in their order; a read stops when {@code visitor} returns false, or when no letter
+   * comes for two seconds.
    *
    * @return how many letters were visited
    */
-  long browse(int max, Consumer<? super DeadLetter> visitor);
+  long browse(int max, Predicate<? super DeadLetter> visitor);
 
   /**
    * Replays the dead letters that match {@code filter}, at most {@code maxPerSecond} per second.

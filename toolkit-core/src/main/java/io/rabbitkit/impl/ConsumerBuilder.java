@@ -197,6 +197,10 @@ final class ConsumerBuilder<T> implements MessageConsumer.Builder<T> {
     if (pipeline && deadLetterExchangeOnQueue) {
       throw new IllegalStateException("deadLetterExchangeOnQueue() conflicts with the toolkit's dead-letter queue");
     }
-    return toolkit.createConsumer(this);
+    MessageConsumer consumer = toolkit.createConsumer(this);
+    if (pipeline) {
+      toolkit.deadLettersOf(queue, dlqName);
+    }
+    return consumer;
   }
 }

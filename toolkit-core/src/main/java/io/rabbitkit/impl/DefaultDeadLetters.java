@@ -104,7 +104,7 @@ final class DefaultDeadLetters implements DeadLetters {
   }
 
   @Override
-  public long browse(int max, java.util.function.Consumer<? super DeadLetter> visitor) {
+  public long browse(int max, Predicate<? super DeadLetter> visitor) {
     if (max < 0) {
       throw new IllegalArgumentException("max must be >= 0: " + max);
     }
@@ -112,7 +112,7 @@ final class DefaultDeadLetters implements DeadLetters {
     long[] seen = {0};
     long before = scan(max, false, (ch, response, letter) -> {
       seen[0]++;
-      visitor.accept(letter);
+      return visitor.test(letter);
     });
     if (seen[0] > 0) {
       awaitReturned(before);
@@ -142,7 +142,7 @@ final class DefaultDeadLetters implements DeadLetters {
     try {
       scan(Integer.MAX_VALUE, true, (ch, response, letter) -> {
         if (!filter.test(letter)) {
-          return;
+          return true;
         }
         pace(next, interval);
         // To the queue these dead letters belong to (or the one the caller named), never to a queue a
@@ -157,11 +157,12 @@ final class DefaultDeadLetters implements DeadLetters {
           LOG.warn("dead letter {} in '{}' could not be replayed to '{}' and stays there: {}",
               SafeText.of(letter.messageId().orElse(null)), deadLetterQueue, targetQueue,
               SafeText.of(String.valueOf(why.getMessage()), 300));
-          return;
+          return true;
         }
         ch.basicAck(response.getEnvelope().getDeliveryTag(), false);
         count[0]++;
         replayed.incrementAndGet();
+        return true;
       });
     } finally {
       sender.close(Duration.ofSeconds(5));
@@ -196,6 +197,7 @@ final class DefaultDeadLetters implements DeadLetters {
         ch.basicAck(response.getEnvelope().getDeliveryTag(), false);
         count[0]++;
       }
+      return true;
     });
     LOG.info("purged {} dead letter(s) from '{}'", count[0], deadLetterQueue);
     return count[0];
@@ -212,7 +214,8 @@ final class DefaultDeadLetters implements DeadLetters {
   }
 
   interface Visitor {
-    void visit(Channel channel, GetResponse response, DeadLetter letter) throws Exception;
+    /** Returns whether to go on. */
+    boolean visit(Channel channel, GetResponse response, DeadLetter letter) throws Exception;
   }
 
   /**
@@ -246,7 +249,9 @@ final class DefaultDeadLetters implements DeadLetters {
         if (response == null) {
           break; // fewer than counted: another reader took some
         }
-        visitor.visit(ch, response, toDeadLetter(response));
+        if (!visitor.visit(ch, response, toDeadLetter(response))) {
+          break;
+        }
       }
     } catch (InterruptedException e) {
       throw Errors.interrupted("reading dead letters", e);

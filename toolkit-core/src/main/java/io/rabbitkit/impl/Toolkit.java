@@ -42,6 +42,9 @@ final class Toolkit implements RabbitToolkit {
   private final ConsumerWiring wiring;
   /** Stream and consumer name of every stream consumer this toolkit runs: one per name. */
   private final java.util.Set<String> streamNames = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** Work queue to dead-letter queue, for every consumer built with one, in the order built. */
+  private final java.util.Map<String, String> deadLetterQueues = java.util.Collections.synchronizedMap(
+      new java.util.LinkedHashMap<>());
   /** Where stream consumers keep their positions unless given a store: for the toolkit's life. */
   private final io.rabbitkit.OffsetStore offsets = io.rabbitkit.OffsetStore.inMemory();
   private final Resources resources = new Resources();
@@ -154,6 +157,20 @@ final class Toolkit implements RabbitToolkit {
     java.util.Objects.requireNonNull(deadLetterQueue, "deadLetterQueue");
     ensureOpen();
     return new DefaultDeadLetters(this, queue, deadLetterQueue);
+  }
+
+  @Override
+  public java.util.List<DeadLetters> knownDeadLetters() {
+    java.util.List<java.util.Map.Entry<String, String>> known;
+    synchronized (deadLetterQueues) {
+      known = deadLetterQueues.entrySet().stream().map(e -> java.util.Map.entry(e.getKey(), e.getValue())).toList();
+    }
+    return known.stream().map(e -> deadLetters(e.getKey(), e.getValue())).toList();
+  }
+
+  /** A consumer of {@code queue} sends its failures to {@code deadLetterQueue}. */
+  void deadLettersOf(String queue, String deadLetterQueue) {
+    deadLetterQueues.putIfAbsent(queue, deadLetterQueue);
   }
 
   <T> Publisher<T> createPublisher(PublisherBuilder<T> b) {
