@@ -35,10 +35,11 @@ public record Args(List<String> positional, Map<String, String> options) {
       }
       String name = w.substring(2);
       int eq = name.indexOf('=');
+      // A repeated option collects its values, as a comma-separated list (--queue a --queue b).
       if (eq >= 0) {
-        options.put(name.substring(0, eq), name.substring(eq + 1));
+        options.merge(name.substring(0, eq), name.substring(eq + 1), (a, b) -> a + "," + b);
       } else if (i + 1 < words.length && !words[i + 1].startsWith("--")) {
-        options.put(name, words[++i]);
+        options.merge(name, words[++i], (a, b) -> a + "," + b);
       } else {
         options.put(name, "true");
       }

@@ -57,7 +57,8 @@ public final class Examples {
           OrdersProducer::run),
       new Entry("orders-consumer", "consume 'orders.placed' with retry and dead-lettering to 'orders.placed.dlq'",
           OrdersConsumer::run),
-      new Entry("dead-letters", "list|replay|purge the dead letters of --queue (default orders.placed)",
+      new Entry("dead-letters", "list|replay|purge the dead letters of --queue (default orders.placed); serve: "
+          + "a web console for them (--port 8088, --queue Q ..., --read-only)",
           DeadLettersCommand::run),
       new Entry("outbox-producer", "place --count orders, each one transaction writing shop_orders and the outbox "
           + "(--relay false: commit only)", OutboxProducer::run),

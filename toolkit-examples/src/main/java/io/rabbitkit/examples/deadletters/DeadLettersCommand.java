@@ -3,15 +3,21 @@ package io.rabbitkit.examples.deadletters;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.SafeText;
+import io.rabbitkit.console.ConsoleServer;
+import io.rabbitkit.console.DeadLetterConsole;
 import io.rabbitkit.deadletter.DeadLetter;
 import io.rabbitkit.deadletter.DeadLetters;
 import io.rabbitkit.examples.Args;
+import io.rabbitkit.examples.Examples;
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Predicate;
+import java.util.stream.Collectors;
 
 /**
  * Inspects and repairs a work queue's dead letters (kept in {@code <queue>.dlq}). {@code --queue}
@@ -23,7 +29,12 @@ import java.util.function.Predicate;
  * java -jar toolkit-examples.jar dead-letters list   --queue orders.placed [--limit 20] [--json] [--body-length 200]
  * java -jar toolkit-examples.jar dead-letters replay --queue orders.placed [--message-id ID] [--exception CLASS] [--rate 100]
  * java -jar toolkit-examples.jar dead-letters purge  --queue orders.placed
+ * java -jar toolkit-examples.jar dead-letters serve  [--port 8088] [--queue Q ...] [--read-only] [--bind 127.0.0.1]
  * </pre>
+ *
+ * <p>{@code serve} starts the dead-letter console (toolkit-console) for the queues named (each
+ * {@code --queue} a work queue or its dead-letter queue) and prints its URL with the access token,
+ * which opens the page on the first one.
  */
 public final class DeadLettersCommand {
 
@@ -34,8 +45,11 @@ public final class DeadLettersCommand {
 
   public static int run(Args args, PrintStream out) throws Exception {
     String action = args.positional().isEmpty() ? "list" : args.positional().get(0);
-    if (!List.of("list", "replay", "purge").contains(action)) {
-      throw new IllegalArgumentException("dead-letters takes list, replay or purge, not '" + action + "'");
+    if (!List.of("list", "replay", "purge", "serve").contains(action)) {
+      throw new IllegalArgumentException("dead-letters takes list, replay, purge or serve, not '" + action + "'");
+    }
+    if (action.equals("serve")) {
+      return serve(args, out);
     }
     String given = args.option("queue", "orders.placed");
     String queue = given.endsWith(".dlq") && !args.options().containsKey("dlq")
@@ -80,6 +94,34 @@ public final class DeadLettersCommand {
       }
     }
     return 0;
+  }
+
+  private static int serve(Args args, PrintStream out) {
+    long port = args.number("port", 8088);
+    if (port < 0 || port > 65_535) {
+      throw new IllegalArgumentException("--port must be a port number, not " + port);
+    }
+    List<String> queues = args.list("queue", "orders.placed").stream().map(DeadLettersCommand::workQueue).toList();
+    try (RabbitToolkit rabbit = RabbitToolkit.connect(args.uri())) {
+      DeadLetterConsole.Builder console = DeadLetterConsole.builder(rabbit)
+          .readOnly(args.options().containsKey("read-only"));
+      queues.forEach(console::queue);
+      try (ConsoleServer server = ConsoleServer.start(console.build(),
+          new InetSocketAddress(args.option("bind", "127.0.0.1"), (int) port), ConsoleServer.newToken(),
+          queues.get(0) + ".dlq")) {
+        out.println(" [*] Dead-letter console" + (args.options().containsKey("read-only") ? " (read-only)" : "")
+            + " for " + queues.stream().map(q -> "'" + SafeText.of(q) + ".dlq'").collect(Collectors.joining(", "))
+            + ": " + server.url());
+        out.println(" [*] Anyone with this URL may replay and purge; it serves 127.0.0.1 unless --bind says"
+            + " otherwise. To exit press CTRL+C");
+        Examples.awaitStop(new CompletableFuture<>());
+      }
+    }
+    return 0;
+  }
+
+  private static String workQueue(String given) {
+    return given.endsWith(".dlq") ? given.substring(0, given.length() - ".dlq".length()) : given;
   }
 
   private static String line(DeadLetter d, int bodyLength) {
