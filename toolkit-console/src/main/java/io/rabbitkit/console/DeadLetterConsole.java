@@ -13,6 +13,7 @@ import io.rabbitkit.deadletter.DeadLetters;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -21,8 +22,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,6 +74,8 @@ public final class DeadLetterConsole {
   /** At most this many letters newest first are held to serve a page (offset plus limit). */
   public static final int MAX_DEPTH = 10_000;
 
+  /** How long a request waits for another read or action on the same queue. */
+  private static final Duration BUSY_FOR = Duration.ofSeconds(60);
   private static final Logger AUDIT = LoggerFactory.getLogger("io.rabbitkit.console.audit");
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Map<String, String> ASSETS = Map.of("/", "index.html", "/index.html", "index.html",
@@ -80,7 +85,7 @@ public final class DeadLetterConsole {
   private final List<DeadLetters> named;
   private final boolean readOnly;
   private final int replayRate;
-  private final Map<String, ReentrantLock> actions = new ConcurrentHashMap<>();
+  private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
   private DeadLetterConsole(Builder b) {
     this.rabbit = b.rabbit;
@@ -152,9 +157,10 @@ public final class DeadLetterConsole {
         return error(404, "the console knows no dead-letter queue '" + SafeText.of(dlq) + "'");
       }
       return switch (what) {
-        case "groups" -> get(request, () -> groups(dead));
-        case "letters" -> get(request, () -> letters(dead, request.query()));
-        case "replay", "purge" -> act(request, dead, what);
+        case "groups" -> get(request, () -> exclusive(dead, () -> json(200, groups(dead))));
+        case "letters" -> get(request, () -> exclusive(dead, () -> json(200, letters(dead, request.query()))));
+        case "replay", "purge" -> request.method().equals("POST") ? exclusive(dead, () -> act(request, dead, what))
+            : error(405, "use POST");
         default -> error(404, "no such page");
       };
     } catch (IllegalArgumentException e) {
@@ -164,12 +170,30 @@ public final class DeadLetterConsole {
     }
   }
 
-  private interface Body {
-    Object get();
+  private static Response get(Request request, Supplier<Response> answer) {
+    return request.method().equals("GET") ? answer.get() : error(405, "use GET");
   }
 
-  private static Response get(Request request, Body body) {
-    return request.method().equals("GET") ? json(200, body.get()) : error(405, "use GET");
+  /**
+   * One read or action on a dead-letter queue at a time: two readers would split its letters between
+   * them (each holds what it read until it ends), and a page's two reads come together.
+   */
+  private Response exclusive(DeadLetters dead, Supplier<Response> answer) {
+    ReentrantLock lock = locks.computeIfAbsent(dead.deadLetterQueue(), q -> new ReentrantLock(true));
+    try {
+      if (!lock.tryLock(BUSY_FOR.toSeconds(), TimeUnit.SECONDS)) {
+        return error(409, "'" + SafeText.of(dead.deadLetterQueue()) + "' has been busy for " + BUSY_FOR.toSeconds()
+            + " s (a replay or purge is running): try again later");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return error(503, "interrupted");
+    }
+    try {
+      return answer.get();
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** The dead-letter queues this console serves, by name: those it was given, then the toolkit's consumers'. */
@@ -251,10 +275,8 @@ public final class DeadLetterConsole {
     return out;
   }
 
-  private Response act(Request request, DeadLetters dead, String action) {
-    if (!request.method().equals("POST")) {
-      return error(405, "use POST");
-    }
+  private Response act(Request request, DeadLetters known, String action) {
+    DeadLetters dead = rabbit.deadLetters(known.queue(), known.deadLetterQueue()); // its own skipped() count
     if (!mayAct(request.caller())) {
       return error(403, readOnly ? "this console is read-only" : "'" + SafeText.of(request.caller().name())
           + "' may not replay or purge dead letters");
@@ -277,30 +299,22 @@ public final class DeadLetterConsole {
     } else {
       return error(400, "say which letters: {\"group\": ID} or {\"ids\": [ID, ...]}");
     }
-    ReentrantLock lock = actions.computeIfAbsent(dead.deadLetterQueue(), q -> new ReentrantLock());
-    if (!lock.tryLock()) {
-      return error(409, "another replay or purge of '" + SafeText.of(dead.deadLetterQueue()) + "' is running");
+    Map<String, Object> out = new LinkedHashMap<>();
+    if (action.equals("replay")) {
+      long moved = dead.replay(which, replayRate);
+      out.put("replayed", moved);
+      out.put("skipped", dead.skipped());
+      AUDIT.info("audit: '{}' replayed {} dead letter(s) ({}) from '{}' to '{}'{}", SafeText.of(
+          request.caller().name()), moved, SafeText.of(selection), dead.deadLetterQueue(), dead.queue(),
+          dead.skipped() == 0 ? "" : "; " + dead.skipped() + " could not be delivered and stay");
+    } else {
+      long purged = dead.purge(which);
+      out.put("purged", purged);
+      AUDIT.info("audit: '{}' purged {} dead letter(s) ({}) from '{}'", SafeText.of(request.caller().name()),
+          purged, SafeText.of(selection), dead.deadLetterQueue());
     }
-    try {
-      Map<String, Object> out = new LinkedHashMap<>();
-      if (action.equals("replay")) {
-        long moved = dead.replay(which, replayRate);
-        out.put("replayed", moved);
-        out.put("skipped", dead.skipped());
-        AUDIT.info("audit: '{}' replayed {} dead letter(s) ({}) from '{}' to '{}'{}", SafeText.of(
-            request.caller().name()), moved, SafeText.of(selection), dead.deadLetterQueue(), dead.queue(),
-            dead.skipped() == 0 ? "" : "; " + dead.skipped() + " could not be delivered and stay");
-      } else {
-        long purged = dead.purge(which);
-        out.put("purged", purged);
-        AUDIT.info("audit: '{}' purged {} dead letter(s) ({}) from '{}'", SafeText.of(request.caller().name()),
-            purged, SafeText.of(selection), dead.deadLetterQueue());
-      }
-      out.put("count", dead.count());
-      return json(200, out);
-    } finally {
-      lock.unlock();
-    }
+    out.put("count", dead.count());
+    return json(200, out);
   }
 
   private static JsonNode parse(byte[] body) {

@@ -72,7 +72,8 @@ async function select(dlq) {
   $('queue').hidden = false;
   $('title').textContent = dlq;
   $('summary').textContent = q.count + ' dead letter(s), failed in \'' + q.queue + '\'';
-  await Promise.all([loadGroups(), loadLetters()]);
+  await loadLetters(); // the first page first: grouping reads the whole queue
+  await loadGroups();
 }
 
 async function loadGroups() {
