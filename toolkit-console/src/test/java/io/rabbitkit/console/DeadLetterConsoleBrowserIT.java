@@ -128,9 +128,13 @@ class DeadLetterConsoleBrowserIT {
     try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue + ".dlq").build()) {
       p.publish("dead").join();
     }
+    // tag::console-server[]
     DeadLetterConsole console = DeadLetterConsole.builder(rabbit).queue(queue).readOnly(true).build();
-    String token = ConsoleServer.newToken();
-    try (ConsoleServer server = ConsoleServer.start(console, new InetSocketAddress("127.0.0.1", 0), token, null)) {
+    ConsoleServer server = ConsoleServer.start(console, new InetSocketAddress("127.0.0.1", 0));
+    System.out.println(server.url()); // http://127.0.0.1:<port>/?token=...
+    // end::console-server[]
+    try (server) {
+      String token = server.url().getQuery().replaceAll(".*token=([0-9a-f]+).*", "$1");
       HttpResponse<String> r = post(server, queue + ".dlq", "replay", Map.of(ConsoleServer.TOKEN_HEADER, token));
       assertEquals(403, r.statusCode(), r.body());
       HttpResponse<String> other = get(server, "/api/queues/" + names.queue("elsewhere") + "/letters", token);
