@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.rabbitkit.SafeText;
 import io.rabbitkit.console.DeadLetterConsole.Caller;
 import io.rabbitkit.console.DeadLetterConsole.Request;
 import io.rabbitkit.console.DeadLetterConsole.Response;
@@ -25,6 +26,8 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Serves a {@link DeadLetterConsole} on the JDK's own HTTP server, for a process without a web
@@ -48,6 +51,8 @@ public final class ConsoleServer implements AutoCloseable {
   public static final String TOKEN_HEADER = "X-Rabbitkit-Token";
   private static final String COOKIE = "rabbitkit-console-token";
   private static final int MAX_BODY = 1 << 20;
+
+  private static final Logger LOG = LoggerFactory.getLogger(ConsoleServer.class);
 
   private final HttpServer server;
   private final ExecutorService executor;
@@ -127,29 +132,43 @@ public final class ConsoleServer implements AutoCloseable {
 
   private void serve(HttpExchange exchange) throws IOException {
     try (exchange) {
-      Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
-      String method = exchange.getRequestMethod();
-      String header = exchange.getRequestHeaders().getFirst(TOKEN_HEADER);
-      boolean read = method.equals("GET");
-      boolean byHeader = same(header, token);
-      boolean byQuery = read && same(query.get("token"), token);
-      if (!byHeader && !byQuery && !(read && same(cookie(exchange), token))) {
-        send(exchange, new Response(401, "application/json", ("{\"error\":\"a token is needed: open the URL the"
-            + " console printed when it started" + (read ? "" : ", and send actions with the header " + TOKEN_HEADER)
-            + "\"}").getBytes(StandardCharsets.UTF_8)));
-        return;
+      try {
+        answer(exchange);
+      } catch (IllegalArgumentException e) { // a malformed escape in the query
+        send(exchange, new Response(400, "application/json", "{\"error\":\"malformed request\"}"
+            .getBytes(StandardCharsets.UTF_8)));
+      } catch (RuntimeException e) {
+        LOG.warn("the dead-letter console failed to answer {} {}", exchange.getRequestMethod(),
+            SafeText.of(exchange.getRequestURI().getPath()), e);
+        send(exchange, new Response(500, "application/json", "{\"error\":\"internal error, see the log\"}"
+            .getBytes(StandardCharsets.UTF_8)));
       }
-      if (byQuery) {
-        exchange.getResponseHeaders().add("Set-Cookie", COOKIE + "=" + token + "; Path=/; HttpOnly; SameSite=Strict");
-      }
-      byte[] body;
-      try (InputStream in = exchange.getRequestBody()) {
-        body = in.readNBytes(MAX_BODY);
-      }
-      Response r = console.handle(new Request(method, exchange.getRequestURI().getPath(), query, body,
-          new Caller("token holder from " + exchange.getRemoteAddress().getAddress().getHostAddress(), true)));
-      send(exchange, r);
     }
+  }
+
+  private void answer(HttpExchange exchange) throws IOException {
+    Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
+    String method = exchange.getRequestMethod();
+    String header = exchange.getRequestHeaders().getFirst(TOKEN_HEADER);
+    boolean read = method.equals("GET");
+    boolean byHeader = same(header, token);
+    boolean byQuery = read && same(query.get("token"), token);
+    if (!byHeader && !byQuery && !(read && same(cookie(exchange), token))) {
+      send(exchange, new Response(401, "application/json", ("{\"error\":\"a token is needed: open the URL the"
+          + " console printed when it started" + (read ? "" : ", and send actions with the header " + TOKEN_HEADER)
+          + "\"}").getBytes(StandardCharsets.UTF_8)));
+      return;
+    }
+    if (byQuery) {
+      exchange.getResponseHeaders().add("Set-Cookie", COOKIE + "=" + token + "; Path=/; HttpOnly; SameSite=Strict");
+    }
+    byte[] body;
+    try (InputStream in = exchange.getRequestBody()) {
+      body = in.readNBytes(MAX_BODY);
+    }
+    Response r = console.handle(new Request(method, exchange.getRequestURI().getPath(), query, body,
+        new Caller("token holder from " + exchange.getRemoteAddress().getAddress().getHostAddress(), true)));
+    send(exchange, r);
   }
 
   private static void send(HttpExchange exchange, Response r) throws IOException {

@@ -139,6 +139,8 @@ class DeadLetterConsoleBrowserIT {
       assertEquals(403, r.statusCode(), r.body());
       HttpResponse<String> other = get(server, "/api/queues/" + names.queue("elsewhere") + "/letters", token);
       assertEquals(404, other.statusCode(), "only queues it knows: " + other.body());
+      assertTrue(raw(server, "GET /api/queues?limit=%zz HTTP/1.1\r\n" + ConsoleServer.TOKEN_HEADER + ": " + token)
+          .startsWith("HTTP/1.1 400"), "a malformed escape");
       assertEquals(1, rabbit.deadLetters(queue).count());
     }
   }
@@ -173,6 +175,15 @@ class DeadLetterConsoleBrowserIT {
       r.header(ConsoleServer.TOKEN_HEADER, token);
     }
     return HttpClient.newHttpClient().send(r.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** A request no well-behaved client would send, and the status line of the answer. */
+  private static String raw(ConsoleServer server, String head) throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+      socket.getOutputStream().write((head + "\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+    }
   }
 
   private static HttpResponse<String> post(ConsoleServer server, String dlq, String action,
