@@ -33,6 +33,23 @@ public interface PartitionedPublisher<T> extends AutoCloseable {
    */
   CompletableFuture<Confirmation> publish(T event);
 
+  /**
+   * Publishes {@code event} and tells {@code outcome} once: with the confirmation, or with the
+   * failure {@link #publish(Object)}'s future would carry. Costs less than a future per event (the
+   * hand-off to a future's dependents, about 0.2 us each): for producers that send hundreds of
+   * thousands of events a second and only count or log the outcomes. {@code outcome} runs on the
+   * stream connection's thread (or the caller's, for a failure found before sending) and must not
+   * block: a slow outcome holds up every confirm of the connection.
+   */
+  void publish(T event, Outcome outcome);
+
+  /** What {@link #publish(Object, Outcome)} tells. */
+  @FunctionalInterface
+  interface Outcome {
+    /** Exactly one of the two is non-null. */
+    void completed(Confirmation confirmation, io.rabbitkit.PublishException failure);
+  }
+
   /** Waits up to the confirm timeout for outstanding confirms, then closes. */
   @Override
   void close();

@@ -49,26 +49,43 @@ final class StreamPublisher<T> implements PartitionedPublisher<T> {
 
   @Override
   public CompletableFuture<Confirmation> publish(T event) {
+    CompletableFuture<Confirmation> confirmed = new CompletableFuture<>();
+    publish(event, (confirmation, failure) -> {
+      if (failure == null) {
+        confirmed.complete(confirmation);
+      } else {
+        confirmed.completeExceptionally(failure);
+      }
+    });
+    return confirmed;
+  }
+
+  @Override
+  public void publish(T event, Outcome outcome) {
     requireNonNull(event, "event");
+    requireNonNull(outcome, "outcome");
     String id = messageId == null ? null : messageId.apply(event);
     String k;
     byte[] body;
     try {
       k = key.apply(event);
       if (k == null) {
-        return CompletableFuture.failedFuture(new PublishException(PublishException.Reason.INVALID,
+        outcome.completed(null, new PublishException(PublishException.Reason.INVALID,
             "cannot publish to super stream '" + superStream + "': the key function returned null for event "
                 + SafeText.of(id),
             id, superStream, null, null));
+        return;
       }
       body = codec.encode(event);
     } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(new PublishException(PublishException.Reason.INVALID,
+      outcome.completed(null, new PublishException(PublishException.Reason.INVALID,
           "cannot publish to super stream '" + superStream + "': " + e.getMessage(), id, superStream, null, e));
+      return;
     }
     if (body.length > MAX_BODY) {
-      return CompletableFuture.failedFuture(new MessageTooLargeException(id, superStream, k, body.length, MAX_BODY,
+      outcome.completed(null, new MessageTooLargeException(id, superStream, k, body.length, MAX_BODY,
           "the stream protocol's frame size"));
+      return;
     }
     MessageBuilder builder = producer.messageBuilder();
     if (publishingId != null) {
@@ -84,22 +101,20 @@ final class StreamPublisher<T> implements PartitionedPublisher<T> {
       headers.apply(event).forEach((name, value) -> put(applicationProperties, name, value));
     }
     Message message = applicationProperties.entry(KEY, k).messageBuilder().addData(body).build();
-    CompletableFuture<Confirmation> confirmed = new CompletableFuture<>();
     String routingKey = k;
     try {
       producer.send(message, status -> {
         if (status.isConfirmed()) {
-          confirmed.complete(new Confirmation(id, superStream, routingKey));
+          outcome.completed(new Confirmation(id, superStream, routingKey), null);
         } else {
-          confirmed.completeExceptionally(StreamErrors.notConfirmed(status.getCode(), id, superStream, routingKey));
+          outcome.completed(null, StreamErrors.notConfirmed(status.getCode(), id, superStream, routingKey));
         }
       });
     } catch (RuntimeException e) {
-      confirmed.completeExceptionally(new PublishException(PublishException.Reason.NOT_SENT, "cannot publish event "
+      outcome.completed(null, new PublishException(PublishException.Reason.NOT_SENT, "cannot publish event "
           + SafeText.of(id) + " to super stream '" + superStream + "': " + StreamErrors.describe(e), id, superStream,
           routingKey, e));
     }
-    return confirmed;
   }
 
   /** A header as an application property: the AMQP 1.0 types a stream message can carry, or text. */

@@ -232,6 +232,29 @@ class SuperStreamIT {
       Throwable nullKey = Await.outcome(p.publish(new Event(null, 1, "e-1")), WAIT);
       assertInstanceOf(PublishException.class, nullKey);
       assertEquals(PublishException.Reason.INVALID, ((PublishException) nullKey).reason());
+      List<Object> told = new CopyOnWriteArrayList<>();
+      p.publish(new Event(null, 2, "e-2"),
+          (confirmation, failure) -> told.add(failure != null ? failure : confirmation));
+      assertEquals(1, told.size(), "told once, at once");
+      assertEquals(PublishException.Reason.INVALID, ((PublishException) told.get(0)).reason());
+    }
+    try (PartitionedPublisher<Event> p = streams.publisherBuilder(Event.class).superStream(s.name())
+        .key(Event::key).build()) {
+      List<Confirmation> confirmed = new CopyOnWriteArrayList<>();
+      List<PublishException> failed = new CopyOnWriteArrayList<>();
+      for (int i = 1; i <= 10; i++) {
+        p.publish(new Event("k-" + i, i, "e-" + i), (confirmation, failure) -> {
+          if (failure == null) {
+            confirmed.add(confirmation);
+          } else {
+            failed.add(failure);
+          }
+        });
+      }
+      Await.until(WAIT, "ten outcomes", () -> confirmed.size() + failed.size() == 10);
+      assertEquals(List.of(), failed);
+      assertEquals("k-10", confirmed.stream().filter(c -> "k-10".equals(c.routingKey())).findFirst().orElseThrow()
+          .routingKey());
     }
     try (PartitionedPublisher<String> p = streams.publisherBuilder(String.class).superStream(s.name())
         .key(e -> "k").build()) {
