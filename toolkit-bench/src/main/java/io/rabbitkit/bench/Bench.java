@@ -318,10 +318,11 @@ public final class Bench {
             "observation-cost us/msg over none, one publish and one delivery in a loop: metrics %s, "
                 + "tracing %s, both %s; Micrometer's bridge and the SDK alone (no key values, no scope) %s; tracing with "
                 + "every trace sampled out %s; the Observation API without a tracer %s; the same spans on the "
-                + "OpenTelemetry API, no bridge %s%n",
+                + "OpenTelemetry API, no bridge %s; toolkit-opentelemetry %s, with one trace in ten %s%n",
             cost.get("metrics_us_per_msg"), cost.get("tracing_us_per_msg"), cost.get("all_us_per_msg"),
             cost.get("bridge_floor_us_per_msg"), cost.get("unsampled_us_per_msg"), cost.get("untraced_us_per_msg"),
-            cost.get("otel_native_us_per_msg"));
+            cost.get("otel_native_us_per_msg"), cost.get("otel_module_us_per_msg"),
+            cost.get("otel_module_sampled_10_us_per_msg"));
         lines.add(cost);
       }
       if (paced && (only == null || only.equals("outbox"))) {

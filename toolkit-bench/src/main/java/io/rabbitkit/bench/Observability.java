@@ -24,6 +24,7 @@ import io.opentelemetry.sdk.trace.samplers.Sampler;
 import io.rabbitkit.Interceptor;
 import io.rabbitkit.micrometer.RabbitkitMetrics;
 import io.rabbitkit.micrometer.RabbitkitObservations;
+import io.rabbitkit.opentelemetry.RabbitkitTracing;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -45,22 +46,38 @@ final class Observability implements AutoCloseable {
     UNTRACED,
     /** The same spans written straight on the OpenTelemetry API ({@link OtelTracing}), no Observation bridge. */
     OTEL,
+    /** toolkit-opentelemetry's {@code RabbitkitTracing}, with the metrics: the product the OTEL yardstick stands for. */
+    MODULE,
+    /** The metrics alone ({@code RabbitkitMetrics}), no tracing. */
+    METRICS,
     /** Only a constant {@code traceparent} header on every message: what carrying a trace context costs. */
     HEADER,
     /** Nothing installed: an A/A check of the workload. */
     NONE;
 
-    /** From {@code -Dbench.tracing=default|bare|untraced|none}. */
+    /** From {@code -Dbench.tracing=default|bare|untraced|otel|module|metrics|header|none}. */
     static Tracing fromProperty() {
       String value = System.getProperty("bench.tracing", "default");
       try {
         return valueOf(value.toUpperCase(java.util.Locale.ROOT));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(
-            "-Dbench.tracing=" + value + ": expected default, bare, untraced, otel, header or none");
+            "-Dbench.tracing=" + value + ": expected default, bare, untraced, otel, module, metrics, header or none");
       }
     }
   }
+
+  /** A constant W3C trace context, the 55 bytes a traced message carries. */
+  static final String TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+  /** Puts {@link #TRACEPARENT} on every message and does nothing else: what carrying a context costs. */
+  static final Interceptor HEADER_ONLY = new Interceptor() {
+    @Override
+    public PublishObserver beforePublish(PublishContext context) {
+      context.headers().put("traceparent", TRACEPARENT);
+      return PublishObserver.NONE;
+    }
+  };
 
   final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   final AtomicLong exportedSpans = new AtomicLong();
@@ -129,13 +146,9 @@ final class Observability implements AutoCloseable {
     interceptors = switch (tracing) {
       case NONE -> List.of();
       case OTEL -> List.of(RabbitkitMetrics.of(meters), new OtelTracing(otel));
-      case HEADER -> List.of(new Interceptor() {
-        @Override
-        public PublishObserver beforePublish(PublishContext context) {
-          context.headers().put("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
-          return PublishObserver.NONE;
-        }
-      });
+      case MODULE -> List.of(RabbitkitMetrics.of(meters), RabbitkitTracing.create(otel));
+      case METRICS -> List.of(RabbitkitMetrics.of(meters));
+      case HEADER -> List.of(HEADER_ONLY);
       default -> List.of(RabbitkitMetrics.of(meters), observations);
     };
   }

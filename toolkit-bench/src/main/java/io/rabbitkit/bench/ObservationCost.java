@@ -7,6 +7,7 @@ import io.rabbitkit.micrometer.RabbitkitMetrics;
 import io.rabbitkit.micrometer.RabbitkitObservations;
 import io.rabbitkit.micrometer.RabbitkitObservations.ProcessContext;
 import io.rabbitkit.micrometer.RabbitkitObservations.PublishContext;
+import io.rabbitkit.opentelemetry.RabbitkitTracing;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -36,6 +37,8 @@ import java.util.function.Function;
  *       Observation API's own cost, without a tracer;
  *   <li>{@code otel_native}: the same spans and attributes written straight on the OpenTelemetry
  *       API ({@link OtelTracing}), what tracing costs without the Observation bridge.
+ *   <li>{@code otel_module}: toolkit-opentelemetry's {@code RabbitkitTracing}, every trace sampled,
+ *       and {@code otel_module_sampled_10} with one trace in ten.
  * </ul>
  *
  * Hot loops run faster than the same code between broker round trips (caches stay warm): read the
@@ -60,7 +63,9 @@ final class ObservationCost {
             .processConvention(bare("process bench", ProcessContext.class)).build()), false, 1),
         new Variant("unsampled", o -> List.of(RabbitkitObservations.of(o.registry)), true, 0),
         new Variant("untraced", o -> List.of(RabbitkitObservations.of(o.registry)), true, -1),
-        new Variant("otel_native", o -> List.of(new OtelTracing(o.otel)), true, 1));
+        new Variant("otel_native", o -> List.of(new OtelTracing(o.otel)), true, 1),
+        new Variant("otel_module", o -> List.of(RabbitkitTracing.create(o.otel)), true, 1),
+        new Variant("otel_module_sampled_10", o -> List.of(RabbitkitTracing.create(o.otel)), true, 0.1));
     List<Observability> observabilities = new ArrayList<>();
     try {
       double[][] cpu = new double[variants.size()][ROUNDS];

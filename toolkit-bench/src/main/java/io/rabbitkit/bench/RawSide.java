@@ -32,8 +32,11 @@ final class RawSide implements Side {
   static final int WINDOW = 1000;
   static final int PREFETCH = 250;
   static final int ACK_EVERY = 50;
+  /** With {@code -Dbench.traceparent=true} every message carries {@link Observability#TRACEPARENT}, on both sides. */
   private static final AMQP.BasicProperties PERSISTENT_JSON = new AMQP.BasicProperties.Builder()
-      .contentType("application/json").deliveryMode(2).build();
+      .contentType("application/json").deliveryMode(2).headers(Boolean.getBoolean("bench.traceparent")
+          ? java.util.Map.of("traceparent", Observability.TRACEPARENT) : null)
+      .build();
 
   private final ObjectWriter writer;
   private final ObjectReader reader;

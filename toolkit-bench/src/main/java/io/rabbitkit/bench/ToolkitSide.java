@@ -19,7 +19,8 @@ final class ToolkitSide implements Side {
   private final AtomicInteger streamRuns = new AtomicInteger();
 
   ToolkitSide(String uri) {
-    this(uri, "bench-toolkit", java.util.List.of());
+    this(uri, "bench-toolkit", Boolean.getBoolean("bench.traceparent") ? java.util.List.of(Observability.HEADER_ONLY)
+        : java.util.List.of());
   }
 
   /** A toolkit with these interceptors installed (metrics and tracing for the observed workload). */

@@ -76,10 +76,14 @@ class AgentIT {
   /** Publishes and consumes one message, traced by whoever traces, then waits for the exporter. */
   public static final class Traced {
     public static void main(String[] args) throws Exception {
-      RabbitkitTracing tracing = RabbitkitTracing.create(GlobalOpenTelemetry.get());
+      String uri = args[0];
+      // tag::opentelemetry[]
+      RabbitkitTracing tracing = RabbitkitTracing.create(GlobalOpenTelemetry.get()); // or your OpenTelemetrySdk
+      RabbitToolkit rabbit = RabbitToolkit.builder().uri(uri).interceptor(tracing).connect();
+      // end::opentelemetry[]
       System.out.println("active=" + tracing.active());
       CountDownLatch handled = new CountDownLatch(1);
-      try (RabbitToolkit rabbit = RabbitToolkit.builder().uri(args[0]).interceptor(tracing).connect()) {
+      try (rabbit) {
         rabbit.declare(Topology.of(Queue.classic(args[1])));
         try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(args[1]).build();
             MessageConsumer c = rabbit.consumerBuilder(String.class).queue(args[1]).handler(d -> handled.countDown())
