@@ -32,6 +32,29 @@ import org.junit.jupiter.api.Test;
 class PublisherIT {
 
   @Test
+  void futuresCompleteOnTheCallbackPoolUnlessAskedToCompleteOnTheConnectionThread(RabbitToolkit rabbit,
+      TestNames names) throws Exception {
+    String queue = names.queue("inline");
+    rabbit.declare(Topology.of(Queue.classic(queue)));
+    for (boolean inline : new boolean[]{false, true}) {
+      Set<String> threads = ConcurrentHashMap.newKeySet();
+      String caller = Thread.currentThread().getName();
+      try (Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue)
+          .completeOnConnectionThread(inline).build()) {
+        List<CompletableFuture<?>> all = new ArrayList<>();
+        for (int i = 0; i < 1_000; i++) {
+          all.add(p.publish("m" + i).whenComplete((c, e) -> threads.add(Thread.currentThread().getName())));
+        }
+        CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+      }
+      threads.remove(caller); // a future complete before whenComplete was added runs it here
+      assertFalse(threads.isEmpty());
+      String where = inline ? "AMQP Connection" : "rabbitkit-callback";
+      assertTrue(threads.stream().allMatch(t -> t.startsWith(where)), inline + ": " + threads);
+    }
+  }
+
+  @Test
   void typeAndAppIdReachTheBrokerAsAmqpProperties(RabbitToolkit rabbit, io.rabbitkit.test.RabbitBroker broker,
       TestNames names) throws Exception {
     String queue = names.queue("typed");

@@ -30,8 +30,10 @@ final class ToolkitSide implements Side {
     this.rabbit = builder.connect();
   }
 
+  /** With {@code -Dbench.inline=true} the publishers complete their futures on the connection's thread. */
   private Publisher<Sample> publisher(String queue) {
-    return rabbit.publisherBuilder(Sample.class).routingKey(queue).maxInFlight(RawSide.WINDOW).build();
+    return rabbit.publisherBuilder(Sample.class).routingKey(queue).maxInFlight(RawSide.WINDOW)
+        .completeOnConnectionThread(Boolean.getBoolean("bench.inline")).build();
   }
 
   @Override

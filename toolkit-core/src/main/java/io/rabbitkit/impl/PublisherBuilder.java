@@ -28,6 +28,7 @@ final class PublisherBuilder<T> implements Publisher.Builder<T> {
   Duration windowTimeout = DEFAULT_WINDOW_TIMEOUT;
   boolean resendAfterRecovery = true;
   boolean failWhileDisconnected;
+  boolean completeOnConnectionThread;
   int maxBodySize = DEFAULT_MAX_BODY_SIZE;
 
   PublisherBuilder(Toolkit toolkit, Class<T> type) {
@@ -116,6 +117,12 @@ final class PublisherBuilder<T> implements Publisher.Builder<T> {
   @Override
   public PublisherBuilder<T> resendAfterRecovery(boolean resend) {
     this.resendAfterRecovery = resend;
+    return this;
+  }
+
+  @Override
+  public PublisherBuilder<T> completeOnConnectionThread(boolean inline) {
+    this.completeOnConnectionThread = inline;
     return this;
   }
 

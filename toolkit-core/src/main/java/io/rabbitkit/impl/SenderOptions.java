@@ -4,8 +4,8 @@ import java.time.Duration;
 
 /**
  * Settings of one {@link ConfirmingSender}. {@code inlineCompletion} completes futures on the
- * connection thread: only for the toolkit's own senders whose callbacks merely hand work on (RPC
- * replies), never for users'.
+ * connection thread: for the toolkit's own senders whose callbacks merely hand work on (RPC
+ * replies), and for users' publishers that asked for it ({@code completeOnConnectionThread}).
  */
 record SenderOptions(int maxInFlight, Duration windowTimeout, Duration confirmTimeout, boolean resend,
     int maxBodySize, boolean inlineCompletion, boolean failWhileDisconnected) {
@@ -16,7 +16,7 @@ record SenderOptions(int maxInFlight, Duration windowTimeout, Duration confirmTi
   /** A user's publisher, as its builder set it. */
   static SenderOptions forPublisher(PublisherBuilder<?> b) {
     return new SenderOptions(b.maxInFlight, b.windowTimeout, b.confirmTimeout, b.resendAfterRecovery,
-        b.maxBodySize, false, b.failWhileDisconnected);
+        b.maxBodySize, b.completeOnConnectionThread, b.failWhileDisconnected);
   }
 
   /** A consumer's moves to delay and dead-letter queues: as many in flight as it holds deliveries. */
