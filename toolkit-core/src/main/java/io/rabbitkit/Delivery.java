@@ -47,9 +47,10 @@ public record Delivery<T>(T body, String queue, String exchange, String routingK
     requireNonNull(type, "type");
     requireNonNull(appId, "appId");
     requireNonNull(streamOffset, "streamOffset");
-    // Not Map.copyOf: AMQP header values may be void (null). Most messages have none: no copy then.
+    // Not Map.copyOf: AMQP header values may be void (null). Most messages have none: no copy then;
+    // the toolkit's own deliveries carry headers frozen once, on decoding: no second copy either.
     requireNonNull(headers, "headers");
-    headers = headers.isEmpty() ? Map.of()
+    headers = headers.isEmpty() ? Map.of() : headers instanceof io.rabbitkit.internal.FrozenHeaders ? headers
         : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(headers));
   }
 

@@ -19,8 +19,7 @@ final class ToolkitSide implements Side {
   private final AtomicInteger streamRuns = new AtomicInteger();
 
   ToolkitSide(String uri) {
-    this(uri, "bench-toolkit", Boolean.getBoolean("bench.traceparent") ? java.util.List.of(Observability.HEADER_ONLY)
-        : java.util.List.of());
+    this(uri, "bench-toolkit", java.util.List.of());
   }
 
   /** A toolkit with these interceptors installed (metrics and tracing for the observed workload). */
@@ -30,10 +29,18 @@ final class ToolkitSide implements Side {
     this.rabbit = builder.connect();
   }
 
-  /** With {@code -Dbench.inline=true} the publishers complete their futures on the connection's thread. */
+  /**
+   * With {@code -Dbench.inline=true} the publishers complete their futures on the connection's
+   * thread; with {@code -Dbench.traceparent=true} every message carries {@link
+   * Observability#TRACEPARENT}, a publisher header as raw's is a constant property.
+   */
   private Publisher<Sample> publisher(String queue) {
-    return rabbit.publisherBuilder(Sample.class).routingKey(queue).maxInFlight(RawSide.WINDOW)
-        .completeOnConnectionThread(Boolean.getBoolean("bench.inline")).build();
+    Publisher.Builder<Sample> builder = rabbit.publisherBuilder(Sample.class).routingKey(queue)
+        .maxInFlight(RawSide.WINDOW).completeOnConnectionThread(Boolean.getBoolean("bench.inline"));
+    if (Boolean.getBoolean("bench.traceparent")) {
+      builder.header("traceparent", Observability.TRACEPARENT);
+    }
+    return builder.build();
   }
 
   @Override

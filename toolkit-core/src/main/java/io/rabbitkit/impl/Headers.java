@@ -3,6 +3,7 @@ package io.rabbitkit.impl;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.LongString;
 import io.rabbitkit.deadletter.FailureHeaders;
+import io.rabbitkit.internal.FrozenHeaders;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,12 +17,7 @@ final class Headers {
 
   /** Converts received header values ({@code LongString} and nested tables) to plain Java values. */
   static Map<String, Object> toJava(Map<String, Object> headers) {
-    if (headers == null || headers.isEmpty()) {
-      return Map.of();
-    }
-    Map<String, Object> out = new LinkedHashMap<>();
-    headers.forEach((k, v) -> out.put(k, valueToJava(v)));
-    return java.util.Collections.unmodifiableMap(out);
+    return FrozenHeaders.of(headers, Headers::valueToJava);
   }
 
   @SuppressWarnings("unchecked")

@@ -24,6 +24,33 @@ class HeadersTest {
   }
 
   @Test
+  void receivedHeadersAreFrozenOnceInOrderWithVoidValuesAndADeliveryKeepsThemWithoutACopy() {
+    Map<String, Object> raw = new java.util.LinkedHashMap<>();
+    raw.put("b", LongStringHelper.asLongString("1"));
+    raw.put("a", null); // AMQP's void
+    raw.put("c", 3);
+    Map<String, Object> java = Headers.toJava(raw);
+    assertEquals(List.of("b", "a", "c"), List.copyOf(java.keySet()));
+    assertTrue(java.containsKey("a"));
+    raw.put("d", 4);
+    assertEquals(3, java.size(), "a copy, not a view");
+    org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class, () -> java.put("e", 5));
+    org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class,
+        () -> java.entrySet().iterator().next().setValue("x"));
+    org.junit.jupiter.api.Assertions.assertSame(java, delivery(java).headers(), "no second copy");
+    Map<String, Object> mutable = new java.util.HashMap<>(Map.of("k", "v"));
+    io.rabbitkit.Delivery<String> other = delivery(mutable);
+    mutable.put("k", "changed");
+    assertEquals("v", other.headers().get("k"), "any other map is copied");
+  }
+
+  private static io.rabbitkit.Delivery<String> delivery(Map<String, Object> headers) {
+    java.util.Optional<String> none = java.util.Optional.empty();
+    return new io.rabbitkit.Delivery<>("body", "q", "", "q", false, 1, none, none, none, none,
+        java.util.Optional.empty(), headers, none, none, java.util.OptionalLong.empty());
+  }
+
+  @Test
   void truncationMarksWhatWasCut() {
     String s = DeadLetterPipeline.truncate("x".repeat(100), 50);
     assertEquals(50, s.length());
