@@ -58,6 +58,7 @@ class DeadLetterConsoleIT {
           assertThat(act(servlet, "/api/queues/" + queue + ".dlq/replay", () -> "alice", null).getStatus())
               .isEqualTo(403);
           assertThat(context.getBean(RabbitToolkit.class).deadLetters(queue).count()).isEqualTo(1);
+          context.getBean(RabbitToolkit.class).deleteQueue(queue + ".dlq"); // the context's toolkit: not tracked
         });
   }
 
@@ -82,6 +83,8 @@ class DeadLetterConsoleIT {
           assertThat(done.getStatus()).isEqualTo(200);
           assertThat(done.getContentAsString()).contains("\"replayed\":1");
           assertThat(rabbit.queueInfo(queue).orElseThrow().messageCount()).isEqualTo(1);
+          rabbit.deleteQueue(queue); // the context's toolkit: not tracked
+          rabbit.deleteQueue(queue + ".dlq");
         });
   }
 
