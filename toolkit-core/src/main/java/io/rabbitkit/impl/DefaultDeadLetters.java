@@ -75,14 +75,8 @@ final class DefaultDeadLetters implements DeadLetters {
 
   @Override
   public List<DeadLetter> list(int max) {
-    if (max < 0) {
-      throw new IllegalArgumentException("max must be >= 0: " + max);
-    }
     List<DeadLetter> out = new ArrayList<>();
-    long before = scan(max, false, (ch, response, letter) -> out.add(letter));
-    if (!out.isEmpty()) {
-      awaitReturned(before);
-    }
+    browse(max, out::add);
     return out;
   }
 

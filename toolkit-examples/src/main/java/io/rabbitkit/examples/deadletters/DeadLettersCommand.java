@@ -52,8 +52,7 @@ public final class DeadLettersCommand {
       return serve(args, out);
     }
     String given = args.option("queue", "orders.placed");
-    String queue = given.endsWith(".dlq") && !args.options().containsKey("dlq")
-        ? given.substring(0, given.length() - ".dlq".length()) : given;
+    String queue = args.options().containsKey("dlq") ? given : workQueue(given);
     int limit = (int) args.number("limit", 20);
     int bodyLength = (int) args.number("body-length", 200);
     if (limit < 0 || bodyLength < 1) {
