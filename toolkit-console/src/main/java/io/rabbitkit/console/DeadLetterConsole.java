@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rabbitkit.QueueInfo;
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.SafeText;
 import io.rabbitkit.ToolkitException;
@@ -20,6 +21,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -210,8 +212,9 @@ public final class DeadLetterConsole {
       Map<String, Object> q = new LinkedHashMap<>();
       q.put("queue", d.queue());
       q.put("deadLetterQueue", d.deadLetterQueue());
-      q.put("exists", rabbit.queueInfo(d.deadLetterQueue()).isPresent());
-      q.put("count", d.count());
+      Optional<QueueInfo> info = rabbit.queueInfo(d.deadLetterQueue()); // one passive declare for both
+      q.put("exists", info.isPresent());
+      q.put("count", info.map(QueueInfo::messageCount).orElse(0L));
       queues.add(q);
     }
     Map<String, Object> out = new LinkedHashMap<>();

@@ -25,7 +25,7 @@ final class Letters {
 
   /** The group: failure reason and exception type. Stable across reads and processes. */
   static String groupId(DeadLetter letter) {
-    return hash(letter.reason(), letter.exceptionClass().orElse(""));
+    return hash(new byte[0], letter.reason(), letter.exceptionClass().orElse(""));
   }
 
   /**
@@ -33,8 +33,7 @@ final class Letters {
    * at the same instant are one letter to the console (a replay or purge of it takes both).
    */
   static String id(DeadLetter letter) {
-    return hash(letter.messageId().orElse(""), letter.lastFailedAt().map(Instant::toString).orElse(""),
-        HexFormat.of().formatHex(sha256(letter.body())));
+    return hash(letter.body(), letter.messageId().orElse(""), letter.lastFailedAt().map(Instant::toString).orElse(""));
   }
 
   static String failedAt(DeadLetter letter) {
@@ -96,15 +95,16 @@ final class Letters {
     return length < body.length ? hex + " \u2026" : hex;
   }
 
-  private static String hash(String... parts) {
-    return HexFormat.of().formatHex(sha256(String.join("\u0000", parts).getBytes(StandardCharsets.UTF_8)), 0, 8);
-  }
-
-  private static byte[] sha256(byte[] bytes) {
+  /** The first 8 bytes, as hex, of one SHA-256 over {@code parts} and then {@code tail}. */
+  private static String hash(byte[] tail, String... parts) {
+    MessageDigest digest;
     try {
-      return MessageDigest.getInstance("SHA-256").digest(bytes);
+      digest = MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every Java has SHA-256", e);
     }
+    digest.update(String.join("\u0000", parts).getBytes(StandardCharsets.UTF_8));
+    digest.update((byte) 0);
+    return HexFormat.of().formatHex(digest.digest(tail), 0, 8);
   }
 }

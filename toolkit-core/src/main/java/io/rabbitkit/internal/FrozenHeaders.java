@@ -15,9 +15,11 @@ import java.util.function.Function;
 public final class FrozenHeaders extends AbstractMap<String, Object> {
 
   private final Map<String, Object> map;
+  private final Map<String, Object> view;
 
   private FrozenHeaders(Map<String, Object> map) {
     this.map = map;
+    this.view = Collections.unmodifiableMap(map);
   }
 
   /** {@code headers} with each value passed through {@code value}, frozen. */
@@ -32,7 +34,7 @@ public final class FrozenHeaders extends AbstractMap<String, Object> {
 
   @Override
   public Set<Entry<String, Object>> entrySet() {
-    return Collections.unmodifiableMap(map).entrySet();
+    return view.entrySet();
   }
 
   @Override

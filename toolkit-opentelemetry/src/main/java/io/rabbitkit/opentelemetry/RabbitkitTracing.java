@@ -190,11 +190,10 @@ public final class RabbitkitTracing implements Interceptor {
           span.addEvent("retry");
           return;
         }
-        if (span.isRecording()) {
-          span.setAttribute(OUTCOME, name(outcome));
-        }
         if (outcome != ConsumeOutcome.ACKED && outcome != ConsumeOutcome.DUPLICATE) {
-          failed(span, outcome, failure);
+          failed(span, outcome, failure); // with the outcome
+        } else if (span.isRecording()) {
+          span.setAttribute(OUTCOME, name(outcome));
         }
         span.end();
       }
