@@ -260,6 +260,19 @@ public interface RabbitToolkit extends AutoCloseable {
     Builder callbackExecutor(ExecutorService executor);
 
     /**
+     * Runs every consumer of this toolkit (amqp-client's dispatch of their deliveries, their
+     * handlers, acks and retries) on one pool of at most {@code threads} threads, instead of a
+     * thread per busy channel and a pool per consumer (the default). For services with many light
+     * consumers: a hundred busy consumers then hold {@code threads} threads instead of about two
+     * hundred. Each consumer's order and concurrency limit hold as before; consumers wait for a free
+     * thread instead of running at once, so a handler that blocks holds one of the few. A handler
+     * must not wait for another consumer of the same toolkit, for a message to be handled there or
+     * for its close (that consumer may be waiting for the very thread the handler holds). RPC replies are not dispatched on this
+     * pool, so a handler may make RPC calls. {@code 2 * cores} is the raw client's own default.
+     */
+    Builder dispatchThreads(int threads);
+
+    /**
      * The largest message body amqp-client accepts ({@value #DEFAULT_MAX_INBOUND_MESSAGE_BODY_SIZE}
      * bytes by default). A larger one makes amqp-client close the whole connection, and the broker
      * delivers it first again after recovery: keep this at or above the broker's {@code

@@ -16,6 +16,10 @@
  *   <li>{@code rabbitkit-consumer-<queue>-N}: a consumer's pool (at most {@code concurrency} threads). A
  *       handler runs here when its channel is busy (a delivery arrived while another ran), and for
  *       in-process retries of async handlers;
+ *   <li>{@code rabbitkit-consumer-N}, instead of the two above for consumers, with
+ *       {@link io.rabbitkit.RabbitToolkit.Builder#dispatchThreads}: one pool of that many threads
+ *       dispatches every consumer's deliveries and runs their lanes (RPC replies still arrive on
+ *       {@code rabbitkit-dispatch-N});
  *   <li>{@code rabbitkit-callback-N}: runs the callbacks of publish and RPC futures (never on a
  *       connection thread, so a callback may publish or call again) and listeners and interceptor
  *       observers (or the executor given to {@code callbackExecutor}). At most 32 threads (4 per

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rabbitkit.test.Await;
+import io.rabbitkit.test.RabbitBroker;
 import io.rabbitkit.test.RabbitTest;
 import io.rabbitkit.test.TestNames;
 import io.rabbitkit.topology.Binding;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -138,6 +140,68 @@ class ConsumerIT {
       assertTrue(c.isRunning());
     }
     assertTrue(handled.isEmpty());
+  }
+
+  @Test
+  void dispatchThreadsRunsManyConsumersOnAFewThreadsEachInOrderAndAHandlerMayCallRpc(RabbitBroker broker,
+      TestNames names) throws Exception {
+    int consumers = 12;
+    int each = 40;
+    String echo = names.queue("echo");
+    List<String> queues = new ArrayList<>();
+    Map<String, List<Integer>> seen = new ConcurrentHashMap<>();
+    Set<String> threads = ConcurrentHashMap.newKeySet();
+    List<MessageConsumer> running = new ArrayList<>();
+    // The RPC server lives in another toolkit: a handler must not wait on a consumer of its own (see dispatchThreads).
+    try (RabbitToolkit server = RabbitToolkit.connect(broker.uri());
+        RabbitToolkit few = RabbitToolkit.builder().uri(broker.uri()).dispatchThreads(2).connect()) {
+      for (int i = 0; i < consumers; i++) {
+        queues.add(names.queue("q" + i));
+        few.declare(Topology.of(Queue.classic(queues.get(i))));
+      }
+      server.declare(Topology.of(Queue.classic(echo)));
+      try (RpcServer echoing = server.rpcServerBuilder(String.class, String.class).queue(echo).handler(s -> s)
+          .build();
+          RpcClient<String, String> client = few.rpcClientBuilder(String.class, String.class).routingKey(echo).build();
+          // Each message names its queue; the publisher's own key is only the default.
+          Publisher<Integer> p = few.publisherBuilder(Integer.class).routingKey(queues.get(0)).build()) {
+        for (String q : queues) {
+          List<Integer> got = Collections.synchronizedList(new ArrayList<>());
+          seen.put(q, got);
+          running.add(few.consumerBuilder(Integer.class).queue(q).prefetch(10).handler(d -> {
+            threads.add(Thread.currentThread().getName());
+            if (d.body() % 10 == 0) {
+              // Blocks this thread until the reply comes: replies are dispatched off the bounded pool.
+              assertEquals("n" + d.body(), client.call("n" + d.body()).get(10, TimeUnit.SECONDS));
+            }
+            got.add(d.body());
+          }).build());
+        }
+        List<CompletableFuture<Confirmation>> sent = new ArrayList<>();
+        for (int n = 0; n < each; n++) {
+          for (String q : queues) {
+            sent.add(p.publish(Message.of(n).withRoutingKey(q)));
+          }
+        }
+        CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+        Await.until(Duration.ofSeconds(30), () -> seen.values().stream().allMatch(l -> l.size() == each));
+        // One consumer closed leaves the shared pool to the others.
+        running.get(0).close();
+        p.publish(Message.of(each).withRoutingKey(queues.get(1))).get(10, TimeUnit.SECONDS);
+        Await.until(Duration.ofSeconds(10), () -> seen.get(queues.get(1)).size() == each + 1);
+      } finally {
+        running.forEach(MessageConsumer::close);
+      }
+    }
+    List<Integer> expected = new ArrayList<>();
+    for (int n = 0; n < each; n++) {
+      expected.add(n);
+    }
+    for (String q : queues.subList(2, consumers)) {
+      assertEquals(expected, seen.get(q), q);
+    }
+    assertTrue(threads.size() <= 2 && threads.stream().allMatch(t -> t.startsWith("rabbitkit-consumer-")),
+        "handlers ran on " + threads);
   }
 
   @Test

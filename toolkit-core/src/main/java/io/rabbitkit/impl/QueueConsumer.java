@@ -60,6 +60,8 @@ final class QueueConsumer<T> implements MessageConsumer {
   private final RoleConnection connection;
   private final Shared context;
   private final ExecutorService pool;
+  /** False when the pool is the toolkit's shared one (dispatchThreads), which outlives this consumer. */
+  private final boolean ownsPool;
   private final List<ConsumerChannel> workers = new ArrayList<>();
   private final ConsumerCounters counters;
   private final MessageWarnings warnings;
@@ -85,7 +87,9 @@ final class QueueConsumer<T> implements MessageConsumer {
     this.connection = connection;
     this.context = connection.context();
     this.counters = counters;
-    this.pool = Shared.fixedPool(settings.concurrency(), "rabbitkit-consumer-" + settings.queue());
+    this.ownsPool = context.consumerThreads == null;
+    this.pool = ownsPool ? Shared.fixedPool(settings.concurrency(), "rabbitkit-consumer-" + settings.queue())
+        : context.consumerThreads;
     this.warnings = new MessageWarnings(settings.queue());
     this.listenerLane = new SerialExecutor(context.executor);
     this.streamEvents = settings.stream() == null ? null : new StreamEvents(this);
@@ -119,7 +123,9 @@ final class QueueConsumer<T> implements MessageConsumer {
     } catch (IOException | RuntimeException e) {
       stopping = true;
       workers.forEach(w -> w.channel.close());
-      pool.shutdownNow();
+      if (ownsPool) {
+        pool.shutdownNow();
+      }
       failures.close();
       guard.close();
       if (streamEvents != null) {
@@ -347,7 +353,9 @@ final class QueueConsumer<T> implements MessageConsumer {
     workers.forEach(w -> w.channel.close());
     failures.close();
     guard.close();
-    pool.shutdown();
+    if (ownsPool) {
+      pool.shutdown();
+    }
     stopped.complete(null);
     onClose.run();
     warnings.reportDropped();

@@ -54,10 +54,10 @@ final class RoleConnection implements AutoCloseable {
   }
 
   static RoleConnection open(ConnectionFactory factory, List<com.rabbitmq.client.Address> addresses, String name,
-      String endpoint, Shared context, ConnectionListener listener) {
+      String endpoint, Shared context, java.util.concurrent.ExecutorService dispatch, ConnectionListener listener) {
     Connection connection;
     try {
-      connection = factory.newConnection(context.dispatch, addresses, name);
+      connection = factory.newConnection(dispatch, addresses, name);
     } catch (IOException | TimeoutException | RuntimeException e) {
       throw Errors.connectFailed(e, endpoint);
     }

@@ -39,13 +39,20 @@ final class Shared {
    * busy channel (one per unit of consumer concurrency) has a thread of its own; idle threads end.
    */
   final ExecutorService dispatch = growingPool("rabbitkit-dispatch");
+  /**
+   * With {@code dispatchThreads(n)}: the one bounded pool that dispatches the consuming
+   * connection's deliveries and runs every consumer's lane, instead of a thread per busy channel and
+   * a pool per consumer. Null when not set.
+   */
+  final ExecutorService consumerThreads;
   final TopologyRegistry topology = new TopologyRegistry();
   final Interceptors interceptors;
   private final ExecutorService pool;
   private final boolean ownsPool;
 
-  Shared(ExecutorService callbackExecutor, Interceptors interceptors) {
+  Shared(ExecutorService callbackExecutor, Interceptors interceptors, int dispatchThreads) {
     this.interceptors = interceptors;
+    this.consumerThreads = dispatchThreads > 0 ? fixedPool(dispatchThreads, "rabbitkit-consumer") : null;
     this.ownsPool = callbackExecutor == null;
     this.pool = ownsPool ? fixedPool(CALLBACK_THREADS, "rabbitkit-callback") : callbackExecutor;
     this.executor = task -> {
@@ -84,9 +91,17 @@ final class Shared {
     };
   }
 
+  /** The executor that dispatches the consuming connection's deliveries. */
+  ExecutorService consumerDispatch() {
+    return consumerThreads != null ? consumerThreads : dispatch;
+  }
+
   void shutdown() {
     timer.shutdownNow();
     dispatch.shutdown();
+    if (consumerThreads != null) {
+      consumerThreads.shutdown();
+    }
     if (ownsPool) {
       pool.shutdown();
       try {

@@ -42,6 +42,7 @@ public final class ToolkitBuilder implements RabbitToolkit.Builder {
   private Duration connectionTimeout = Duration.ofSeconds(DEFAULT_CONNECTION_TIMEOUT_SECONDS);
   private Duration recoveryInterval = Duration.ofSeconds(2);
   private ExecutorService callbackExecutor;
+  private int dispatchThreads;
   private ConnectionListener listener = new ConnectionListener() {
   };
   private final List<Interceptor> interceptors = new ArrayList<>();
@@ -191,6 +192,15 @@ public final class ToolkitBuilder implements RabbitToolkit.Builder {
   }
 
   @Override
+  public ToolkitBuilder dispatchThreads(int threads) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("dispatchThreads must be >= 1: " + threads);
+    }
+    this.dispatchThreads = threads;
+    return this;
+  }
+
+  @Override
   public ToolkitBuilder maxInboundMessageBodySize(int bytes) {
     if (bytes < 1) {
       throw new IllegalArgumentException("maxInboundMessageBodySize must be >= 1: " + bytes);
@@ -284,14 +294,15 @@ public final class ToolkitBuilder implements RabbitToolkit.Builder {
     List<com.rabbitmq.client.Address> amqpAddresses = targets.stream()
         .map(a -> new com.rabbitmq.client.Address(a.host(), a.port())).toList();
     Interceptors installed = new Interceptors(interceptors);
-    Shared context = new Shared(callbackExecutor, installed);
+    Shared context = new Shared(callbackExecutor, installed, dispatchThreads);
     ConnectionListener listener = installed.connectionListener(this.listener);
     RoleConnection consuming = null;
     try {
-      consuming =
-          RoleConnection.open(factory, amqpAddresses, connectionName + "/consumer", endpoint, context, listener);
+      consuming = RoleConnection.open(factory, amqpAddresses, connectionName + "/consumer", endpoint, context,
+          context.consumerDispatch(), listener);
+      // RPC replies arrive here, on the unbounded pool: a handler blocked on a call is never what holds its reply up.
       RoleConnection publishing = RoleConnection.open(factory, amqpAddresses, connectionName + "/publisher", endpoint,
-          context, listener);
+          context, context.dispatch, listener);
       return new Toolkit(endpoint, connectionName, context, consuming, publishing);
     } catch (RuntimeException e) {
       if (consuming != null) {

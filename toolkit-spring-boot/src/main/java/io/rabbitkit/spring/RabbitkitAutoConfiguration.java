@@ -81,6 +81,9 @@ public final class RabbitkitAutoConfiguration {
     if (properties.connectionTimeout() != null) {
       builder.connectionTimeout(properties.connectionTimeout());
     }
+    if (properties.dispatchThreads() != null) {
+      builder.dispatchThreads(properties.dispatchThreads());
+    }
     interceptors.orderedStream().forEach(builder::interceptor);
     customizers.orderedStream().forEach(c -> c.customize(builder));
     RabbitToolkit toolkit = builder.connect();

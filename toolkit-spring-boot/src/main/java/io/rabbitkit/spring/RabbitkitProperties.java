@@ -21,6 +21,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *     {@code spring.application.name}, else {@code rabbitkit})
  * @param heartbeat the requested heartbeat interval (5 s by default)
  * @param connectionTimeout the TCP connection and handshake timeout (10 s by default)
+ * @param dispatchThreads runs all consumers on one pool of this many threads (see {@code
+ *     RabbitToolkit.Builder#dispatchThreads}); unset: a thread per busy channel
  * @param ssl TLS settings
  * @param publisher defaults for the publishers built through {@link RabbitkitDefaults}
  * @param consumer defaults for the consumers built through {@link RabbitkitDefaults} and the {@link
@@ -29,12 +31,14 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 @ConfigurationProperties("rabbitkit")
 public record RabbitkitProperties(String uri, List<String> addresses, String username, String password,
     String virtualHost, String connectionName, Duration heartbeat, Duration connectionTimeout,
-    @DefaultValue Ssl ssl, @DefaultValue Publisher publisher, @DefaultValue Consumer consumer) {
+    Integer dispatchThreads, @DefaultValue Ssl ssl, @DefaultValue Publisher publisher,
+    @DefaultValue Consumer consumer) {
 
   public RabbitkitProperties {
     addresses = addresses == null ? List.of() : List.copyOf(addresses);
     notNegative(heartbeat, "rabbitkit.heartbeat");
     positive(connectionTimeout, "rabbitkit.connection-timeout");
+    positive(dispatchThreads, "rabbitkit.dispatch-threads");
   }
 
   /** The password never shows: property dumps, logs and failure analyses print this. */
@@ -43,7 +47,8 @@ public record RabbitkitProperties(String uri, List<String> addresses, String use
     return "RabbitkitProperties[uri=" + (uri == null ? null : Secrets.mask(uri, "****"))
         + ", addresses=" + addresses + ", username=" + username + ", password=" + (password == null ? null : "****")
         + ", virtualHost=" + virtualHost + ", connectionName=" + connectionName + ", heartbeat=" + heartbeat
-        + ", connectionTimeout=" + connectionTimeout + ", ssl=" + ssl + ", publisher=" + publisher
+        + ", connectionTimeout=" + connectionTimeout + ", dispatchThreads=" + dispatchThreads + ", ssl=" + ssl
+        + ", publisher=" + publisher
         + ", consumer=" + consumer + "]";
   }
 

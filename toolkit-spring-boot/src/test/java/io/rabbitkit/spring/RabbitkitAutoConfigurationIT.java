@@ -213,9 +213,30 @@ class RabbitkitAutoConfigurationIT {
   }
 
   @Test
+  void dispatchThreadsPutsTheConsumersOnTheSharedPool(RabbitBroker broker, TestNames names) {
+    String queue = names.queue("shared");
+    runner.withPropertyValues("rabbitkit.uri=" + broker.uri(), "rabbitkit.dispatch-threads=1").run(context -> {
+      assertThat(context).hasNotFailed();
+      RabbitToolkit rabbit = context.getBean(RabbitToolkit.class);
+      rabbit.declare(Topology.of(Queue.classic(queue)));
+      List<String> threads = new CopyOnWriteArrayList<>();
+      try (MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue)
+          .handler(d -> threads.add(Thread.currentThread().getName())).build();
+          Publisher<String> p = rabbit.publisherBuilder(String.class).routingKey(queue).build()) {
+        p.publish("one").get(5, TimeUnit.SECONDS);
+        Await.until(Duration.ofSeconds(5), "handled", () -> !threads.isEmpty());
+      } finally {
+        rabbit.deleteQueue(queue);
+      }
+      assertThat(threads).containsExactly("rabbitkit-consumer-1");
+    });
+  }
+
+  @Test
   void aBadValueFailsTheStartNamingThePropertyAndLeavesNoContext(RabbitBroker broker) {
     for (String[] bad : List.of(new String[]{"rabbitkit.consumer.prefetch=0", "rabbitkit.consumer.prefetch"},
         new String[]{"rabbitkit.heartbeat=soon", "rabbitkit.heartbeat"},
+        new String[]{"rabbitkit.dispatch-threads=0", "rabbitkit.dispatch-threads"},
         new String[]{"rabbitkit.publisher.confirm-timeout=-1s", "rabbitkit.publisher.confirm-timeout"},
         new String[]{"rabbitkit.ssl.trust-store=/no/such/ca.pem", "trustStore"},
         new String[]{"rabbitkit.uri=http://localhost:15672", "amqp"},
