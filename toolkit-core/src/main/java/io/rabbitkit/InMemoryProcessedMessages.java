@@ -12,9 +12,7 @@ final class InMemoryProcessedMessages implements ProcessedMessages {
   private final long windowNanos;
 
   InMemoryProcessedMessages(int capacity, Duration window) {
-    if (capacity < 1) {
-      throw new IllegalArgumentException("capacity must be >= 1: " + capacity);
-    }
+    Checks.atLeastOne("capacity", capacity);
     this.windowNanos = Checks.positive("window", window).toNanos();
     this.recordedAt = new LinkedHashMap<>(16, 0.75f, true) {
       @Override

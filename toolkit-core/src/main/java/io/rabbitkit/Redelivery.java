@@ -81,9 +81,7 @@ public record Redelivery(List<Duration> delays, Backend backend) {
   public static Redelivery inQueue(Duration min, Duration max, int rounds) {
     requireNonNull(min, "min");
     requireNonNull(max, "max");
-    if (rounds < 1) {
-      throw new IllegalArgumentException("rounds must be >= 1: " + rounds);
-    }
+    Checks.atLeastOne("rounds", rounds);
     if (min.toMillis() < 1 || max.compareTo(min) < 0) {
       throw new IllegalArgumentException("in-queue delays need 1 ms <= min <= max: " + min + ", " + max);
     }

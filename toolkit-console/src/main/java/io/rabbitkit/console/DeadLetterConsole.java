@@ -11,6 +11,7 @@ import io.rabbitkit.SafeText;
 import io.rabbitkit.ToolkitException;
 import io.rabbitkit.deadletter.DeadLetter;
 import io.rabbitkit.deadletter.DeadLetters;
+import io.rabbitkit.internal.Checks;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -441,10 +442,7 @@ public final class DeadLetterConsole {
 
     /** Replays at most this many letters per second (default {@value DeadLetters#DEFAULT_REPLAY_RATE}). */
     public Builder replayRate(int perSecond) {
-      if (perSecond < 1) {
-        throw new IllegalArgumentException("replayRate must be >= 1: " + perSecond);
-      }
-      this.replayRate = perSecond;
+      this.replayRate = Checks.atLeastOne("replayRate", perSecond);
       return this;
     }
 

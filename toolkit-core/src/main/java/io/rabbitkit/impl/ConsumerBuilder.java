@@ -7,6 +7,7 @@ import io.rabbitkit.MessageConsumer;
 import io.rabbitkit.ProcessedMessages;
 import io.rabbitkit.Redelivery;
 import io.rabbitkit.codec.MessageCodec;
+import io.rabbitkit.internal.Checks;
 import io.rabbitkit.internal.ShortStrings;
 import java.time.Duration;
 
@@ -92,9 +93,7 @@ final class ConsumerBuilder<T> implements MessageConsumer.Builder<T> {
 
   @Override
   public ConsumerBuilder<T> retry(int maxAttempts) {
-    if (maxAttempts < 1) {
-      throw new IllegalArgumentException("maxAttempts must be >= 1: " + maxAttempts);
-    }
+    Checks.atLeastOne("maxAttempts", maxAttempts);
     return retry(RetryConfig.custom().maxAttempts(maxAttempts)
         .waitDuration(java.time.Duration.ofMillis(DEFAULT_RETRY_WAIT_MILLIS)).build());
   }
@@ -144,10 +143,7 @@ final class ConsumerBuilder<T> implements MessageConsumer.Builder<T> {
 
   @Override
   public ConsumerBuilder<T> maxBodySize(int bytes) {
-    if (bytes < 1) {
-      throw new IllegalArgumentException("maxBodySize must be >= 1: " + bytes);
-    }
-    this.maxBodySize = bytes;
+    this.maxBodySize = Checks.atLeastOne("maxBodySize", bytes);
     return this;
   }
 
@@ -164,10 +160,7 @@ final class ConsumerBuilder<T> implements MessageConsumer.Builder<T> {
 
   @Override
   public ConsumerBuilder<T> stopAfter(long messages) {
-    if (messages < 1) {
-      throw new IllegalArgumentException("stopAfter must be >= 1: " + messages);
-    }
-    this.stopAfter = messages;
+    this.stopAfter = Checks.atLeastOne("stopAfter", messages);
     return this;
   }
 

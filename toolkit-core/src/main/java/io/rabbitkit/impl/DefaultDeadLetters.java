@@ -10,6 +10,7 @@ import io.rabbitkit.ToolkitException;
 import io.rabbitkit.deadletter.DeadLetter;
 import io.rabbitkit.deadletter.DeadLetters;
 import io.rabbitkit.deadletter.FailureHeaders;
+import io.rabbitkit.internal.Checks;
 import io.rabbitkit.internal.ShortStrings;
 import java.io.IOException;
 import java.time.Duration;
@@ -124,9 +125,7 @@ final class DefaultDeadLetters implements DeadLetters {
     java.util.Objects.requireNonNull(targetQueue, "targetQueue");
     java.util.Objects.requireNonNull(filter, "filter");
     ShortStrings.check("targetQueue", targetQueue);
-    if (maxPerSecond < 1) {
-      throw new IllegalArgumentException("maxPerSecond must be >= 1: " + maxPerSecond);
-    }
+    Checks.atLeastOne("maxPerSecond", maxPerSecond);
     long interval = TimeUnit.SECONDS.toNanos(1) / maxPerSecond;
     long[] next = {System.nanoTime()};
     long[] count = {0};

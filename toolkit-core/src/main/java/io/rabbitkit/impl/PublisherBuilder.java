@@ -91,10 +91,7 @@ final class PublisherBuilder<T> implements Publisher.Builder<T> {
 
   @Override
   public PublisherBuilder<T> maxInFlight(int maxInFlight) {
-    if (maxInFlight < 1) {
-      throw new IllegalArgumentException("maxInFlight must be >= 1: " + maxInFlight);
-    }
-    this.maxInFlight = maxInFlight;
+    this.maxInFlight = Checks.atLeastOne("maxInFlight", maxInFlight);
     return this;
   }
 
@@ -134,10 +131,7 @@ final class PublisherBuilder<T> implements Publisher.Builder<T> {
 
   @Override
   public PublisherBuilder<T> maxBodySize(int bytes) {
-    if (bytes < 1) {
-      throw new IllegalArgumentException("maxBodySize must be >= 1: " + bytes);
-    }
-    this.maxBodySize = bytes;
+    this.maxBodySize = Checks.atLeastOne("maxBodySize", bytes);
     return this;
   }
 

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.rabbitkit.RpcServer;
 import io.rabbitkit.codec.MessageCodec;
+import io.rabbitkit.internal.Checks;
 import io.rabbitkit.internal.ShortStrings;
 
 /** Collects an RPC server's options and hands them to the toolkit. */
@@ -61,10 +62,7 @@ final class RpcServerBuilder<Q, R> implements RpcServer.Builder<Q, R> {
 
   @Override
   public RpcServerBuilder<Q, R> stopAfter(long requests) {
-    if (requests < 1) {
-      throw new IllegalArgumentException("stopAfter must be >= 1: " + requests);
-    }
-    this.stopAfter = requests;
+    this.stopAfter = Checks.atLeastOne("stopAfter", requests);
     return this;
   }
 

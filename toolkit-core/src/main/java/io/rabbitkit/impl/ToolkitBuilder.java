@@ -193,19 +193,13 @@ public final class ToolkitBuilder implements RabbitToolkit.Builder {
 
   @Override
   public ToolkitBuilder dispatchThreads(int threads) {
-    if (threads < 1) {
-      throw new IllegalArgumentException("dispatchThreads must be >= 1: " + threads);
-    }
-    this.dispatchThreads = threads;
+    this.dispatchThreads = Checks.atLeastOne("dispatchThreads", threads);
     return this;
   }
 
   @Override
   public ToolkitBuilder maxInboundMessageBodySize(int bytes) {
-    if (bytes < 1) {
-      throw new IllegalArgumentException("maxInboundMessageBodySize must be >= 1: " + bytes);
-    }
-    this.maxInboundMessageBodySize = bytes;
+    this.maxInboundMessageBodySize = Checks.atLeastOne("maxInboundMessageBodySize", bytes);
     return this;
   }
 

@@ -23,4 +23,22 @@ public final class Checks {
     }
     return value;
   }
+
+  /**
+   * Returns {@code value} if it is at least 1: a count, a size or a rate.
+   *
+   * @throws IllegalArgumentException "{@code what} must be >= 1: {@code value}" otherwise
+   */
+  public static int atLeastOne(String what, int value) {
+    atLeastOne(what, (long) value);
+    return value;
+  }
+
+  /** As {@link #atLeastOne(String, int)}, for a count that may pass an int's range. */
+  public static long atLeastOne(String what, long value) {
+    if (value < 1) {
+      throw new IllegalArgumentException(what + " must be >= 1: " + value);
+    }
+    return value;
+  }
 }

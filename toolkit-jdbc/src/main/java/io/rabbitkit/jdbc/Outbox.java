@@ -10,6 +10,7 @@ import io.rabbitkit.PublishException.MessageTooLargeException;
 import io.rabbitkit.Publisher;
 import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.codec.MessageCodec;
+import io.rabbitkit.internal.Checks;
 import io.rabbitkit.internal.ShortStrings;
 import java.math.BigDecimal;
 import java.sql.Connection;
@@ -88,9 +89,7 @@ public final class Outbox {
    * 4.x refuses bodies over 16 MiB by default). The relay's publishers take bodies up to the same size.
    */
   public Outbox withMaxBodySize(int bytes) {
-    if (bytes < 1) {
-      throw new IllegalArgumentException("maxBodySize must be >= 1: " + bytes);
-    }
+    Checks.atLeastOne("maxBodySize", bytes);
     return new Outbox(schema, bytes);
   }
 
@@ -163,9 +162,7 @@ public final class Outbox {
 
   /** Returns up to {@code limit} parked rows, oldest first. */
   public List<Parked> parked(Connection connection, int limit) throws SQLException {
-    if (limit < 1) {
-      throw new IllegalArgumentException("limit must be >= 1: " + limit);
-    }
+    Checks.atLeastOne("limit", limit);
     String sql = "SELECT id, message_id, exchange, routing_key, ordering_key, attempts, last_error, created_at,"
         + " parked_at, " + schema.dialect(connection).length("body") + " FROM " + schema.outbox
         + " WHERE parked_at IS NOT NULL ORDER BY id LIMIT ?";

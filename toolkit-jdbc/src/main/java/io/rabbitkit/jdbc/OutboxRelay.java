@@ -11,6 +11,7 @@ import io.rabbitkit.SafeText;
 import io.rabbitkit.ToolkitException;
 import io.rabbitkit.ToolkitException.TopologyException;
 import io.rabbitkit.codec.MessageCodec;
+import io.rabbitkit.internal.Checks;
 import java.io.IOException;
 import java.sql.Array;
 import java.sql.Connection;
@@ -1100,10 +1101,7 @@ public final class OutboxRelay implements AutoCloseable {
 
     /** Failed attempts about the row itself after which it is parked (at least 1). */
     public Builder maxAttempts(int attempts) {
-      if (attempts < 1) {
-        throw new IllegalArgumentException("maxAttempts must be >= 1: " + attempts);
-      }
-      this.maxAttempts = attempts;
+      this.maxAttempts = Checks.atLeastOne("maxAttempts", attempts);
       return this;
     }
 

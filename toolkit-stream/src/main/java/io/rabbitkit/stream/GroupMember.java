@@ -20,6 +20,7 @@ import io.rabbitkit.RabbitToolkit;
 import io.rabbitkit.ToolkitException.MessageDecodingException;
 import io.rabbitkit.ToolkitException.RejectMessageException;
 import io.rabbitkit.codec.MessageCodec;
+import io.rabbitkit.internal.Checks;
 import io.rabbitkit.topology.Queue;
 import io.rabbitkit.topology.Topology;
 import java.time.Duration;
@@ -372,9 +373,7 @@ final class GroupMember<T> implements ConsumerGroup {
 
     @Override
     public BuilderImpl<T> retry(int maxAttempts) {
-      if (maxAttempts < 1) {
-        throw new IllegalArgumentException("maxAttempts must be >= 1: " + maxAttempts);
-      }
+      Checks.atLeastOne("maxAttempts", maxAttempts);
       return retry(RetryConfig.custom().maxAttempts(maxAttempts).waitDuration(Duration.ofMillis(50)).build());
     }
 
@@ -405,19 +404,13 @@ final class GroupMember<T> implements ConsumerGroup {
 
     @Override
     public BuilderImpl<T> prefetchChunks(int chunks) {
-      if (chunks < 1) {
-        throw new IllegalArgumentException("prefetchChunks must be >= 1: " + chunks);
-      }
-      this.prefetchChunks = chunks;
+      this.prefetchChunks = Checks.atLeastOne("prefetchChunks", chunks);
       return this;
     }
 
     @Override
     public BuilderImpl<T> stopAfter(long events) {
-      if (events < 1) {
-        throw new IllegalArgumentException("stopAfter must be >= 1: " + events);
-      }
-      this.stopAfter = events;
+      this.stopAfter = Checks.atLeastOne("stopAfter", events);
       return this;
     }
 

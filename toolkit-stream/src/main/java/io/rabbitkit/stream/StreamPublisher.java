@@ -216,10 +216,7 @@ final class StreamPublisher<T> implements PartitionedPublisher<T> {
 
     @Override
     public BuilderImpl<T> maxInFlight(int events) {
-      if (events < 1) {
-        throw new IllegalArgumentException("maxInFlight must be >= 1: " + events);
-      }
-      this.maxInFlight = events;
+      this.maxInFlight = Checks.atLeastOne("maxInFlight", events);
       return this;
     }
 

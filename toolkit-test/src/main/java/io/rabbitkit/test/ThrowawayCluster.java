@@ -1,5 +1,6 @@
 package io.rabbitkit.test;
 
+import io.rabbitkit.internal.Checks;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,9 +66,7 @@ public final class ThrowawayCluster implements AutoCloseable {
   }
 
   private static ThrowawayCluster start(int size, boolean streams) {
-    if (size < 1) {
-      throw new IllegalArgumentException("size must be >= 1: " + size);
-    }
+    Checks.atLeastOne("size", size);
     String cookie = Long.toHexString(ThreadLocalRandom.current().nextLong()).toUpperCase() + "RABBITKIT";
     List<CompletableFuture<ThrowawayBroker.Local>> starting = new ArrayList<>();
     List<Integer> streamPorts = new ArrayList<>();
