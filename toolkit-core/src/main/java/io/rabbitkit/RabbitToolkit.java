@@ -267,8 +267,9 @@ public interface RabbitToolkit extends AutoCloseable {
      * hundred. Each consumer's order and concurrency limit hold as before; consumers wait for a free
      * thread instead of running at once, so a handler that blocks holds one of the few. A handler
      * must not wait for another consumer of the same toolkit, for a message to be handled there or
-     * for its close (that consumer may be waiting for the very thread the handler holds). RPC replies are not dispatched on this
-     * pool, so a handler may make RPC calls. {@code 2 * cores} is the raw client's own default.
+     * for its close (that consumer may be waiting for the very thread the handler holds). RPC
+     * replies are not dispatched on this pool, so a handler may make RPC calls. {@code 2 * cores}
+     * is the raw client's own default.
      */
     Builder dispatchThreads(int threads);
 

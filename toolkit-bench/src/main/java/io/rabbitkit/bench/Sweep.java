@@ -51,6 +51,8 @@ final class Sweep {
   private final String prefix;
   private final boolean quick;
   private final int runs;
+  /** {@code -Dbench.sweep.consumers=100[,...]}: only these consumer points, each with --repeats runs. */
+  private final int[] chosenConsumers;
   private final PrintStream out;
 
   Sweep(ConnectionFactory factory, Connection feeder, String uri, String prefix, boolean quick, int repeats,
@@ -60,20 +62,22 @@ final class Sweep {
     this.uri = uri;
     this.prefix = prefix + "sweep-";
     this.quick = quick;
+    String chosen = System.getProperty("bench.sweep.consumers");
+    this.chosenConsumers = chosen == null ? null
+        : Arrays.stream(chosen.split(",")).mapToInt(c -> Integer.parseInt(c.trim())).toArray();
     // The full sweep takes 3 runs a point at most; a sweep of chosen consumer points takes --repeats.
-    this.runs = quick ? 1 : System.getProperty("bench.sweep.consumers") != null ? repeats : Math.min(repeats, 3);
+    this.runs = quick ? 1 : chosenConsumers != null ? repeats : Math.min(repeats, 3);
     this.out = out;
   }
 
   List<Map<String, Object>> run(Channel admin) throws Exception {
     List<Map<String, Object>> lines = new ArrayList<>();
-    String only = System.getProperty("bench.sweep.consumers"); // e.g. 100: just those consumer points
-    int[] consumers = only != null ? Arrays.stream(only.split(",")).mapToInt(c -> Integer.parseInt(c.trim())).toArray()
+    int[] consumers = chosenConsumers != null ? chosenConsumers
         : quick ? new int[]{1, 10} : new int[]{1, 10, 100, 1000};
     for (int n : consumers) {
       lines.addAll(consumers(admin, n));
     }
-    if (only != null) {
+    if (chosenConsumers != null) {
       return lines;
     }
     int[] threads = quick ? new int[]{1, 4} : new int[]{1, 4, 16};
