@@ -27,8 +27,6 @@ import org.junit.jupiter.api.Test;
 class EventsIT {
 
   private static final Path JAR = Path.of("target", "toolkit-examples.jar");
-  private static final String JDBC = System.getenv().getOrDefault("RABBITKIT_JDBC_URL",
-      "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
   private static final int EVENTS = 10_000;
 
   private static long query(HikariDataSource db, String sql) throws Exception {
@@ -47,9 +45,9 @@ class EventsIT {
         "--count", Integer.toString(EVENTS)).start()) {
       assertEquals(0, producer.waitFor(Duration.ofSeconds(120)), producer.output());
     }
-    try (HikariDataSource db = Database.pool(JDBC, 2)) {
+    try (OwnSchema schema = new OwnSchema(); HikariDataSource db = Database.pool(schema.url(), 2)) {
       String[] consume = {"events-consumer", "--uri", broker.uri(), "--stream", stream, "--name", consumer, "--from",
-          "first", "--jdbc-url", JDBC};
+          "first", "--jdbc-url", schema.url(), "--schema", schema.name};
       String rows = "SELECT count(*) FROM event_effects WHERE consumer = '" + consumer + "'";
       for (int kill = 1; kill <= 3; kill++) {
         try (ChildJvm c = ChildJvm.jar(JAR, consume).start()) {
@@ -81,10 +79,6 @@ class EventsIT {
       assertEquals(EVENTS, distinct, "every event applied");
       assertEquals(EVENTS, total, "no event applied twice");
       assertEquals(EVENTS, offsets);
-      try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
-        st.execute("DELETE FROM event_effects WHERE consumer = '" + consumer + "'");
-        st.execute("DELETE FROM rabbitkit.stream_offsets WHERE consumer = '" + consumer + "'");
-      }
     }
     try (RabbitToolkit rabbit = broker.connect()) {
       rabbit.deleteQueue(stream + "." + consumer + ".dlq");
@@ -92,6 +86,7 @@ class EventsIT {
   }
 
   private static boolean tableExists(HikariDataSource db) throws Exception {
-    return query(db, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'event_effects'") > 0;
+    return query(db, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'event_effects'"
+        + " AND table_schema = current_schema()") > 0;
   }
 }

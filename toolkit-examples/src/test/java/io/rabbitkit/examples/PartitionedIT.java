@@ -31,8 +31,6 @@ import org.junit.jupiter.api.Test;
 class PartitionedIT {
 
   private static final Path JAR = Path.of("target", "toolkit-examples.jar");
-  private static final String JDBC = System.getenv().getOrDefault("RABBITKIT_JDBC_URL",
-      "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
   private static final int EVENTS = 100_000;
   private static final int KEYS = 50;
 
@@ -79,8 +77,10 @@ class PartitionedIT {
     String superStream = "orders-events-" + run;
     String group = "group-" + run;
     try (ThrowawayBroker node = ThrowawayBroker.startWithStreams();
-        HikariDataSource db = Database.pool(JDBC, 2)) {
+        OwnSchema schema = new OwnSchema();
+        HikariDataSource db = Database.pool(schema.url(), 2)) {
       String[] common = {"--uri", node.uri(), "--stream-uri", node.streamUri(), "--super-stream", superStream};
+      String[] jdbc = {"--jdbc-url", schema.url(), "--schema", schema.name};
       List<String> partitions = List.of(superStream + "-0", superStream + "-1", superStream + "-2");
       List<Member> members = new ArrayList<>();
       List<String> overlaps = new ArrayList<>();
@@ -89,7 +89,7 @@ class PartitionedIT {
       Map<String, Integer> seen = new HashMap<>();
       try {
         for (int i = 1; i <= 3; i++) {
-          members.add(consumer("c" + i, common, group));
+          members.add(consumer("c" + i, concat(common, jdbc), group));
         }
         for (Member m : members) {
           m.process.awaitLine(" [*] Joined group", Duration.ofSeconds(60));
@@ -121,7 +121,7 @@ class PartitionedIT {
               handOver = (System.nanoTime() - killedAt) / 1e9;
             }
             if (killedAt != 0 && !added && rows >= 60_000) {
-              members.add(consumer("c4", common, group));
+              members.add(consumer("c4", concat(common, jdbc), group));
               added = true;
             }
             if (rows >= EVENTS) {
@@ -150,17 +150,13 @@ class PartitionedIT {
         for (Member m : members) {
           m.process.close();
         }
-        try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
-          st.execute("DELETE FROM partition_effects WHERE partition_name LIKE '" + superStream + "-%'");
-          st.execute("DELETE FROM rabbitkit.stream_offsets WHERE consumer = '" + group + "'");
-        }
       }
     }
   }
 
   private static Member consumer(String name, String[] common, String group) {
-    return new Member(name, ChildJvm.jar(JAR, concat(common, "partitioned-consumer", "--group", group,
-        "--jdbc-url", JDBC)).jvmOptions("-Xmx256m").start());
+    return new Member(name, ChildJvm.jar(JAR, concat(common, "partitioned-consumer", "--group", group))
+        .jvmOptions("-Xmx256m").start());
   }
 
   /** Partitions two live processes claim at once (a killed one claims nothing). */
@@ -188,7 +184,8 @@ class PartitionedIT {
   }
 
   private static boolean tableExists(HikariDataSource db) throws Exception {
-    return query(db, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'partition_effects'") > 0;
+    return query(db, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'partition_effects'"
+        + " AND table_schema = current_schema()") > 0;
   }
 
   private static String[] concat(String[] common, String... args) {
