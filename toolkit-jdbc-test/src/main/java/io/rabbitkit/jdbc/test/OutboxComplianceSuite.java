@@ -42,6 +42,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -149,7 +150,7 @@ public abstract class OutboxComplianceSuite {
       s.write(List.of(new Order("committed", 1)), true);
       try (OutboxRelay relay = s.relay(s.rabbit, dataSource(), outbox).start()) {
         s.awaitEffects(1);
-        Await.until(WAIT, "the outbox empty", () -> lag(relay).due() == 0);
+        Await.until(WAIT, "the outbox empty", () -> relay.lag().due() == 0);
       }
       assertEquals(List.of("committed"), s.arrivals.stream().map(a -> a.order.key).toList(),
           "only the committed order is published");
@@ -162,11 +163,11 @@ public abstract class OutboxComplianceSuite {
       List<String> ids = s.write(orders(1, 100), true);
       try (OutboxRelay relay = s.relay(s.rabbit, dataSource(), outbox).start()) {
         s.awaitEffects(100);
-        Await.until(WAIT, "the outbox empty", () -> lag(relay).due() == 0);
+        Await.until(WAIT, "the outbox empty", () -> relay.lag().due() == 0);
         assertEquals(100, relay.relayed());
       }
       assertEquals(new HashSet<>(ids),
-          s.arrivals.stream().map(a -> a.messageId).collect(java.util.stream.Collectors.toSet()));
+          s.arrivals.stream().map(a -> a.messageId).collect(Collectors.toSet()));
       assertEquals(100, s.arrivals.size(), "each row published once");
       s.assertExactlyOnce(ids);
     }
@@ -330,10 +331,6 @@ public abstract class OutboxComplianceSuite {
     return orders;
   }
 
-  private Outbox.Lag lag(OutboxRelay relay) {
-    return relay.lag();
-  }
-
   private static void execute(DataSource ds, String sql) throws SQLException {
     try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
       st.execute(sql);
@@ -385,12 +382,16 @@ public abstract class OutboxComplianceSuite {
 
     /** Writes {@code orders} in one transaction through the suite's outbox; returns their message ids. */
     List<String> write(List<Order> orders, boolean commit) throws SQLException {
-      return write(dataSource(), null, orders, commit);
+      return write(dataSource(), writer, orders, commit);
     }
 
+    /** Writes {@code orders} in one transaction through {@code other}, an outbox on {@code ds}. */
     List<String> write(DataSource ds, Outbox other, List<Order> orders, boolean commit) throws SQLException {
-      Outbox.Writer<Order> w = other == null ? writer : other.writer(Order.class, exchange, ROUTING_KEY)
-          .orderedBy(Order::key);
+      return write(ds, other.writer(Order.class, exchange, ROUTING_KEY).orderedBy(Order::key), orders, commit);
+    }
+
+    private static List<String> write(DataSource ds, Outbox.Writer<Order> w, List<Order> orders, boolean commit)
+        throws SQLException {
       List<String> ids = new ArrayList<>();
       try (Connection c = ds.getConnection()) {
         c.setAutoCommit(false);

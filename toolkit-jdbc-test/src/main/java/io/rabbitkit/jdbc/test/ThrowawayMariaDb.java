@@ -7,11 +7,9 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * A MariaDB server of the test's own, for fault tests: stop it, start it, restart it. Never
@@ -30,18 +28,18 @@ public final class ThrowawayMariaDb implements ThrowawayDatabase {
   private static final List<Path> SERVER = List.of(Path.of("/usr/sbin/mariadbd"), Path.of("/usr/sbin/mysqld"));
 
   private final Path server;
+  private final ServerDir dir;
   private final Path base;
   private final Path data;
   private final int port;
-  private final Thread stopper;
   private Process process;
 
-  private ThrowawayMariaDb(Path server, Path base, int port) {
+  private ThrowawayMariaDb(Path server) {
     this.server = server;
-    this.base = base;
+    this.dir = new ServerDir("rabbitkit-mariadb-", this::halt);
+    this.base = dir.path;
     this.data = base.resolve("data");
-    this.port = port;
-    this.stopper = new Thread(this::stopQuietly, "rabbitkit-throwaway-mariadb-stop");
+    this.port = dir.port;
   }
 
   /** Returns whether a local MariaDB installation can start servers. */
@@ -62,17 +60,19 @@ public final class ThrowawayMariaDb implements ThrowawayDatabase {
     Path install = find(INSTALL).orElseThrow(() -> new IllegalStateException(
         "fault tests need MariaDB installed locally (mariadb-install-db and mariadbd)"));
     Path server = find(SERVER).orElseThrow(() -> new IllegalStateException("mariadbd is not installed"));
+    ThrowawayMariaDb db = new ThrowawayMariaDb(server);
     try {
-      Path base = Files.createTempDirectory("rabbitkit-mariadb-");
-      ThrowawayMariaDb db = new ThrowawayMariaDb(server, base, ThrowawayPostgres.freePort());
-      Runtime.getRuntime().addShutdownHook(db.stopper);
-      ThrowawayPostgres.run(List.of(install.toString(), "--no-defaults", "--datadir=" + db.data, "--user=" + user(),
-          "--auth-root-authentication-method=normal", "--skip-test-db"), base);
+      db.dir.run(List.of(install.toString(), "--no-defaults", "--datadir=" + db.data, "--user=" + user(),
+          "--auth-root-authentication-method=normal", "--skip-test-db"));
       Files.createDirectories(db.data.resolve("test")); // a database is a directory
       db.launch();
       return db;
     } catch (IOException e) {
+      db.close();
       throw new UncheckedIOException(e);
+    } catch (RuntimeException e) {
+      db.close();
+      throw e;
     }
   }
 
@@ -133,15 +133,10 @@ public final class ThrowawayMariaDb implements ThrowawayDatabase {
 
   @Override
   public void close() {
-    stopQuietly();
-    try {
-      Runtime.getRuntime().removeShutdownHook(stopper);
-    } catch (IllegalStateException ignored) {
-      // the JVM is shutting down: the hook is running or ran
-    }
+    dir.close();
   }
 
-  private synchronized void stopQuietly() {
+  private synchronized void halt() {
     if (process != null) {
       process.destroyForcibly();
       try {
@@ -150,14 +145,6 @@ public final class ThrowawayMariaDb implements ThrowawayDatabase {
         Thread.currentThread().interrupt();
       }
       process = null;
-    }
-    if (!Files.exists(base)) {
-      return;
-    }
-    try (Stream<Path> files = Files.walk(base)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException ignored) {
-      // a temp dir left behind is harmless
     }
   }
 
