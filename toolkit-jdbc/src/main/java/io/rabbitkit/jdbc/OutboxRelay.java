@@ -747,25 +747,29 @@ public final class OutboxRelay implements AutoCloseable {
    */
   private List<Attempt> publish(List<Row> rows) throws InterruptedException {
     Map<String, ArrayDeque<Row>> behind = new HashMap<>();
+    List<Row> first = new ArrayList<>(rows.size());
+    for (Row r : rows) {
+      ArrayDeque<Row> queue = r.orderingKey == null ? null : behind.get(r.orderingKey);
+      if (queue != null) {
+        queue.add(r);
+      } else {
+        first.add(r);
+        if (r.orderingKey != null) {
+          behind.put(r.orderingKey, new ArrayDeque<>());
+        }
+      }
+    }
+    // Only a row with a successor in its key's chain reports its outcome here; settle() waits for the rest.
     BlockingQueue<Attempt> done = new LinkedBlockingQueue<>();
     List<Attempt> attempts = new ArrayList<>(rows.size());
-    for (Row r : rows) {
-      if (r.orderingKey != null) {
-        ArrayDeque<Row> queue = behind.get(r.orderingKey);
-        if (queue != null) {
-          queue.add(r);
-          continue;
-        }
-        behind.put(r.orderingKey, new ArrayDeque<>());
-      }
-      attempts.add(send(r, done));
-    }
-    if (behind.values().stream().allMatch(ArrayDeque::isEmpty)) {
-      return attempts; // no chains: settle() waits for each outcome
+    int outstanding = 0;
+    for (Row r : first) {
+      boolean chained = r.orderingKey != null && !behind.get(r.orderingKey).isEmpty();
+      attempts.add(send(r, chained ? done : null));
+      outstanding += chained ? 1 : 0;
     }
     long start = System.nanoTime();
     long stopChains = start + options.confirmTimeout.toNanos();
-    int outstanding = attempts.size();
     // The publisher fails every future within its confirm timeout; the extra wait is a safety net.
     long deadline = start + options.confirmTimeout.multipliedBy(2).plusSeconds(5).toNanos();
     while (outstanding > 0) {
@@ -774,13 +778,12 @@ public final class OutboxRelay implements AutoCloseable {
         break;
       }
       outstanding--;
-      ArrayDeque<Row> queue = a.row.orderingKey == null ? null : behind.get(a.row.orderingKey);
-      if (queue == null || queue.isEmpty()) {
-        continue;
-      }
+      ArrayDeque<Row> queue = behind.get(a.row.orderingKey);
       if (a.failure() == null && System.nanoTime() - stopChains < 0 && !closing) {
-        attempts.add(send(queue.poll(), done));
-        outstanding++;
+        Row next = queue.poll();
+        boolean chained = !queue.isEmpty();
+        attempts.add(send(next, chained ? done : null));
+        outstanding += chained ? 1 : 0;
       } else {
         queue.clear(); // not published: the rows stay due, behind the failed one
       }
@@ -788,6 +791,7 @@ public final class OutboxRelay implements AutoCloseable {
     return attempts;
   }
 
+  /** Publishes {@code r}; its attempt goes to {@code done}, if given, when its outcome is known. */
   private Attempt send(Row r, BlockingQueue<Attempt> done) {
     CompletableFuture<?> confirm;
     try {
@@ -799,7 +803,9 @@ public final class OutboxRelay implements AutoCloseable {
       confirm = CompletableFuture.failedFuture(e); // unreadable row, no connection to build a publisher on
     }
     Attempt a = new Attempt(r, confirm);
-    confirm.whenComplete((ok, e) -> done.add(a));
+    if (done != null) {
+      confirm.whenComplete((ok, e) -> done.add(a));
+    }
     return a;
   }
 
