@@ -10,7 +10,9 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,11 +26,9 @@ final class ConsumerChannel implements ManagedChannel.Handler {
   private static final Logger LOG = LoggerFactory.getLogger(QueueConsumer.class);
   /**
    * How long an ack may wait to be joined by others into one multiple ack. Only dense streams wait
-   * (sparse deliveries are acked at once), so this is the tail of a burst. Longer than a busy
-   * channel takes to fill a batch, so that the next batch's timer queues behind the pending one
-   * instead of waking the timer thread to move it to the front.
+   * (sparse deliveries are acked at once), so this is the tail of a burst.
    */
-  private static final long ACK_DELAY_MICROS = 5000;
+  private static final long ACK_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
   /**
    * Deliveries further apart than this are acked at once: waiting would rarely join a second ack
    * to the first, and would cost two thread wake-ups (timer, then lane) per ack.
@@ -46,9 +46,17 @@ final class ConsumerChannel implements ManagedChannel.Handler {
   private final ArrayDeque<Inbound> unsettled = new ArrayDeque<>();
   /** Handled deliveries whose ack waits for the next multiple ack. */
   private final List<Inbound> toAck = new ArrayList<>();
-  private boolean flushQueued;
-  /** Counts multiple acks sent; a flush timer finding it changed has nothing to do (read on the timer thread). */
-  private volatile long flushes;
+  /**
+   * When the oldest ack in {@link #toAck} was added (System.nanoTime()), 0 when it is empty: the
+   * flush timer reads it on its own thread.
+   */
+  private volatile long batchStart;
+  /**
+   * Whether a flush timer is pending. One timer follows the batches, rescheduling itself for the
+   * oldest waiting ack, instead of one per batch: a busy channel fills a batch long before its
+   * timer is due, and each timer due would wake the timer thread for nothing.
+   */
+  private final AtomicBoolean timerArmed = new AtomicBoolean();
   /** When the last delivery was registered, and whether it came after a gap of over {@link #SPARSE_NANOS}. */
   private long lastDelivery;
   private boolean sparse = true;
@@ -267,22 +275,48 @@ final class ConsumerChannel implements ManagedChannel.Handler {
         return;
       }
       unsettled.pollFirst();
+      if (toAck.isEmpty()) {
+        batchStart = System.nanoTime();
+      }
       toAck.add(in);
       dropSettledHead();
       // An async handler's ack with nothing else in progress has nothing to wait for (an RPC server's lone request).
       boolean lastInProgress = owner.settings().asyncHandler() != null && unsettled.isEmpty();
       if (sparse || lastInProgress || toAck.size() >= Math.max(1, owner.settings().prefetch() / 4)) {
         flushAcks();
-      } else if (!flushQueued) {
-        flushQueued = true;
-        long batch = flushes;
-        // Usually the batch fills first: the timer then sees that here, on its own thread, without a hand-off.
-        owner.shared().timer.schedule(() -> {
-          if (flushes == batch) {
-            serial.execute(this::flushAcks);
-          }
-        }, ACK_DELAY_MICROS, TimeUnit.MICROSECONDS);
+      } else if (!timerArmed.get() && timerArmed.compareAndSet(false, true)) {
+        armTimer(ACK_DELAY_NANOS);
       }
+    }
+  }
+
+  private void armTimer(long delayNanos) {
+    try {
+      owner.shared().timer.schedule(this::timerDue, delayNanos, TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      timerArmed.set(false); // the toolkit is closing: the close flushes or the broker redelivers
+    }
+  }
+
+  /**
+   * On the timer thread: flushes the waiting acks if the oldest is due, else waits for it. Usually
+   * a busy channel flushed the batch the timer was armed for, and the timer only moves on to the
+   * next one, without a hand-off to the lane.
+   */
+  private void timerDue() {
+    long start = batchStart;
+    if (start != 0) {
+      long wait = start + ACK_DELAY_NANOS - System.nanoTime();
+      if (wait > 0) {
+        armTimer(wait);
+        return;
+      }
+    }
+    timerArmed.set(false);
+    if (start != 0) {
+      serial.execute(this::flushAcks);
+    } else if (batchStart != 0 && timerArmed.compareAndSet(false, true)) {
+      armTimer(ACK_DELAY_NANOS); // a batch began while this timer stood down, and saw it armed
     }
   }
 
@@ -308,8 +342,7 @@ final class ConsumerChannel implements ManagedChannel.Handler {
   }
 
   private void flushAcks() {
-    flushQueued = false;
-    flushes++; // only written on the serial executor
+    batchStart = 0;
     if (toAck.isEmpty()) {
       return;
     }
