@@ -10,7 +10,9 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
+import io.rabbitkit.MessageIds;
 import java.io.IOException;
+import java.util.Date;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -37,7 +39,14 @@ final class RawSide implements Side {
       .contentType("application/json").deliveryMode(2).headers(Boolean.getBoolean("bench.traceparent")
           ? java.util.Map.of("traceparent", Observability.TRACEPARENT) : null)
       .build();
+  /**
+   * With {@code -Dbench.raw.ids=true} raw's messages carry what the toolkit adds to each one, a
+   * message id from {@link MessageIds} and a timestamp, so that what those properties
+   * cost (the client's encoding and the broker's work) falls on both sides.
+   */
+  private static final boolean IDS = Boolean.getBoolean("bench.raw.ids");
 
+  private final MessageIds ids = new MessageIds();
   private final ObjectWriter writer;
   private final ObjectReader reader;
   private final Connection publishing;
@@ -145,9 +154,14 @@ final class RawSide implements Side {
       byte[] body = writer.writeValueAsBytes(Sample.of(i));
       long seq = ch.getNextPublishSeqNo();
       outstanding.put(seq, System.nanoTime());
-      ch.basicPublish("", queue, PERSISTENT_JSON, body);
+      ch.basicPublish("", queue, IDS ? withId(ids.next()) : PERSISTENT_JSON, body);
     }
     return all;
+  }
+
+  private static AMQP.BasicProperties withId(String id) {
+    return new AMQP.BasicProperties(PERSISTENT_JSON.getContentType(), null, PERSISTENT_JSON.getHeaders(), 2, null, null,
+        null, null, id, new Date(), null, null, null, null);
   }
 
   /**

@@ -31,12 +31,16 @@ final class ToolkitSide implements Side {
 
   /**
    * With {@code -Dbench.inline=true} the publishers complete their futures on the connection's
-   * thread; with {@code -Dbench.traceparent=true} every message carries {@link
-   * Observability#TRACEPARENT}, a publisher header as raw's is a constant property.
+   * thread; {@code -Dbench.lean=true} does that and publishes without {@code mandatory}, as raw
+   * does: the two guarantees a service may trade for raw's cost (see docs/performance.md). With
+   * {@code -Dbench.traceparent=true} every message carries {@link Observability#TRACEPARENT}, a
+   * publisher header as raw's is a constant property.
    */
   private Publisher<Sample> publisher(String queue) {
+    boolean lean = Boolean.getBoolean("bench.lean");
     Publisher.Builder<Sample> builder = rabbit.publisherBuilder(Sample.class).routingKey(queue)
-        .maxInFlight(RawSide.WINDOW).completeOnConnectionThread(Boolean.getBoolean("bench.inline"));
+        .maxInFlight(RawSide.WINDOW).completeOnConnectionThread(lean || Boolean.getBoolean("bench.inline"))
+        .mandatory(!lean);
     if (Boolean.getBoolean("bench.traceparent")) {
       builder.header("traceparent", Observability.TRACEPARENT);
     }
