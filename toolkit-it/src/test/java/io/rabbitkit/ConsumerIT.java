@@ -74,6 +74,27 @@ class ConsumerIT {
   }
 
   @Test
+  void theTailOfABurstIsAckedWhileTheConsumerStaysOpen(RabbitToolkit rabbit, TestNames names) throws Exception {
+    String queue = names.queue("q");
+    rabbit.declare(Topology.of(Queue.classic(queue)));
+    try (Publisher<String> p = strings(rabbit, queue)) {
+      List<CompletableFuture<Confirmation>> sent = new ArrayList<>();
+      for (int i = 0; i < 100; i++) {
+        sent.add(p.publish("m" + i));
+      }
+      CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
+    }
+    // A queue full before the subscription arrives at once: acks go out in batches of prefetch/4, and
+    // the 100 % 62 left over are the flush timer's to send.
+    try (MessageConsumer c = rabbit.consumerBuilder(String.class).queue(queue).prefetch(250).handler(d -> {
+    }).build()) {
+      Await.until(Duration.ofSeconds(10), "100 handled", () -> c.stats().processed() == 100);
+      Await.until(Duration.ofSeconds(2), "every ack sent", () -> rabbit.health().consumers().stream()
+          .filter(s -> s.queue().equals(queue)).allMatch(s -> s.inFlight() == 0));
+    }
+  }
+
+  @Test
   void withoutADeadLetterExchangeAFailedMessageIsRequeuedAfterTheDelay(RabbitToolkit rabbit, TestNames names)
       throws Exception {
     String queue = names.queue("q");
