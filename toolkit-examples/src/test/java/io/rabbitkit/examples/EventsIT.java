@@ -45,7 +45,7 @@ class EventsIT {
         "--count", Integer.toString(EVENTS)).start()) {
       assertEquals(0, producer.waitFor(Duration.ofSeconds(120)), producer.output());
     }
-    try (OwnSchema schema = new OwnSchema(); HikariDataSource db = Database.pool(schema.url(), 2)) {
+    try (OwnSchema schema = new OwnSchema(OwnSchema.POSTGRES); HikariDataSource db = Database.pool(schema.url(), 2)) {
       String[] consume = {"events-consumer", "--uri", broker.uri(), "--stream", stream, "--name", consumer, "--from",
           "first", "--jdbc-url", schema.url(), "--schema", schema.name};
       String rows = "SELECT count(*) FROM event_effects WHERE consumer = '" + consumer + "'";

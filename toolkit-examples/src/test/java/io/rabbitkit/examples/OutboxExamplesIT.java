@@ -12,8 +12,6 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Locale;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -30,6 +28,7 @@ class OutboxExamplesIT {
 
   private static final String SERVER = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
 
+  private OwnSchema own;
   private String schema;
 
   /** The server the examples use: the machine's PostgreSQL here, MariaDB in a subclass. */
@@ -44,19 +43,13 @@ class OutboxExamplesIT {
 
   @BeforeEach
   void createSchema() throws SQLException {
-    schema = "ex_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12).toLowerCase(Locale.ROOT);
-    sql("CREATE SCHEMA " + schema);
+    own = new OwnSchema(server());
+    schema = own.name;
   }
 
   @AfterEach
   void dropSchema() throws SQLException {
-    sql(server().startsWith("jdbc:postgresql:") ? "DROP SCHEMA " + schema + " CASCADE" : "DROP SCHEMA " + schema);
-  }
-
-  private void sql(String statement) throws SQLException {
-    try (Connection c = DriverManager.getConnection(server()); Statement st = c.createStatement()) {
-      st.execute(statement);
-    }
+    own.close();
   }
 
   private long count(String query) throws SQLException {

@@ -77,7 +77,7 @@ class PartitionedIT {
     String superStream = "orders-events-" + run;
     String group = "group-" + run;
     try (ThrowawayBroker node = ThrowawayBroker.startWithStreams();
-        OwnSchema schema = new OwnSchema();
+        OwnSchema schema = new OwnSchema(OwnSchema.POSTGRES);
         HikariDataSource db = Database.pool(schema.url(), 2)) {
       String[] common = {"--uri", node.uri(), "--stream-uri", node.streamUri(), "--super-stream", superStream};
       String[] jdbc = {"--jdbc-url", schema.url(), "--schema", schema.name};

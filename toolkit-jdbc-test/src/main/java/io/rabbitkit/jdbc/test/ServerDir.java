@@ -23,7 +23,10 @@ final class ServerDir implements AutoCloseable {
   private final Runnable halt;
   private final Thread hook;
 
-  /** {@code halt} stops the server at once; it runs before the directory goes, and must tolerate a server already down. */
+  /**
+   * {@code halt} stops the server at once; it runs before the directory goes, and must tolerate a
+   * server already down.
+   */
   ServerDir(String prefix, Runnable halt) {
     try {
       this.path = Files.createTempDirectory(prefix);

@@ -29,17 +29,13 @@ public final class ThrowawayMariaDb implements ThrowawayDatabase {
 
   private final Path server;
   private final ServerDir dir;
-  private final Path base;
   private final Path data;
-  private final int port;
   private Process process;
 
   private ThrowawayMariaDb(Path server) {
     this.server = server;
     this.dir = new ServerDir("rabbitkit-mariadb-", this::halt);
-    this.base = dir.path;
-    this.data = base.resolve("data");
-    this.port = dir.port;
+    this.data = dir.path.resolve("data");
   }
 
   /** Returns whether a local MariaDB installation can start servers. */
@@ -83,24 +79,24 @@ public final class ThrowawayMariaDb implements ThrowawayDatabase {
 
   @Override
   public String jdbcUrl() {
-    return "jdbc:mariadb://127.0.0.1:" + port + "/test?user=root";
+    return "jdbc:mariadb://127.0.0.1:" + dir.port + "/test?user=root";
   }
 
   /** Returns the port. */
   public int port() {
-    return port;
+    return dir.port;
   }
 
   @Override
   public synchronized void launch() {
     List<String> command = new ArrayList<>(List.of(server.toString(), "--no-defaults", "--datadir=" + data,
-        "--user=" + user(), "--port=" + port, "--bind-address=127.0.0.1", "--socket=" + base.resolve("sock"),
-        "--pid-file=" + base.resolve("pid"), "--log-error=" + base.resolve("log"), "--skip-grant-tables",
+        "--user=" + user(), "--port=" + dir.port, "--bind-address=127.0.0.1", "--socket=" + dir.path.resolve("sock"),
+        "--pid-file=" + dir.path.resolve("pid"), "--log-error=" + dir.path.resolve("log"), "--skip-grant-tables",
         "--innodb-buffer-pool-size=32M", "--innodb-log-file-size=16M", "--innodb-flush-log-at-trx-commit=2",
         "--max-connections=200"));
     try {
-      process = new ProcessBuilder(command).directory(base.toFile()).redirectErrorStream(true)
-          .redirectOutput(base.resolve("out").toFile()).start();
+      process = new ProcessBuilder(command).directory(dir.path.toFile()).redirectErrorStream(true)
+          .redirectOutput(dir.path.resolve("out").toFile()).start();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -108,7 +104,7 @@ public final class ThrowawayMariaDb implements ThrowawayDatabase {
     while (!answers()) {
       if (!process.isAlive() || System.nanoTime() > deadline) {
         process.destroyForcibly();
-        throw new IllegalStateException("mariadbd did not start on port " + port + ": " + log());
+        throw new IllegalStateException("mariadbd did not start on port " + dir.port + ": " + log());
       }
       sleep(100);
     }
@@ -150,7 +146,7 @@ public final class ThrowawayMariaDb implements ThrowawayDatabase {
 
   private boolean answers() {
     try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+      s.connect(new InetSocketAddress("127.0.0.1", dir.port), 200);
       return true;
     } catch (IOException e) {
       return false;
@@ -159,7 +155,7 @@ public final class ThrowawayMariaDb implements ThrowawayDatabase {
 
   private String log() {
     try {
-      Path log = base.resolve("log");
+      Path log = dir.path.resolve("log");
       return Files.exists(log) ? Files.readString(log).strip() : "(no log)";
     } catch (IOException e) {
       return "(log unreadable: " + e.getMessage() + ")";

@@ -86,7 +86,10 @@ public final class ThrowawayPostgres implements ThrowawayDatabase {
     return dir.port;
   }
 
-  /** Stops the server (fast shutdown: open connections are terminated, as in a failover), keeping its data for {@link #launch()}. */
+  /**
+   * Stops the server (fast shutdown: open connections are terminated, as in a failover), keeping
+   * its data for {@link #launch()}.
+   */
   @Override
   public void stop() {
     pg("pg_ctl", "-D", data.toString(), "-m", "fast", "-w", "stop");
