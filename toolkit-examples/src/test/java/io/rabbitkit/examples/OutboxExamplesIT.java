@@ -49,7 +49,9 @@ class OutboxExamplesIT {
 
   @AfterEach
   void dropSchema() throws SQLException {
-    own.close();
+    if (own != null) { // null when the test was skipped before it had a schema
+      own.close();
+    }
   }
 
   private long count(String query) throws SQLException {
